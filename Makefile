@@ -1,0 +1,41 @@
+# Two commands for a fresh machine: `make synth` and `make test`. Both set up .venv idempotently.
+PYTHON_BOOT ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+EXTRAS ?= render,probe,gpu,dev
+PYTEST_ARGS ?=
+
+.PHONY: setup synth review test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and pinned: a local CPU wheel here; unpinned, pip would pull GBs of CUDA packages.
+	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+synth: setup
+	$(PY) -m sdk synth
+
+review: setup
+	$(PY) -m sdk review
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy sdk blueprints render_worker
+
+bench: setup
+	$(PY) bench/synth.py
+	$(PY) bench/render.py
+
+clean:
+	rm -rf $(VENV) cdktf.out .pytest_cache .mypy_cache .ruff_cache

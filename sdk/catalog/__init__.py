@@ -1,0 +1,86 @@
+"""GPU instance catalog: the one place that knows what each GPU instance type offers and costs."""
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_DATA = Path(__file__).with_name("gpu_instances.toml")
+
+
+class GpuInstanceType(BaseModel):
+    """One EC2 GPU instance size as ECS sees it (fractional sizes register their partition as GPU capacity)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    instance_type: str
+    family: str
+    gpu_model: str
+    gpus: Annotated[float, Field(gt=0, description="GPU capacity ECS registers: a count, or the partition (e.g. 0.125)")]
+    gpu_memory_mib: Annotated[int, Field(gt=0, description="GPU memory of the whole host (all GPUs or the partition)")]
+    vcpu: Annotated[int, Field(gt=0)]
+    memory_mib: Annotated[int, Field(gt=0)]
+    compute_capability: str
+    rt_cores_per_gpu: Annotated[int, Field(ge=0, description="RT cores of one full GPU (0: none, OptiX still runs)")]
+    on_demand_usd_per_hour: Annotated[float, Field(gt=0, description="Linux on-demand price in the catalog region")]
+
+    @property
+    def fractional(self) -> bool:
+        return self.gpus < 1
+
+    @property
+    def gpu_memory_per_gpu_mib(self) -> int:
+        """GPU memory behind one unit of ECS GPU capacity (the partition's memory on fractional sizes)."""
+        return self.gpu_memory_mib if self.fractional else self.gpu_memory_mib // int(self.gpus)
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: str
+    price_source: str
+    price_date: str
+    instances: dict[str, GpuInstanceType]
+
+    def get(self, instance_type: str) -> GpuInstanceType:
+        """The entry for `instance_type`; KeyError names the known families when it is not in the catalog."""
+        try:
+            return self.instances[instance_type]
+        except KeyError:
+            families = ", ".join(sorted({i.family for i in self.instances.values()}))
+            raise KeyError(f"{instance_type!r} is not a GPU instance type in the catalog ({families})") from None
+
+    def __contains__(self, instance_type: object) -> bool:
+        return instance_type in self.instances
+
+    def family(self, family: str) -> list[GpuInstanceType]:
+        return [i for i in self.instances.values() if i.family == family]
+
+
+@cache
+def load_catalog() -> Catalog:
+    raw = tomllib.loads(_DATA.read_text())
+    meta = raw["meta"]
+    instances: dict[str, GpuInstanceType] = {}
+    for family, spec in raw["family"].items():
+        for size, row in spec["sizes"].items():
+            name = f"{family}.{size}"
+            instances[name] = GpuInstanceType(
+                instance_type=name,
+                family=family,
+                gpu_model=spec["gpu_model"],
+                gpus=row["gpus"],
+                gpu_memory_mib=round(spec["gpu_memory_mib_per_gpu"] * row["gpus"]),
+                vcpu=row["vcpu"],
+                memory_mib=row["memory_gib"] * 1024,
+                compute_capability=spec["compute_capability"],
+                rt_cores_per_gpu=spec["rt_cores_per_gpu"],
+                on_demand_usd_per_hour=row["usd_per_hour"],
+            )
+    return Catalog(region=meta["region"], price_source=meta["price_source"], price_date=meta["price_date"],
+                   instances=instances)
+
+
+CATALOG = load_catalog()

@@ -1,0 +1,61 @@
+"""`python -m sdk {synth,review,size}`: one process, the provider import paid once."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from sdk.synth import run_synth
+
+    return run_synth(app_module=args.app, out_dir=args.out, cdktf_mode=args.cdktf)
+
+
+def _review(args: argparse.Namespace) -> int:
+    from sdk.review import run_review
+
+    return run_review(args)
+
+
+def _size(args: argparse.Namespace) -> int:
+    from sdk.sizing import run_size
+
+    return run_size(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sdk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    synth = sub.add_parser("synth", help="synthesize every stack of an app module into generated/")
+    synth.add_argument("--app", default="blueprints.examples", help="module with build_app(app) (default: %(default)s)")
+    synth.add_argument("--out", default="generated", help="output directory (default: %(default)s)")
+    synth.add_argument("--cdktf", action="store_true", help="cdktf CLI mode: write cdktf.out/ (CDKTF_OUTDIR)")
+    synth.set_defaults(func=_synth)
+
+    review = sub.add_parser("review", help="write REVIEW.md per stack: diff, exposure, IAM, GPU capacity, cost")
+    review.add_argument("--app", default="blueprints.examples")
+    review.add_argument("--against", default="generated", help="committed output to diff against")
+    review.add_argument("--out", default="generated", help="where REVIEW.md files are written")
+    review.add_argument("--format", choices=("md", "json"), default="md")
+    review.add_argument("--cost-threshold-percent", type=float, default=10.0)
+    review.set_defaults(func=_review)
+
+    size = sub.add_parser("size", help="service and ASG bounds from peak load (source sizing math)")
+    size.add_argument("--rps", type=float, required=True, help="peak requests per second")
+    size.add_argument("--rps-per-task", type=float, required=True)
+    size.add_argument("--gpus-per-task", type=float, default=1.0)
+    size.add_argument("--instance", required=True, help="e.g. g5.2xlarge")
+    size.add_argument("--p95-budget-ms", type=float, default=None)
+    size.add_argument("--headroom-percent", type=float, default=0.0)
+    size.set_defaults(func=_size)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shared pytest fixtures. Section owners: the moto server fixtures belong to the sdk.jobs work."""
