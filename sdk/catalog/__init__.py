@@ -11,20 +11,28 @@ _DATA = Path(__file__).with_name("gpu_instances.toml")
 
 
 class GpuInstanceType(BaseModel):
-    """One EC2 GPU instance size as ECS sees it (fractional sizes register their partition as GPU capacity)."""
+    """One EC2 GPU instance size as ECS sees it (fractional sizes register their partition as GPUs)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    instance_type: str
-    family: str
-    gpu_model: str
-    gpus: Annotated[float, Field(gt=0, description="GPU capacity ECS registers: a count, or the partition (e.g. 0.125)")]
-    gpu_memory_mib: Annotated[int, Field(gt=0, description="GPU memory of the whole host (all GPUs or the partition)")]
-    vcpu: Annotated[int, Field(gt=0)]
-    memory_mib: Annotated[int, Field(gt=0)]
-    compute_capability: str
-    rt_cores_per_gpu: Annotated[int, Field(ge=0, description="RT cores of one full GPU (0: none, OptiX still runs)")]
-    on_demand_usd_per_hour: Annotated[float, Field(gt=0, description="Linux on-demand price in the catalog region")]
+    instance_type: str = Field(description="EC2 instance type, e.g. g5.xlarge (no default)")
+    family: str = Field(description="Family prefix, e.g. g5 (no default)")
+    gpu_model: str = Field(description="NVIDIA GPU model as AWS names it (no default)")
+    gpus: Annotated[float, Field(gt=0, description="GPU capacity ECS registers: a count, or the partition "
+                                                   "(e.g. 0.125); no default")]
+    gpu_memory_mib: Annotated[int, Field(gt=0, description="GPU memory of the whole host (all GPUs or the "
+                                                           "partition), MiB; no default")]
+    vcpu: Annotated[int, Field(gt=0, description="vCPUs of the instance (no default)")]
+    memory_mib: Annotated[int, Field(gt=0, description="Nominal instance memory, MiB (no default)")]
+    compute_capability: str = Field(description="CUDA compute capability, e.g. 8.6 (no default)")
+    rt_cores_per_gpu: Annotated[int, Field(ge=0, description="RT cores of one full GPU (0: none, OptiX still "
+                                                             "runs); no default")]
+    on_demand_usd_per_hour: Annotated[float, Field(gt=0, description="Linux on-demand price in the catalog "
+                                                                     "region (no default)")]
+    price_source: str = Field(description="Where the price was checked (no default)")
+    price_checked: str = Field(description="ISO date the price was last checked (no default)")
+    price_verified: bool = Field(description="False when the check found no public source for the price "
+                                             "(no default)")
 
     @property
     def fractional(self) -> bool:
@@ -37,12 +45,14 @@ class GpuInstanceType(BaseModel):
 
 
 class Catalog(BaseModel):
+    """Every GPU instance type the SDK knows, loaded once from gpu_instances.toml."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    region: str
-    price_source: str
-    price_date: str
-    instances: dict[str, GpuInstanceType]
+    region: str = Field(description="Region the prices are for (no default)")
+    price_source: str = Field(description="Summary of the price sources; per family on each entry")
+    price_date: str = Field(description="ISO date of the latest price check (no default)")
+    instances: dict[str, GpuInstanceType] = Field(description="Entries by instance type (no default)")
 
     def get(self, instance_type: str) -> GpuInstanceType:
         """The entry for `instance_type`; KeyError names the known families when it is not in the catalog."""
@@ -50,17 +60,20 @@ class Catalog(BaseModel):
             return self.instances[instance_type]
         except KeyError:
             families = ", ".join(sorted({i.family for i in self.instances.values()}))
-            raise KeyError(f"{instance_type!r} is not a GPU instance type in the catalog ({families})") from None
+            raise KeyError(f"{instance_type!r} is not a GPU instance type in the catalog. "
+                           f"Fix: use a size of {families}.") from None
 
     def __contains__(self, instance_type: object) -> bool:
         return instance_type in self.instances
 
     def family(self, family: str) -> list[GpuInstanceType]:
+        """Entries of one family, in file order."""
         return [i for i in self.instances.values() if i.family == family]
 
 
 @cache
 def load_catalog() -> Catalog:
+    """Parse the data file; pydantic rejects a row that breaks a field's bounds."""
     raw = tomllib.loads(_DATA.read_text())
     meta = raw["meta"]
     instances: dict[str, GpuInstanceType] = {}
@@ -78,6 +91,9 @@ def load_catalog() -> Catalog:
                 compute_capability=spec["compute_capability"],
                 rt_cores_per_gpu=spec["rt_cores_per_gpu"],
                 on_demand_usd_per_hour=row["usd_per_hour"],
+                price_source=spec["price_source"],
+                price_checked=spec["price_checked"],
+                price_verified=spec["price_verified"],
             )
     return Catalog(region=meta["region"], price_source=meta["price_source"], price_date=meta["price_date"],
                    instances=instances)
