@@ -1,0 +1,1 @@
+"""Blueprints: whole GPU systems composed from sdk constructs."""

@@ -1,0 +1,93 @@
+"""Typed IAM grants: each names one resource and becomes least-privilege statements (never `*` actions)."""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from sdk.specs import Spec, arn_parts
+
+Statement = dict[str, Any]
+
+
+def _arn_of(service: str):  # type: ignore[no-untyped-def]
+    def check(cls: type, value: str) -> str:
+        parts = arn_parts(value)
+        if parts is not None and parts[0] != service:
+            raise ValueError(f"expected an {service} ARN (arn:aws:{service}:...), got {value!r}")
+        return value
+
+    return field_validator("arn")(classmethod(check))  # type: ignore[arg-type]
+
+
+class S3PutGrant(Spec):
+    kind: Literal["s3_put"] = "s3_put"
+    arn: str = Field(description="Bucket ARN. Required.")
+    prefix: str = Field(pattern=r"^[^*]*/$", description="Key prefix ending in '/', no wildcards. Required.")
+    sse: Literal["aws:kms", "AES256"] = Field(default="aws:kms", description="Required encryption. Default aws:kms.")
+    _check = _arn_of("s3")
+
+    def statements(self) -> list[Statement]:
+        return [{"Sid": "PutUnderPrefix", "Effect": "Allow", "Action": ["s3:PutObject"],
+                 "Resource": [f"{self.arn}/{self.prefix}*"],
+                 "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": self.sse}}}]
+
+
+class S3ReadGrant(Spec):
+    kind: Literal["s3_read"] = "s3_read"
+    arn: str = Field(description="Bucket ARN. Required.")
+    prefix: str = Field(pattern=r"^[^*]*/$", description="Key prefix ending in '/'. Required.")
+    _check = _arn_of("s3")
+
+    def statements(self) -> list[Statement]:
+        return [{"Sid": "ReadUnderPrefix", "Effect": "Allow", "Action": ["s3:GetObject"],
+                 "Resource": [f"{self.arn}/{self.prefix}*"]},
+                {"Sid": "ListPrefix", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [self.arn],
+                 "Condition": {"StringLike": {"s3:prefix": [f"{self.prefix}*"]}}}]
+
+
+class DynamoDbItemGrant(Spec):
+    kind: Literal["dynamodb_items"] = "dynamodb_items"
+    arn: str = Field(description="Table ARN. Required.")
+    write: bool = Field(default=True, description="Allow Put/Update/Delete too. Default True.")
+    _check = _arn_of("dynamodb")
+
+    def statements(self) -> list[Statement]:
+        actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"]
+        if self.write:
+            actions += ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        return [{"Sid": "TableItems", "Effect": "Allow", "Action": actions,
+                 "Resource": [self.arn, f"{self.arn}/index/*"]}]
+
+
+class KinesisPutGrant(Spec):
+    kind: Literal["kinesis_put"] = "kinesis_put"
+    arn: str = Field(description="Stream ARN. Required.")
+    _check = _arn_of("kinesis")
+
+    def statements(self) -> list[Statement]:
+        return [{"Sid": "PutRecords", "Effect": "Allow", "Action": ["kinesis:PutRecord", "kinesis:PutRecords",
+                                                                    "kinesis:DescribeStreamSummary"],
+                 "Resource": [self.arn]}]
+
+
+class SqsSendGrant(Spec):
+    kind: Literal["sqs_send"] = "sqs_send"
+    arn: str = Field(description="Queue ARN. Required.")
+    _check = _arn_of("sqs")
+
+    def statements(self) -> list[Statement]:
+        return [{"Sid": "SendMessages", "Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+                 "Resource": [self.arn]}]
+
+
+Grant = Annotated[S3PutGrant | S3ReadGrant | DynamoDbItemGrant | KinesisPutGrant | SqsSendGrant,
+                  Field(discriminator="kind")]
+
+
+def grant_statements(grants: tuple[Grant, ...] | list[Grant]) -> list[Statement]:
+    """All statements, Sids made unique and stable by position."""
+    out: list[Statement] = []
+    for index, grant in enumerate(grants):
+        for statement in grant.statements():
+            out.append({**statement, "Sid": f"{statement['Sid']}{index}"})
+    return out

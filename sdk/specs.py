@@ -1,0 +1,226 @@
+"""Shared spec models: frozen pydantic, every field says its default. Blueprint specs compose these."""
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TOKEN_MARKER = "${TfToken["  # an unresolved cdktf token (e.g. an ARN of a resource in the same stack)
+VpcEndpointName = Literal["ecr.api", "ecr.dkr", "s3", "logs", "sqs", "sts", "ssm", "ssmmessages", "ec2messages",
+                          "ecs", "ecs-agent", "ecs-telemetry", "dynamodb", "secretsmanager", "monitoring"]
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)
+_ARN = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:.+$")
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def is_token(value: str) -> bool:
+    return TOKEN_MARKER in value
+
+
+def arn_parts(value: str) -> tuple[str, str] | None:
+    """(service, region) of an ARN, or None for a cdktf token; ValueError when it is no ARN."""
+    if is_token(value):
+        return None
+    match = _ARN.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not an ARN (arn:aws:<service>:<region>:<account>:<resource>)")
+    return match.group(1), match.group(2)
+
+
+def problems_to_error(problems: list[str]) -> None:
+    """Raise one error listing every problem (each names its field and the fix)."""
+    if problems:
+        raise ValueError("\n  - ".join(["invalid spec:", *problems]))
+
+
+class NetworkSpec(Spec):
+    vpc_id: str | None = Field(default=None, description="Existing VPC id. Default None: a VPC is created.")
+    public_subnet_ids: tuple[str, ...] = Field(
+        default=(), description="Existing public subnets (with vpc_id). Default (): created with the VPC.")
+    private_subnet_ids: tuple[str, ...] = Field(
+        default=(), description="Existing private subnets (with vpc_id). Default (): created with the VPC.")
+    cidr_block: str = Field(default="10.40.0.0/16", description="CIDR of a created VPC. Default 10.40.0.0/16.")
+    az_count: int = Field(default=2, ge=1, le=6, description="AZs of a created VPC. Default 2 (minimum for an ALB).")
+    nat_gateways: Literal["none", "single", "per_az"] = Field(
+        default="single", description="NAT for private subnets of a created VPC. Default single (one NAT, cheapest).")
+    vpc_endpoints: tuple[VpcEndpointName, ...] = Field(
+        default=(), description="VPC endpoints to create (created VPC only; s3/dynamodb are gateways). Default none.")
+    region: str = Field(default="us-east-1", description="Region of the VPC (set by the blueprint). Default us-east-1.")
+
+    @field_validator("cidr_block")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        net = ipaddress.ip_network(value, strict=True)
+        if not 16 <= net.prefixlen <= 20:
+            raise ValueError("use a /16 to /20 block so each AZ gets a /20-or-larger public and private subnet")
+        return value
+
+    @model_validator(mode="after")
+    def _bring_your_own_or_create(self) -> "NetworkSpec":
+        problems: list[str] = []
+        subnets = self.public_subnet_ids or self.private_subnet_ids
+        if self.vpc_id is None and subnets:
+            problems.append("network.vpc_id: subnet ids were given without their VPC. Fix: set vpc_id too.")
+        if self.vpc_id is not None and not self.private_subnet_ids:
+            problems.append("network.private_subnet_ids: an existing VPC needs the private subnets for the GPU "
+                            "hosts. Fix: list them (>= 2 AZs).")
+        if self.vpc_id is not None and self.vpc_endpoints:
+            problems.append("network.vpc_endpoints: endpoints are created only in a VPC this blueprint creates. "
+                            "Fix: manage them with your VPC, or drop vpc_id.")
+        if self.vpc_id is None and self.nat_gateways == "none" and not {"ecr.api", "ecr.dkr", "s3", "logs"} <= set(
+                self.vpc_endpoints):
+            problems.append("network.nat_gateways: with no NAT, private hosts cannot pull images or ship logs. "
+                            "Fix: add vpc_endpoints ecr.api, ecr.dkr, s3, logs (or keep a NAT).")
+        problems_to_error(problems)
+        return self
+
+    @property
+    def creates_vpc(self) -> bool:
+        return self.vpc_id is None
+
+    def subnet_count(self, kind: Literal["public", "private"]) -> int:
+        ids = self.public_subnet_ids if kind == "public" else self.private_subnet_ids
+        return self.az_count if self.creates_vpc else len(ids)
+
+
+class SpotSpec(Spec):
+    on_demand_base: int = Field(default=1, ge=0, description="Hosts always on-demand. Default 1.")
+    on_demand_percent_above_base: int = Field(
+        default=0, ge=0, le=100, description="On-demand share above the base, percent. Default 0 (rest is Spot).")
+    allocation_strategy: Literal["price-capacity-optimized", "capacity-optimized"] = Field(
+        default="price-capacity-optimized", description="Spot allocation. Default price-capacity-optimized.")
+
+
+class WarmPoolSpec(Spec):
+    min_size: int = Field(default=1, ge=0, description="Stopped instances kept ready. Default 1.")
+    max_prepared: int | None = Field(default=None, ge=0, description="Cap on warm + running. Default: ASG max.")
+    pool_state: Literal["Stopped", "Hibernated"] = Field(default="Stopped", description="Default Stopped.")
+    reuse_on_scale_in: bool = Field(
+        default=False, description="Return instances to the pool on scale-in. Default False (ECS does not support it).")
+    prepull_images: tuple[str, ...] = Field(
+        default=(), description="Images pulled during warm-up. Default (): the blueprint adds its container image.")
+
+    @field_validator("reuse_on_scale_in")
+    @classmethod
+    def _no_reuse(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("ECS does not support warm-pool reuse on scale-in (instances would rejoin with stale "
+                             "agent state). Fix: leave reuse_on_scale_in False.")
+        return value
+
+
+class CapacitySpec(Spec):
+    instance_types: tuple[str, ...] = Field(
+        min_length=1, description="GPU instance types in order of preference (mixed instances). Required.")
+    spot: SpotSpec | None = Field(default=None, description="Spot share. Default None: all on-demand.")
+    min_hosts: int = Field(default=0, ge=0, description="ASG minimum. Default 0 (capacity provider scales).")
+    max_hosts: int | None = Field(
+        default=None, ge=1, description="ASG maximum. Default: derived from max tasks and tasks per host.")
+    root_volume_gib: int = Field(default=100, ge=30, le=16384,
+                                 description="Encrypted gp3 root (images + kernel caches). Default 100 GiB.")
+    target_capacity_percent: int = Field(
+        default=100, ge=1, le=100, description="Capacity provider target utilisation. Default 100 (no spare host).")
+    warm_pool: WarmPoolSpec | None = Field(default=None, description="Warm pool of stopped hosts. Default None.")
+    ecs_agent_config: dict[str, str] = Field(
+        default_factory=dict, description="Extra /etc/ecs/ecs.config lines. Default none.")
+
+    @model_validator(mode="after")
+    def _warm_pool_single_type(self) -> "CapacitySpec":
+        if self.warm_pool is not None and len(self.instance_types) > 1:
+            problems_to_error(["capacity.warm_pool: EC2 warm pools do not support mixed instance types "
+                               f"({', '.join(self.instance_types)}). Fix: one instance type, or no warm pool."])
+        if self.warm_pool is not None and self.spot is not None:
+            problems_to_error(["capacity.warm_pool: EC2 warm pools do not support Spot instances. "
+                               "Fix: drop spot or the warm pool."])
+        return self
+
+
+class HealthCheckSpec(Spec):
+    command: tuple[str, ...] = Field(min_length=2, description="CMD-SHELL or CMD form. Required.")
+    interval_seconds: int = Field(default=30, ge=5, le=300, description="Default 30.")
+    timeout_seconds: int = Field(default=5, ge=2, le=60, description="Default 5.")
+    retries: int = Field(default=3, ge=1, le=10, description="Default 3.")
+    start_period_seconds: int = Field(default=120, ge=0, le=300, description="Model load grace. Default 120.")
+
+    @field_validator("command")
+    @classmethod
+    def _form(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if value[0] not in ("CMD", "CMD-SHELL"):
+            raise ValueError('start with "CMD" or "CMD-SHELL", e.g. ("CMD-SHELL", "curl -f localhost:8080/healthz")')
+        return value
+
+
+class SecretRef(Spec):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Environment variable name. Required.")
+    value_from: str = Field(description="ARN of an SSM parameter or Secrets Manager secret. Required.")
+
+    @field_validator("value_from")
+    @classmethod
+    def _arn(cls, value: str) -> str:
+        parts = arn_parts(value)
+        if parts is not None and parts[0] not in ("ssm", "secretsmanager"):
+            raise ValueError("secrets come from SSM Parameter Store or Secrets Manager ARNs")
+        return value
+
+
+class VolumeSpec(Spec):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="Volume name. Required.")
+    container_path: str = Field(pattern=r"^/", description="Mount path in the container. Required.")
+    host_path: str | None = Field(default=None, description="Host path. Default None: a task-scoped volume.")
+    read_only: bool = Field(default=False, description="Default False.")
+
+
+class ContainerSpec(Spec):
+    image: str = Field(min_length=3, description="Image URI (ECR recommended). Required.")
+    port: int | None = Field(default=None, ge=1, le=65535, description="Container port. Default None (no port).")
+    gpu: float = Field(default=1, gt=0, description="GPUs per task: a count, or a fraction on g6f/gr6f. Default 1.")
+    gpu_memory_mib: int | None = Field(default=None, gt=0,
+                                       description="GPU memory the model needs (checked). Default None: unchecked.")
+    cpu: int = Field(default=2048, ge=128, description="CPU units (1024 per vCPU). Default 2048.")
+    memory_mib: int = Field(default=8192, ge=256, description="Hard memory limit, MiB. Default 8192.")
+    command: tuple[str, ...] = Field(default=(), description="Command override. Default: the image's.")
+    environment: dict[str, str] = Field(default_factory=dict, description="Plain environment. Default none.")
+    secrets: tuple[SecretRef, ...] = Field(default=(), description="Secrets injected at start. Default none.")
+    health_check: HealthCheckSpec | None = Field(default=None, description="Container health check. Default none.")
+    read_only_root: bool = Field(default=True, description="Read-only root filesystem. Default True.")
+    scratch_paths: tuple[str, ...] = Field(
+        default=("/tmp",), description="Writable task-scoped volumes when the root is read-only. Default (/tmp,).")
+    volumes: tuple[VolumeSpec, ...] = Field(default=(), description="Extra volumes. Default none.")
+    user: str | None = Field(default=None, description="Run as this uid[:gid]. Default: the image's user.")
+    log_retention_days: int = Field(default=30, description="CloudWatch Logs retention. Default 30.")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if any(c.isspace() for c in value):
+            raise ValueError("an image URI has no whitespace, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1")
+        return value
+
+    @property
+    def ecr_repository(self) -> tuple[str, str, str] | None:
+        """(account, region, repository) when the image is in ECR, else None."""
+        match = re.match(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)", self.image)
+        return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
+class AlarmsSpec(Spec):
+    sns_topic_arn: str | None = Field(default=None, description="Existing SNS topic for alarms. Default None.")
+    create_topic: bool = Field(default=False, description="Create an encrypted SNS topic. Default False.")
+
+    @model_validator(mode="after")
+    def _one_topic(self) -> "AlarmsSpec":
+        if self.sns_topic_arn and self.create_topic:
+            problems_to_error(["alarms.create_topic: give sns_topic_arn or create_topic, not both."])
+        return self
