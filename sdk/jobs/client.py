@@ -1,0 +1,152 @@
+"""Submit jobs and follow them. The submitter needs sqs:SendMessage on the queue, dynamodb:PutItem/GetItem/
+UpdateItem on the table, and s3:PutObject/GetObject/ListBucket on the job prefix."""
+
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sdk.jobs.config import WorkerConfig
+from sdk.jobs.errors import JobNotFoundError, JobSubmitError
+from sdk.jobs.layout import (
+    DEFAULT_PREFIX,
+    check_input_name,
+    check_prefix,
+    input_key,
+    output_key,
+    outputs_prefix,
+)
+from sdk.jobs.schema import JobMessage, JobRecord, JobStatus
+from sdk.jobs.store import DEFAULT_RETENTION_DAYS, JobStore
+
+InputData = Path | bytes
+
+
+class JobClient:
+    def __init__(
+        self,
+        queue_url: str,
+        table_name: str,
+        bucket: str,
+        prefix: str = DEFAULT_PREFIX,
+        *,
+        session: boto3.session.Session | None = None,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
+    ) -> None:
+        session = session or boto3.session.Session()
+        self.queue_url, self.bucket, self.prefix = queue_url, bucket, check_prefix(prefix)
+        self.retention_days = retention_days
+        self._sqs = session.client("sqs")
+        self._s3 = session.client("s3")
+        self._store = JobStore(session.client("dynamodb"), table_name)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, session: boto3.session.Session | None = None
+    ) -> "JobClient":
+        """Reads GPU_JOBS_QUEUE_URL, GPU_JOBS_TABLE, GPU_JOBS_BUCKET and GPU_JOBS_PREFIX, like the worker."""
+        cfg = WorkerConfig.from_env(environ)
+        return cls(cfg.queue_url, cfg.table_name, cfg.bucket, cfg.prefix, session=session)
+
+    def submit(
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        inputs: Mapping[str, InputData] | None = None,
+    ) -> str:
+        """Write the PENDING row, upload inputs, send the message; returns the job_id.
+
+        Bad arguments raise ValueError before anything is written. A failure after the row exists marks it
+        FAILED with the reason and raises JobSubmitError, so no job is left PENDING without a message.
+        """
+        job_id = uuid.uuid4().hex
+        files = _check_inputs(inputs or {})
+        message = JobMessage(
+            job_id=job_id,
+            kind=kind,
+            payload=dict(payload or {}),
+            inputs={name: input_key(self.prefix, job_id, name) for name in files},
+        )
+        body = message.to_body()
+        self._store.create(message, self.retention_days)
+        step = "uploading inputs"
+        try:
+            for name, data in files.items():
+                self._upload(data, message.inputs[name])
+            step = "sending the message"
+            self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
+            reason = f"submit failed while {step}: {exc}"
+            self._store.fail_unowned(job_id, reason, kind)
+            raise JobSubmitError(job_id, reason) from exc
+        return job_id
+
+    def _upload(self, data: InputData, key: str) -> None:
+        if isinstance(data, Path):
+            self._s3.upload_file(str(data), self.bucket, key)  # multipart for large meshes
+        else:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def status(self, job_id: str) -> JobRecord:
+        record = self._store.get(job_id)
+        if record is None:
+            raise JobNotFoundError(
+                f"no job {job_id!r} in table {self._store.table_name} (never submitted, or expired)"
+            )
+        return record
+
+    def wait(self, job_id: str, timeout: float, poll: float = 2.0) -> JobRecord:
+        """Poll until the job is SUCCEEDED, FAILED or CANCELLED; TimeoutError names the last status."""
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.status(job_id)
+            if record.status.terminal:
+                return record
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"job {job_id} still {record.status} after {timeout:g}s")
+            time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+
+    def cancel(self, job_id: str) -> bool:
+        """True when the job became CANCELLED now; False when it had already finished (or was cancelled)."""
+        applied, current = self._store.cancel(job_id)
+        if current is None:
+            raise JobNotFoundError(f"no job {job_id!r} in table {self._store.table_name}")
+        return applied and current.status is JobStatus.CANCELLED
+
+    def outputs(self, job_id: str) -> list[str]:
+        """S3 keys under the job's outputs/ prefix, sorted."""
+        pages = self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=outputs_prefix(self.prefix, job_id)
+        )
+        return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+
+    def download_outputs(self, job_id: str, dest: Path) -> list[Path]:
+        """Download every output to dest, keeping relative paths; returns the local files."""
+        base = outputs_prefix(self.prefix, job_id)
+        paths = []
+        for key in self.outputs(job_id):
+            path = dest / key.removeprefix(base)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._s3.download_file(self.bucket, key, str(path))
+            paths.append(path)
+        return paths
+
+    def output_key(self, job_id: str, relative: str) -> str:
+        return output_key(self.prefix, job_id, relative)
+
+
+def _check_inputs(inputs: Mapping[str, InputData]) -> dict[str, InputData]:
+    for name, data in inputs.items():
+        check_input_name(name)
+        if isinstance(data, Path) and not data.is_file():
+            raise ValueError(
+                f"inputs[{name!r}]: {data} is not a readable file; pass an existing path or bytes"
+            )
+        if not isinstance(data, Path | bytes):
+            raise ValueError(f"inputs[{name!r}]: expected a Path or bytes, got {type(data).__name__}")
+    return dict(inputs)

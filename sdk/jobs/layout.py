@@ -1,0 +1,44 @@
+"""S3 layout of a job: `{prefix}{job_id}/inputs/{name}` and `{prefix}{job_id}/outputs/{relative path}`."""
+
+import re
+from pathlib import Path, PurePosixPath
+
+INPUT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+DEFAULT_PREFIX = "jobs/"
+
+
+def check_prefix(prefix: str) -> str:
+    if prefix and (not prefix.endswith("/") or prefix.startswith("/") or "//" in prefix):
+        raise ValueError(f"prefix {prefix!r} must be '' or like 'jobs/' (no leading '/', one trailing '/')")
+    return prefix
+
+
+def check_input_name(name: str) -> str:
+    if not re.match(INPUT_NAME_PATTERN, name):
+        raise ValueError(
+            f"inputs: name {name!r} must be a plain file name (letters, digits, '.', '_', '-'; no '/'), "
+            "e.g. 'model.3mf'"
+        )
+    return name
+
+
+def job_prefix(prefix: str, job_id: str) -> str:
+    return f"{prefix}{job_id}/"
+
+
+def input_key(prefix: str, job_id: str, name: str) -> str:
+    return f"{job_prefix(prefix, job_id)}inputs/{check_input_name(name)}"
+
+
+def outputs_prefix(prefix: str, job_id: str) -> str:
+    return f"{job_prefix(prefix, job_id)}outputs/"
+
+
+def output_key(prefix: str, job_id: str, relative: PurePosixPath | str) -> str:
+    return f"{outputs_prefix(prefix, job_id)}{PurePosixPath(relative)}"
+
+
+def output_files(output_dir: Path) -> list[tuple[Path, PurePosixPath]]:
+    """Every regular file under output_dir with its posix path relative to it, sorted."""
+    files = (p for p in output_dir.rglob("*") if p.is_file() and not p.is_symlink())
+    return [(p, PurePosixPath(p.relative_to(output_dir).as_posix())) for p in sorted(files)]

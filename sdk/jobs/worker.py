@@ -1,0 +1,427 @@
+"""The consumer loop that GPU containers run: receive, claim, protect, heartbeat, handle, upload, finish.
+
+Guarantees: a job is claimed by a conditional update, so duplicate deliveries run the handler once while its
+worker lives; a dead worker's job comes back when the message's visibility (and the row's lease) run out.
+Every job ends SUCCEEDED, CANCELLED, or FAILED with its reason on the row and its message in the DLQ.
+The handler runs on the calling thread (bpy wants the main thread); a daemon thread heartbeats.
+"""
+
+import json
+import logging
+import math
+import os
+import signal
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sdk.jobs.config import WorkerConfig
+from sdk.jobs.errors import InvalidJobMessage, PermanentJobError
+from sdk.jobs.layout import job_prefix, output_files, output_key
+from sdk.jobs.protection import TaskProtection
+from sdk.jobs.schema import JobMessage, JobRecord, JobStatus, json_object
+from sdk.jobs.store import JobStore
+from sdk.jobs.telemetry import Metrics, configure_json_logging
+
+DEFAULT_MAX_RECEIVE_COUNT = 3
+MAX_VISIBILITY = 43200
+log = logging.getLogger("sdk.jobs.worker")
+
+
+@dataclass
+class JobContext:
+    """What a handler gets. Files written under output_dir are uploaded to outputs/ after it returns."""
+
+    job_id: str
+    kind: str
+    payload: dict[str, Any]
+    inputs: dict[str, Path]
+    output_dir: Path
+    attempt: int
+    logger: logging.LoggerAdapter[logging.Logger]
+    cancelled: threading.Event = field(default_factory=threading.Event)  # set on cancel or stop-grace expiry
+
+
+Handler = Callable[[JobContext], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    receipt: str
+    receive_count: int
+    body: str
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    state: Literal["succeeded", "retry", "failed"]
+    result: dict[str, Any] | None = None
+    error: str = ""
+
+
+@dataclass
+class _Running:
+    delivery: _Delivery
+    job: JobMessage
+    attempt: int
+    ctx: JobContext
+    released: bool = False
+
+
+class Worker:
+    def __init__(
+        self,
+        handler: Handler,
+        config: WorkerConfig,
+        *,
+        session: boto3.session.Session | None = None,
+        kinds: set[str] | None = None,
+        metrics_stream: Any = None,
+        worker_id: str | None = None,
+    ) -> None:
+        session = session or boto3.session.Session()
+        self.config = config
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._handler, self._kinds = handler, kinds
+        self._sqs, self._s3 = session.client("sqs"), session.client("s3")
+        self._store = JobStore(session.client("dynamodb"), config.table_name)
+        self._protection = TaskProtection.from_env(config.protection_minutes)
+        self._metrics = Metrics(config.metrics_namespace, config.queue_url.rsplit("/", 1)[-1], metrics_stream)
+        self._stopping = threading.Event()
+        self._stop_deadline: float | None = None
+        self._max_receives: int | None = config.max_receive_count
+        self._running: _Running | None = None
+        self._lock = threading.Lock()  # guards _running between the main and heartbeat threads
+        self._exit_on_release = False
+        self._last_message = time.monotonic()
+
+    # -- loop ------------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Receive until stop()/SIGTERM or idle exit; after SIGTERM the job may finish within the grace."""
+        configure_json_logging()
+        self._exit_on_release = True
+        log.info("worker started", extra={"worker_id": self.worker_id, "queue": self.config.queue_url})
+        with self._signals():
+            while not self._stopping.is_set() and not self._idle_expired():
+                self.run_once()
+        self._protection.disable()
+        log.info("worker stopped", extra={"worker_id": self.worker_id})
+
+    def run_once(self) -> bool:
+        """One receive cycle; True when a message was received (and handled)."""
+        deliveries = self._receive()
+        if not deliveries:
+            self._protection.disable()
+            return False
+        self._last_message = time.monotonic()
+        for delivery in deliveries:
+            self._handle(delivery)
+        return True
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop receiving; a running job gets `grace` s (default config.stop_grace_seconds) to finish."""
+        if not self._stopping.is_set():
+            self._stop_deadline = time.monotonic() + (
+                self.config.stop_grace_seconds if grace is None else grace
+            )
+            self._stopping.set()
+            log.info("stop requested", extra={"worker_id": self.worker_id})
+
+    def _idle_expired(self) -> bool:
+        idle = self.config.idle_exit_seconds
+        if idle is not None and time.monotonic() - self._last_message >= idle:
+            log.info("idle exit", extra={"idle_seconds": idle})
+            return True
+        return False
+
+    def _receive(self) -> list[_Delivery]:
+        try:
+            out = self._sqs.receive_message(
+                QueueUrl=self.config.queue_url,
+                MaxNumberOfMessages=1,
+                WaitTimeSeconds=self.config.wait_seconds,
+                VisibilityTimeout=self.config.visibility_timeout,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            )
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("receive failed", extra={"error": str(exc)})
+            time.sleep(1)
+            return []
+        return [
+            _Delivery(
+                m["ReceiptHandle"], int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)), m["Body"]
+            )
+            for m in out.get("Messages", [])
+        ]
+
+    # -- one message -----------------------------------------------------------------------------------------
+    def _handle(self, delivery: _Delivery) -> None:
+        if self._stopping.is_set():
+            self._set_visibility(delivery, 0)  # stopped receiving: hand it straight back
+            return
+        try:
+            job = self._parse(delivery.body)
+        except InvalidJobMessage as exc:
+            self._reject(delivery, exc.reason, exc.job_id)
+            return
+        vt = self.config.visibility_timeout
+        claim = self._store.claim(job.job_id, self.worker_id, lease_seconds=vt, takeover_skew=vt / 4)
+        if claim.record is not None:
+            self._execute(delivery, job, claim.record)
+        else:
+            self._not_claimed(delivery, job, claim.current)
+
+    def _parse(self, body: str) -> JobMessage:
+        job = JobMessage.from_body(body)
+        if self._kinds is not None and job.kind not in self._kinds:
+            raise InvalidJobMessage(
+                f"kind {job.kind!r} has no handler here (this worker runs {sorted(self._kinds)})", job.job_id
+            )
+        expected = job_prefix(self.config.prefix, job.job_id) + "inputs/"
+        stray = [key for key in job.inputs.values() if not key.startswith(expected)]
+        if stray:
+            raise InvalidJobMessage(f"input keys {stray} are outside {expected}", job.job_id)
+        return job
+
+    def _reject(self, delivery: _Delivery, reason: str, job_id: str | None, kind: str = "") -> None:
+        """A message no handler can run: FAILED with the reason (when it names a job), then on to the DLQ."""
+        log.warning("rejected message", extra={"job_id": job_id, "reason": reason})
+        if job_id is not None:
+            applied, _ = self._store.fail_unowned(job_id, reason, kind)
+            if applied:
+                self._metrics.emit(kind, JobsFailed=1)
+        self._to_dead_letters(delivery)
+
+    def _not_claimed(self, delivery: _Delivery, job: JobMessage, current: JobRecord | None) -> None:
+        if current is None:
+            self._reject(
+                delivery, "no job row for this message (expired or never written)", job.job_id, job.kind
+            )
+        elif current.status in (JobStatus.SUCCEEDED, JobStatus.CANCELLED):
+            log.info("skipping finished job", extra={"job_id": job.job_id, "status": str(current.status)})
+            self._delete(delivery)
+        elif current.status is JobStatus.RUNNING and current.lease_until:
+            wait = math.ceil(current.lease_until - time.time()) + 1  # once that lease could have lapsed
+            log.info("duplicate delivery deferred", extra={"job_id": job.job_id, "seconds": wait})
+            self._set_visibility(delivery, wait)
+        else:  # FAILED: let redrive carry the message to the DLQ
+            self._to_dead_letters(delivery)
+
+    def _execute(self, delivery: _Delivery, job: JobMessage, record: JobRecord) -> None:
+        started = time.monotonic()
+        logger = logging.LoggerAdapter(
+            logging.getLogger("sdk.jobs.handler"),
+            {"job_id": job.job_id, "kind": job.kind, "attempt": record.attempts},
+        )
+        with tempfile.TemporaryDirectory(prefix="job-", ignore_cleanup_errors=True) as tmp:
+            ctx = JobContext(
+                job.job_id, job.kind, dict(job.payload), {}, Path(tmp) / "outputs", record.attempts, logger
+            )
+            running = _Running(delivery, job, record.attempts, ctx)
+            self._protection.enable()
+            self._metrics.emit(job.kind, JobsStarted=1)
+            logger.info("job started", extra={"receive_count": delivery.receive_count})
+            with self._heartbeat(running):
+                outcome = self._attempt(ctx, job, Path(tmp))
+            self._finish(running, outcome, time.monotonic() - started)
+
+    def _attempt(self, ctx: JobContext, job: JobMessage, workdir: Path) -> _Outcome:
+        try:
+            self._download(job, workdir / "inputs", ctx)
+            ctx.output_dir.mkdir()
+            result = self._handler(ctx)
+            if result is not None and not isinstance(result, Mapping):
+                raise PermanentJobError(f"handler returned {type(result).__name__}; return a mapping or None")
+            stored = json_object(result or {}, "handler result")
+            self._upload(ctx)
+            return _Outcome("succeeded", result=stored)
+        except PermanentJobError as exc:
+            return _Outcome("failed", error=f"PermanentJobError: {exc}")
+        except Exception as exc:  # any other handler/S3 error is retried by SQS
+            return _Outcome("retry", error=f"{type(exc).__name__}: {exc}"[:2000])
+
+    def _download(self, job: JobMessage, folder: Path, ctx: JobContext) -> None:
+        folder.mkdir()
+        for name, key in job.inputs.items():
+            self._s3.download_file(self.config.bucket, key, str(folder / name))
+            ctx.inputs[name] = folder / name
+
+    def _upload(self, ctx: JobContext) -> None:
+        for path, relative in output_files(ctx.output_dir):
+            self._s3.upload_file(
+                str(path), self.config.bucket, output_key(self.config.prefix, ctx.job_id, relative)
+            )
+
+    def _finish(self, running: _Running, outcome: _Outcome, seconds: float) -> None:
+        job, attempt, delivery = running.job, running.attempt, running.delivery
+        if running.released:
+            return
+        final = outcome.state == "failed" or delivery.receive_count >= self._max_receive_count()
+        if outcome.state == "succeeded":
+            applied, current = self._store.succeed(job.job_id, self.worker_id, attempt, outcome.result)
+        elif final:
+            applied, current = self._store.fail_owned(job.job_id, self.worker_id, attempt, outcome.error)
+        else:
+            applied, current = self._store.retry_later(job.job_id, self.worker_id, attempt, outcome.error)
+        extra = {"job_id": job.job_id, "kind": job.kind, "attempt": attempt, "seconds": round(seconds, 3)}
+        if not applied:
+            self._lost(delivery, current, extra)
+        elif outcome.state == "succeeded":
+            self._delete(delivery)
+            self._metrics.emit(job.kind, JobsSucceeded=1, JobDuration=seconds)
+            log.info("job succeeded", extra=extra)
+        elif final:
+            self._set_visibility(delivery, 0)  # the next receive moves it to the DLQ
+            self._metrics.emit(job.kind, JobsFailed=1, JobDuration=seconds)
+            log.error("job failed", extra={**extra, "error": outcome.error})
+        else:
+            self._set_visibility(delivery, min(self.config.visibility_timeout, 2 ** (attempt + 2)))
+            self._metrics.emit(job.kind, JobsRetried=1)
+            log.warning("job will be retried", extra={**extra, "error": outcome.error})
+
+    def _lost(self, delivery: _Delivery, current: JobRecord | None, extra: dict[str, Any]) -> None:
+        """The row moved on: cancelled (drop the message) or taken over (leave it to the new owner)."""
+        status = current.status if current else None
+        log.warning("job no longer ours", extra={**extra, "status": str(status)})
+        if status is JobStatus.CANCELLED:
+            self._delete(delivery)
+
+    # -- heartbeat, grace, signals ---------------------------------------------------------------------------
+    @contextmanager
+    def _heartbeat(self, running: _Running) -> Iterator[None]:
+        halt = threading.Event()
+        thread = threading.Thread(
+            target=self._beat_loop, args=(running, halt), name="job-heartbeat", daemon=True
+        )
+        with self._lock:
+            self._running = running
+        thread.start()
+        try:
+            yield
+        finally:
+            halt.set()
+            with self._lock:
+                self._running = None
+            thread.join()
+
+    def _beat_loop(self, running: _Running, halt: threading.Event) -> None:
+        next_beat = time.monotonic() + self.config.heartbeat_interval
+        while not halt.wait(0.1):
+            if self._stop_deadline is not None and time.monotonic() >= self._stop_deadline:
+                self._release(running)
+                return
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + self.config.heartbeat_interval
+                with suppress(ClientError, BotoCoreError):  # a missed beat is retried on the next tick
+                    self._beat(running)
+
+    def _beat(self, running: _Running) -> None:
+        vt = self.config.visibility_timeout
+        self._sqs.change_message_visibility(
+            QueueUrl=self.config.queue_url, ReceiptHandle=running.delivery.receipt, VisibilityTimeout=vt
+        )
+        ok, current = self._store.renew(running.job.job_id, self.worker_id, running.attempt, vt)
+        self._protection.enable()
+        if not ok:
+            running.ctx.cancelled.set()
+            log.warning(
+                "lease lost", extra={"job_id": running.job.job_id, "status": str(current and current.status)}
+            )
+
+    def _release(self, running: _Running) -> None:
+        """Stop grace is over: hand the job back now (row PENDING, message visible) instead of at the VT."""
+        with self._lock:
+            if self._running is not running or running.released:
+                return
+            running.released = True
+        running.ctx.cancelled.set()
+        with suppress(ClientError, BotoCoreError):
+            self._store.release(running.job.job_id, self.worker_id, running.attempt)
+            self._set_visibility(running.delivery, 0)
+        log.warning("job released at stop", extra={"job_id": running.job.job_id, "attempt": running.attempt})
+        if self._exit_on_release:  # the handler cannot be interrupted; ECS would SIGKILL it anyway
+            logging.shutdown()
+            os._exit(0)
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        previous = {
+            sig: signal.signal(sig, lambda *_: self.stop()) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        # The C-level handler writes the wakeup fd, so a stop is seen even while the handler runs C code.
+        watcher = threading.Thread(
+            target=self._watch_signals, args=(reader,), name="job-signals", daemon=True
+        )
+        watcher.start()
+        try:
+            yield
+        finally:
+            signal.set_wakeup_fd(old_fd)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            writer.close()
+            reader.close()
+
+    def _watch_signals(self, reader: socket.socket) -> None:
+        with suppress(OSError):
+            while data := reader.recv(16):
+                if signal.SIGTERM in data or signal.SIGINT in data:
+                    self.stop()
+
+    # -- SQS helpers -----------------------------------------------------------------------------------------
+    def _max_receive_count(self) -> int:
+        if self._max_receives is None:
+            self._max_receives = self._read_max_receive_count()
+        return self._max_receives
+
+    def _read_max_receive_count(self) -> int:
+        try:
+            attrs = self._sqs.get_queue_attributes(
+                QueueUrl=self.config.queue_url, AttributeNames=["RedrivePolicy"]
+            )
+            return int(json.loads(attrs["Attributes"]["RedrivePolicy"])["maxReceiveCount"])
+        except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
+            log.warning(
+                "redrive policy unreadable; assuming maxReceiveCount 3",
+                extra={
+                    "error": str(exc),
+                    "fix": "grant sqs:GetQueueAttributes or set GPU_JOBS_MAX_RECEIVE_COUNT",
+                },
+            )
+            return DEFAULT_MAX_RECEIVE_COUNT
+
+    def _to_dead_letters(self, delivery: _Delivery) -> None:
+        """Visible again so the next receive redrives it; without a DLQ it would loop, so delete it then."""
+        if delivery.receive_count > self._max_receive_count() + 1:
+            log.warning("message outlived its redrive (queue has no DLQ?); deleting it")
+            self._delete(delivery)
+        else:
+            self._set_visibility(delivery, 0)
+
+    def _set_visibility(self, delivery: _Delivery, seconds: int) -> None:
+        # An expired receipt only means SQS made the message visible already.
+        with suppress(ClientError, BotoCoreError):
+            self._sqs.change_message_visibility(
+                QueueUrl=self.config.queue_url,
+                ReceiptHandle=delivery.receipt,
+                VisibilityTimeout=max(0, min(seconds, MAX_VISIBILITY)),
+            )
+
+    def _delete(self, delivery: _Delivery) -> None:
+        self._sqs.delete_message(QueueUrl=self.config.queue_url, ReceiptHandle=delivery.receipt)
