@@ -36,7 +36,7 @@ class SecureBucket(Construct):
             "apply_server_side_encryption_by_default": {"sse_algorithm": sse}, "bucket_key_enabled": sse == "aws:kms"}])
         S3BucketVersioningA(self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"})
         new(S3BucketLifecycleConfiguration, self, "lifecycle", bucket=self.bucket.id, rule=[{
-            "id": "expire", "status": "Enabled", "filter": [{"prefix": ""}],
+            "id": "expire", "status": "Enabled", "filter": [{}],
             "expiration": [{"days": expire_days}], "noncurrent_version_expiration": [{"noncurrent_days": 7}],
             "abort_incomplete_multipart_upload": [{"days_after_initiation": 1}]}])
         tls_only = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",

@@ -10,7 +10,7 @@ from sdk.constructs.structs import new
 class Cluster(Construct):
     """`.cluster`, `.name`, `.arn`; `.capacity_providers` once `attach_capacity_providers` ran."""
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, container_insights: str = "enhanced") -> None:
+    def __init__(self, scope: Construct, id_: str, *, name: str, container_insights: str = "enabled") -> None:
         super().__init__(scope, id_)
         self.name = name
         self.cluster = new(EcsCluster, self, "cluster", name=name,
