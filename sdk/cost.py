@@ -98,8 +98,9 @@ def _slashed(values: Sequence[float]) -> str:
     return "/".join(f"{v:g}" for v in values)
 
 
-def _referenced(body: dict[str, Any], resource_type: str) -> set[str]:
-    return set(re.findall(rf"\b{resource_type}\.([A-Za-z0-9_-]+)\.", json.dumps(body)))
+def referenced(body: Any, resource_type: str) -> set[str]:
+    """Names of `resource_type` resources that `body` refers to through ${type.name.attr} tokens."""
+    return set(re.findall(rf"\b{re.escape(resource_type)}\.([A-Za-z0-9_-]+)\.", json.dumps(body)))
 
 
 def root_volume_gb(tf_json: dict[str, Any], asg_address: str) -> float:
@@ -107,7 +108,7 @@ def root_volume_gb(tf_json: dict[str, Any], asg_address: str) -> float:
     asg = resources(tf_json, "aws_autoscaling_group").get(asg_address.split(".", 1)[1], {})
     templates = resources(tf_json, "aws_launch_template")
     total = 0.0
-    for name in _referenced(asg, "aws_launch_template"):
+    for name in referenced(asg, "aws_launch_template"):
         for mapping in templates.get(name, {}).get("block_device_mappings", []):
             total += float(mapping.get("ebs", {}).get("volume_size", 0))
     return total

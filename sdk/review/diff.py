@@ -1,0 +1,134 @@
+"""Resource-level diff of two synthesized stacks: the reviewer's stand-in for `terraform plan`."""
+
+import json
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Attributes whose change makes Terraform destroy and re-create the resource (AWS provider 6.x schemas,
+# ForceNew), for the resource types the blueprints emit.
+FORCES_REPLACEMENT: dict[str, frozenset[str]] = {
+    "aws_vpc": frozenset({"cidr_block", "instance_tenancy"}),
+    "aws_subnet": frozenset({"vpc_id", "cidr_block", "availability_zone", "availability_zone_id"}),
+    "aws_nat_gateway": frozenset({"subnet_id", "allocation_id", "connectivity_type", "private_ip"}),
+    "aws_eip": frozenset({"domain", "network_border_group"}),
+    "aws_vpc_endpoint": frozenset({"vpc_id", "service_name", "vpc_endpoint_type"}),
+    "aws_lb": frozenset({"name", "name_prefix", "internal", "load_balancer_type"}),
+    "aws_lb_listener": frozenset({"load_balancer_arn"}),
+    "aws_lb_target_group": frozenset({"name", "name_prefix", "port", "protocol", "protocol_version", "vpc_id",
+                                      "target_type"}),
+    "aws_security_group": frozenset({"name", "name_prefix", "vpc_id", "description"}),
+    "aws_vpc_security_group_ingress_rule": frozenset({"security_group_id"}),
+    "aws_vpc_security_group_egress_rule": frozenset({"security_group_id"}),
+    "aws_autoscaling_group": frozenset({"name", "name_prefix"}),
+    "aws_ecs_cluster": frozenset({"name"}),
+    "aws_ecs_capacity_provider": frozenset({"name", "auto_scaling_group_provider.auto_scaling_group_arn"}),
+    "aws_ecs_service": frozenset({"name", "cluster", "launch_type", "scheduling_strategy",
+                                  "service_registries"}),
+    "aws_appautoscaling_target": frozenset({"resource_id", "scalable_dimension", "service_namespace"}),
+    "aws_appautoscaling_policy": frozenset({"name", "resource_id", "scalable_dimension",
+                                            "service_namespace"}),
+    "aws_cloudwatch_metric_alarm": frozenset({"alarm_name"}),
+    "aws_cloudwatch_log_group": frozenset({"name", "name_prefix", "log_group_class"}),
+    "aws_iam_role": frozenset({"name", "name_prefix", "path"}),
+    "aws_iam_role_policy": frozenset({"name", "name_prefix", "role"}),
+    "aws_iam_policy": frozenset({"name", "name_prefix", "path"}),
+    "aws_iam_role_policy_attachment": frozenset({"role", "policy_arn"}),
+    "aws_sqs_queue": frozenset({"name", "name_prefix", "fifo_queue"}),
+    "aws_dynamodb_table": frozenset({"name", "hash_key", "range_key"}),
+    "aws_s3_bucket": frozenset({"bucket", "bucket_prefix"}),
+    "aws_sns_topic": frozenset({"name", "name_prefix", "fifo_topic"}),
+}
+# Types that never update in place or whose update has a consequence the plan does not show.
+CHANGE_NOTES: dict[str, str] = {
+    "aws_launch_template": "new launch template version (no replacement); running hosts keep the old one "
+                           "until an ASG instance refresh or scale-in replaces them",
+    "aws_ecs_task_definition": "new task definition revision (the old one is deregistered); the service "
+                               "rolls its tasks to it through the deployment circuit breaker",
+}
+_IGNORED_KEYS = frozenset({"//"})
+
+Kind = Literal["added", "removed", "changed"]
+
+
+class AttributeChange(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str = Field(description="Attribute path, e.g. ingress[0].cidr_blocks[1] (no default)")
+    before: Any = Field(default=None, description="Old value (default None: absent before)")
+    after: Any = Field(default=None, description="New value (default None: absent after)")
+    forces_replacement: bool = Field(default=False, description="Whether this path forces a replacement "
+                                                                "(default False)")
+
+
+class ResourceChange(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    address: str = Field(description="Terraform address, e.g. aws_sqs_queue.jobs (no default)")
+    kind: Kind = Field(description="added, removed or changed (no default)")
+    attributes: tuple[AttributeChange, ...] = Field(default=(), description="Changed paths (default none)")
+    replacement: bool = Field(default=False, description="Terraform will destroy and re-create it "
+                                                         "(default False)")
+    note: str = Field(default="", description="What the change means beyond the plan (default empty)")
+
+
+def addresses(tf_json: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every resource and data source of a stack by Terraform address."""
+    out: dict[str, dict[str, Any]] = {}
+    for block, prefix in (("resource", ""), ("data", "data.")):
+        for resource_type, items in tf_json.get(block, {}).items():
+            for name, body in items.items():
+                out[f"{prefix}{resource_type}.{name}"] = body
+    return out
+
+
+def _decoded(value: Any) -> Any:
+    """JSON held in a string (container definitions, policies) compared as structure, not as text."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def deep_diff(before: Any, after: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """(path, before, after) for every leaf that differs; lists compare by index."""
+    before, after = _decoded(before), _decoded(after)
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted((set(before) | set(after)) - _IGNORED_KEYS):
+            sub = f"{path}.{key}" if path else str(key)
+            yield from deep_diff(before.get(key), after.get(key), sub)
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            yield from deep_diff(old, new, f"{path}[{index}]")
+    elif before != after:
+        yield path, before, after
+
+
+def _forces(resource_type: str, path: str) -> bool:
+    top = path.split("[", 1)[0]
+    keys = FORCES_REPLACEMENT.get(resource_type, frozenset())
+    return top.split(".", 1)[0] in keys or top in keys
+
+
+def _changed(address: str, before: dict[str, Any], after: dict[str, Any]) -> ResourceChange | None:
+    resource_type = address.removeprefix("data.").split(".", 1)[0]
+    changes = tuple(AttributeChange(path=path, before=old, after=new,
+                                    forces_replacement=_forces(resource_type, path))
+                    for path, old, new in deep_diff(before, after))
+    if not changes:
+        return None
+    replacement = (resource_type == "aws_ecs_task_definition") or any(c.forces_replacement for c in changes)
+    return ResourceChange(address=address, kind="changed", attributes=changes, replacement=replacement,
+                          note=CHANGE_NOTES.get(resource_type, ""))
+
+
+def diff_stacks(before: dict[str, Any] | None, after: dict[str, Any]) -> tuple[ResourceChange, ...]:
+    """Added, removed and changed resources, sorted by address; everything is added when `before` is None."""
+    old, new = addresses(before or {}), addresses(after)
+    changes = [ResourceChange(address=a, kind="added") for a in new.keys() - old.keys()]
+    changes += [ResourceChange(address=a, kind="removed") for a in old.keys() - new.keys()]
+    changes += [c for a in old.keys() & new.keys() if (c := _changed(a, old[a], new[a])) is not None]
+    return tuple(sorted(changes, key=lambda change: change.address))
