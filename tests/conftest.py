@@ -1,1 +1,109 @@
 """Shared pytest fixtures. Section owners: the moto server fixtures belong to the sdk.jobs work."""
+
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+# -- AWS on a local moto server (sdk.jobs) -------------------------------------------------------------------
+# Real boto3 over real HTTP against moto in server mode on 127.0.0.1. Subprocesses inherit the environment,
+# so a worker started with subprocess talks to the same server.
+
+AWS_REGION = "us-east-1"
+MAX_RECEIVE_COUNT = 3
+
+
+@dataclass(frozen=True)
+class JobResources:
+    """A fresh queue + DLQ (redrive after MAX_RECEIVE_COUNT receives), job table and bucket."""
+
+    queue_url: str
+    queue_arn: str
+    dlq_url: str
+    dlq_arn: str
+    table_name: str
+    bucket: str
+    endpoint_url: str
+    region: str = AWS_REGION
+    max_receive_count: int = MAX_RECEIVE_COUNT
+
+    def worker_env(self, **extra: str) -> dict[str, str]:
+        """The GPU_JOBS_* variables an ECS task definition would set for a worker on these resources."""
+        base = {"GPU_JOBS_QUEUE_URL": self.queue_url, "GPU_JOBS_TABLE": self.table_name,
+                "GPU_JOBS_BUCKET": self.bucket, "GPU_JOBS_PREFIX": "jobs/"}
+        return {**base, **extra}
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """Endpoint URL of a moto server on 127.0.0.1 (free port), shared by the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_env(moto_server: str) -> Iterator[dict[str, str]]:
+    """Fake credentials, us-east-1 and AWS_ENDPOINT_URL (honoured by boto3 itself) set in os.environ."""
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+           "AWS_DEFAULT_REGION": AWS_REGION, "AWS_REGION": AWS_REGION, "AWS_ENDPOINT_URL": moto_server,
+           "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "ECS_AGENT_URI"):
+            patch.delenv(name, raising=False)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        yield env
+
+
+@pytest.fixture
+def job_resources(aws_env: dict[str, str]) -> Iterator[JobResources]:
+    """Unique queue + DLQ, job table (schema from sdk.jobs.schema) and bucket; deleted afterwards."""
+    import boto3
+
+    name = f"jobs-{uuid.uuid4().hex[:12]}"
+    sqs, s3, ddb = boto3.client("sqs"), boto3.client("s3"), boto3.client("dynamodb")
+    dlq_url, dlq_arn = _create_queue(sqs, f"{name}-dlq", {})
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+    queue_url, queue_arn = _create_queue(sqs, name, {"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": "2"})
+    _create_job_table(ddb, name)
+    s3.create_bucket(Bucket=name)
+    yield JobResources(queue_url, queue_arn, dlq_url, dlq_arn, name, name, aws_env["AWS_ENDPOINT_URL"])
+    for cleanup in (lambda: sqs.delete_queue(QueueUrl=queue_url), lambda: sqs.delete_queue(QueueUrl=dlq_url),
+                    lambda: ddb.delete_table(TableName=name), lambda: _delete_bucket(s3, name)):
+        with contextlib.suppress(Exception):  # a test may have deleted it on purpose
+            cleanup()
+
+
+def _create_queue(sqs, name: str, attributes: dict[str, str]) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def _create_job_table(ddb, name: str) -> None:  # type: ignore[no-untyped-def]
+    from sdk.jobs.schema import CREATED_AT_ATTRIBUTE, HASH_KEY, STATUS_ATTRIBUTE, STATUS_INDEX, TTL_ATTRIBUTE
+
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": HASH_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"}
+                              for a in (HASH_KEY, STATUS_ATTRIBUTE, CREATED_AT_ATTRIBUTE)],
+        GlobalSecondaryIndexes=[{"IndexName": STATUS_INDEX, "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": STATUS_ATTRIBUTE, "KeyType": "HASH"},
+                                               {"AttributeName": CREATED_AT_ATTRIBUTE, "KeyType": "RANGE"}]}])
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+
+
+def _delete_bucket(s3, name: str) -> None:  # type: ignore[no-untyped-def]
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for obj in page.get("Contents", []):
+            s3.delete_object(Bucket=name, Key=obj["Key"])
+    s3.delete_bucket(Bucket=name)

@@ -1,0 +1,160 @@
+"""Fixtures for sdk.jobs tests: a harness over the shared moto resources, the fault handler, the tally."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from sdk.jobs import JobClient, JobStatus, Worker, WorkerConfig
+
+FAULT_WORKER = Path(__file__).with_name("fault_worker.py")
+_SESSION_TALLY: Counter[str] = Counter()
+
+
+def _load_fault_worker() -> Any:
+    spec = importlib.util.spec_from_file_location("sdk_jobs_fault_worker", FAULT_WORKER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Tally:
+    submitted: int = 0
+    succeeded_once: int = 0
+    failed_with_reason: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"tally: {self.submitted} submitted, {self.succeeded_once} succeeded once, "
+                f"{self.failed_with_reason} failed with reason+DLQ, {len(self.problems)} lost")
+
+
+class JobHarness:
+    """Drives workers against one set of moto resources and checks where every job ended."""
+
+    def __init__(self, resources: Any, tmp_path: Path) -> None:
+        self.resources = resources
+        self.tmp_path = tmp_path
+        self.client = JobClient(resources.queue_url, resources.table_name, resources.bucket)
+        self.sqs, self.s3, self.ddb = boto3.client("sqs"), boto3.client("s3"), boto3.client("dynamodb")
+        self.handler = _load_fault_worker().FaultHandler(resources.table_name)
+        self._dead: set[str] = set()
+        self.dlq_bodies: list[str] = []
+
+    def config(self, **overrides: Any) -> WorkerConfig:
+        base = {"queue_url": self.resources.queue_url, "table_name": self.resources.table_name,
+                "bucket": self.resources.bucket, "visibility_timeout": 2, "wait_seconds": 1,
+                "heartbeat_seconds": 0.5, "max_receive_count": self.resources.max_receive_count}
+        return WorkerConfig(**{**base, **overrides})
+
+    def worker(self, handler: Callable[..., Any] | None = None, *, kinds: set[str] | None = None,
+               metrics_stream: Any = None, **overrides: Any) -> Worker:
+        return Worker(handler or self.handler, self.config(**overrides), kinds=kinds, metrics_stream=metrics_stream)
+
+    def row(self, job_id: str) -> dict[str, Any]:
+        item = self.ddb.get_item(TableName=self.resources.table_name, Key={"job_id": {"S": job_id}},
+                                 ConsistentRead=True).get("Item", {})
+        return {k: next(iter(v.values())) for k, v in item.items()}
+
+    def queue_depth(self) -> int:
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=self.resources.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return sum(int(v) for v in attrs.values())
+
+    def settled(self, job_ids: Sequence[str]) -> bool:
+        if self.queue_depth():
+            return False
+        return all(self.client.status(j).status.terminal for j in job_ids)
+
+    def run_workers(self, count: int, job_ids: Sequence[str], timeout: float = 90, **overrides: Any) -> None:
+        """Run `count` workers (threads, Worker.run) until every job is terminal and the queue is empty."""
+        workers = [self.worker(**overrides) for _ in range(count)]
+        threads = [threading.Thread(target=w.run, daemon=True) for w in workers]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + timeout
+        try:
+            while not self.settled(job_ids):
+                assert time.monotonic() < deadline, f"not settled after {timeout}s: {self.describe(job_ids)}"
+                time.sleep(0.3)
+        finally:
+            for w in workers:
+                w.stop(grace=60)
+            for t in threads:
+                t.join(timeout=30)
+
+    def describe(self, job_ids: Sequence[str]) -> str:
+        states = Counter(str(self.client.status(j).status) for j in job_ids)
+        return f"{dict(states)}, queue depth {self.queue_depth()}"
+
+    def dead_letter_job_ids(self) -> set[str]:
+        """Job ids of the messages in the DLQ (read once; bodies kept in dlq_bodies)."""
+        while True:
+            out = self.sqs.receive_message(QueueUrl=self.resources.dlq_url, MaxNumberOfMessages=10,
+                                           VisibilityTimeout=300, WaitTimeSeconds=0)
+            if not out.get("Messages"):
+                return self._dead
+            for message in out["Messages"]:
+                self.dlq_bodies.append(message["Body"])
+                self._dead.add(_job_id(message["Body"]))
+
+    def tally(self, job_ids: Sequence[str], runs: Callable[[dict[str, Any]], int] = lambda row: 1) -> Tally:
+        """Every job SUCCEEDED with `runs(row)` handler side effects, or FAILED with a reason and in the DLQ."""
+        dead, result = self.dead_letter_job_ids(), Tally(submitted=len(job_ids))
+        for job_id in job_ids:
+            row = self.row(job_id)
+            effects = int(row.get("effects", 0))
+            if row.get("status") == JobStatus.SUCCEEDED and effects == runs(row):
+                result.succeeded_once += 1
+            elif row.get("status") == JobStatus.FAILED and row.get("error") and job_id in dead and effects == 0:
+                result.failed_with_reason += 1
+            else:
+                result.problems.append(f"{job_id}: {row.get('status')} effects={effects} error={row.get('error')}")
+        _SESSION_TALLY.update(submitted=result.submitted, succeeded=result.succeeded_once,
+                              failed=result.failed_with_reason, lost=len(result.problems))
+        print(result.line())
+        return result
+
+    def spawn_worker(self, **env: str) -> subprocess.Popen[bytes]:
+        """A real worker process (fault_worker.py) on these resources, as an ECS task would run it."""
+        import os
+
+        variables = {"GPU_JOBS_VISIBILITY_TIMEOUT": "2", "GPU_JOBS_WAIT_SECONDS": "1",
+                     "GPU_JOBS_MAX_RECEIVE_COUNT": str(self.resources.max_receive_count), **env}
+        full_env = {**os.environ, **self.resources.worker_env(**variables)}
+        log = (self.tmp_path / f"worker-{time.monotonic_ns()}.log").open("wb")
+        return subprocess.Popen([sys.executable, str(FAULT_WORKER)], env=full_env, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+def _job_id(body: str) -> str:
+    try:
+        return str(json.loads(body).get("job_id"))
+    except (ValueError, AttributeError):
+        return "<unreadable>"
+
+
+@pytest.fixture
+def jobs(job_resources: Any, tmp_path: Path) -> Iterator[JobHarness]:
+    yield JobHarness(job_resources, tmp_path)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _SESSION_TALLY:
+        t = _SESSION_TALLY
+        terminalreporter.write_line(
+            f"sdk.jobs fault tally: {t['submitted']} submitted, {t['succeeded']} succeeded once, "
+            f"{t['failed']} failed with reason+DLQ, {t['lost']} lost")
