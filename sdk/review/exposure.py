@@ -1,5 +1,6 @@
 """What a stack exposes to networks: listeners, security-group ingress and public IPs, with CIDRs."""
 
+import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -31,6 +32,12 @@ class Exposure(BaseModel):
         return f"{self.kind}|{self.address}|{self.detail}|{','.join(sorted(self.sources))}"
 
 
+def _ref(value: Any) -> str:
+    """'${aws_security_group.x.id}' -> 'aws_security_group.x' for reading."""
+    text = str(value)
+    return re.sub(r"\$\{([A-Za-z0-9_.-]+?)\.(id|arn)\}", r"\1", text)
+
+
 def _ports(rule: dict[str, Any], protocol_key: str) -> str:
     protocol = str(rule.get(protocol_key, "-1"))
     if protocol in ("-1", "all"):
@@ -59,7 +66,7 @@ def _sources(rule: dict[str, Any], cidr_keys: tuple[str, ...],
         out += value if isinstance(value, list) else [value] if value else []
     for key in group_keys:
         value = rule.get(key)
-        out += [f"sg {v}" for v in (value if isinstance(value, list) else [value] if value else [])]
+        out += [_ref(v) for v in (value if isinstance(value, list) else [value] if value else [])]
     return tuple(out)
 
 
@@ -75,13 +82,13 @@ def _ingress(tf_json: dict[str, Any]) -> Iterator[Exposure]:
                         _sources(rule, ("cidr_blocks", "ipv6_cidr_blocks"), ("security_groups",)))
     for name, rule in resources(tf_json, "aws_vpc_security_group_ingress_rule").items():
         yield _rule(f"aws_vpc_security_group_ingress_rule.{name}",
-                    f"{_ports(rule, 'ip_protocol')} into {rule.get('security_group_id')}",
+                    f"{_ports(rule, 'ip_protocol')} into {_ref(rule.get('security_group_id'))}",
                     _sources(rule, ("cidr_ipv4", "cidr_ipv6", "prefix_list_id"),
                              ("referenced_security_group_id",)))
     for name, rule in resources(tf_json, "aws_security_group_rule").items():
         if rule.get("type") == "ingress":
             yield _rule(f"aws_security_group_rule.{name}",
-                        f"{_ports(rule, 'protocol')} into {rule.get('security_group_id')}",
+                        f"{_ports(rule, 'protocol')} into {_ref(rule.get('security_group_id'))}",
                         _sources(rule, ("cidr_blocks", "ipv6_cidr_blocks"), ("source_security_group_id",)))
 
 

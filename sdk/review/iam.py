@@ -8,6 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sdk.cost import referenced, resources
 
+# Actions AWS documents as not supporting resource-level permissions: "*" is the only valid resource.
+STAR_ONLY_ACTIONS = frozenset({
+    "ecr:GetAuthorizationToken", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "cloudwatch:PutMetricData",
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+})
+
 
 class Grant(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -20,10 +27,12 @@ class Grant(BaseModel):
 
     @property
     def wildcards(self) -> tuple[str, ...]:
-        """Actions with '*' and a bare '*' resource, on Allow statements."""
+        """Actions with '*', and a bare '*' resource unless every action only accepts '*' (Allow only)."""
         if self.effect != "Allow":
             return ()
-        return (*(a for a in self.actions if "*" in a), *(r for r in self.resources if r == "*"))
+        star_needed = set(self.actions) <= STAR_ONLY_ACTIONS
+        return (*(a for a in self.actions if "*" in a),
+                *(r for r in self.resources if r == "*" and not star_needed))
 
 
 class RoleAccess(BaseModel):

@@ -40,14 +40,21 @@ def _checkov() -> str | None:
 
 
 def documented_skips(repo_root: Path) -> tuple[str, ...]:
-    """`skip-check` entries of the repo's .checkov.yaml (the one place skips and their reasons live)."""
+    """'CHECK_ID: reason' for each `skip-check` entry of .checkov.yaml (reasons are the comments above it)."""
     path = repo_root / CONFIG_FILE
     if not path.exists():
         return ()
-    import yaml  # checkov depends on PyYAML; only needed when checkov runs
-
-    entries = (yaml.safe_load(path.read_text()) or {}).get("skip-check", [])
-    return tuple(str(e) for e in (entries if isinstance(entries, list) else [entries]))
+    skips, reason, in_list = [], [], False
+    for line in path.read_text().splitlines():
+        stripped = line.strip()
+        if not line.startswith((" ", "-", "#")):
+            in_list, reason = stripped.startswith("skip-check:"), []
+        elif in_list and stripped.startswith("#"):
+            reason.append(stripped.lstrip("# "))
+        elif in_list and stripped.startswith("- "):
+            skips.append(f"{stripped[2:].strip()}: {' '.join(reason)}".rstrip(": "))
+            reason = []
+    return tuple(skips)
 
 
 def _finding(item: dict[str, Any]) -> Finding:
@@ -68,11 +75,13 @@ def run_checkov(stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
         return {}
     command = [binary, "-d", str(stacks_dir), "--framework", "terraform_json", "-o", "json", "--compact",
                "--skip-download"]
-    if (repo_root / CONFIG_FILE).exists():
-        command += ["--config-file", str(repo_root / CONFIG_FILE)]
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    return _by_stack(completed.stdout, documented_skips(repo_root))
+    skips = documented_skips(repo_root)
+    if skips:
+        # The skip list, not the whole config: its `quiet` would drop the passed checks we count.
+        command += ["--skip-check", ",".join(skip.split(":", 1)[0] for skip in skips)]
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False, cwd=stacks_dir)
+    return _by_stack(completed.stdout, skips)
 
 
 def _by_stack(stdout: str, skips: tuple[str, ...]) -> dict[str, PolicyResult]:
