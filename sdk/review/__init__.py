@@ -201,6 +201,10 @@ def run_review(args: argparse.Namespace) -> int:
     new = _synthesized(args.app)
     against = load_stacks(against_dir) if against_dir.is_dir() else {}
     reviews = review_stacks(new, against, cost_threshold_percent=args.cost_threshold_percent)
+    if out_dir.resolve() != against_dir.resolve():
+        from sdk.synth import write_stacks  # REVIEW.md sits beside the JSON it reviews
+
+        write_stacks(new, out_dir)
     for path, review in zip(write_reviews(reviews, out_dir, args.format), reviews, strict=True):
         status = "; ".join(review.flags) if review.flags else "nothing to flag"
         print(f"{path}: {len(review.changes)} change(s), "

@@ -1,0 +1,147 @@
+"""The review as a whole: flags, exit codes, written reports, cost figures, checkov, the CLI."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sdk.catalog import CATALOG
+from sdk.review import exit_code, review_dir, review_stack, write_reviews
+from tests.sdk.review.conftest import GENERATED, PUBLIC
+
+
+def _write(directory: Path, stacks: dict[str, dict[str, Any]]) -> Path:
+    for name, tf_json in stacks.items():
+        (directory / name).mkdir(parents=True, exist_ok=True)
+        (directory / name / "cdk.tf.json").write_text(json.dumps(tf_json, indent=2))
+    return directory
+
+
+def _open_ssh(tf_json: dict[str, Any]) -> None:
+    name, _ = next(iter(tf_json["resource"]["aws_security_group"].items()))
+    tf_json["resource"]["aws_vpc_security_group_ingress_rule"]["ssh"] = {
+        "security_group_id": f"${{aws_security_group.{name}.id}}", "ip_protocol": "tcp", "from_port": 22,
+        "to_port": 22, "cidr_ipv4": "0.0.0.0/0"}
+
+
+def test_the_committed_examples_reviewed_against_themselves_flag_nothing(tmp_path):
+    # GIVEN generated/ reviewed against itself
+    reviews = review_dir(GENERATED, GENERATED, run_policy=False)
+    # WHEN the reports are written
+    paths = write_reviews(reviews, tmp_path)
+    # THEN there are no changes or flags, exit code 0, and each REVIEW.md has every section
+    assert reviews and all(not r.changes and not r.flags for r in reviews)
+    assert exit_code(reviews) == 0
+    for path in paths:
+        text = path.read_text()
+        for heading in ("## Changes", "## Exposure", "## IAM", "## GPU capacity", "## Cost", "## Policy"):
+            assert heading in text, (path, heading)
+
+
+def test_new_public_ssh_is_flagged_with_its_address_and_exits_1(public_stack):
+    # GIVEN the public example plus an SSH rule open to the world
+    before = json.loads(json.dumps(public_stack))
+    _open_ssh(public_stack)
+    # WHEN reviewed against the committed version
+    review = review_stack(PUBLIC, public_stack, before)
+    # THEN the diff adds that address, the flag names it with its CIDR, and the exit code is 1
+    assert [(c.address, c.kind) for c in review.changes] == [("aws_vpc_security_group_ingress_rule.ssh", "added")]
+    group = next(iter(public_stack["resource"]["aws_security_group"]))
+    assert review.flags == ("new public exposure: aws_vpc_security_group_ingress_rule.ssh: "
+                            f"tcp 22 into aws_security_group.{group} from 0.0.0.0/0",)
+    assert exit_code([review]) == 1
+
+
+def test_a_new_wildcard_action_is_flagged(public_stack):
+    # GIVEN the task role's policy widened to s3:*
+    before = json.loads(json.dumps(public_stack))
+    policies = public_stack["resource"]["aws_iam_role_policy"]
+    name = next(n for n in policies if "task" in n)
+    document = json.loads(policies[name]["policy"])
+    document["Statement"][0]["Action"] = "s3:*"
+    policies[name]["policy"] = json.dumps(document)
+    # WHEN reviewed
+    review = review_stack(PUBLIC, public_stack, before)
+    # THEN the policy change is listed at its path and the new wildcard is flagged for the owning role
+    (change,) = review.changes
+    assert change.address == f"aws_iam_role_policy.{name}"
+    assert [a.path for a in change.attributes] == ["policy.Statement[0].Action"]
+    owner = policies[name]["role"].split(".")[1]
+    assert review.flags == (f"new IAM wildcard: aws_iam_role.{owner}: s3:*",)
+
+
+def test_cost_up_beyond_the_threshold_is_flagged_and_below_it_is_not(public_stack):
+    # GIVEN the public example with twice the typical hosts in its hint
+    before = json.loads(json.dumps(public_stack))
+    hints = public_stack["//"]["gpu_blueprints"]
+    for hint in hints.values():
+        for capacity in hint["gpu_capacity"]:
+            capacity["typical_hosts"] *= 2
+    # WHEN reviewed at a 10% threshold and at a 1000% threshold
+    strict = review_stack(PUBLIC, public_stack, before, cost_threshold_percent=10)
+    lenient = review_stack(PUBLIC, public_stack, before, cost_threshold_percent=1000)
+    # THEN only the strict review flags the increase, with its percentage
+    assert strict.cost_change_percent is not None and strict.cost_change_percent > 10
+    assert strict.flags == (f"typical cost up {strict.cost_change_percent:.1f}% (threshold 10%)",)
+    assert lenient.flags == ()
+
+
+def test_review_cost_of_the_public_example_matches_the_catalog_by_hand(public_stack):
+    # GIVEN the public example's hint (first type, hosts, on-demand base, Spot share)
+    review = review_stack(PUBLIC, public_stack, public_stack)
+    (row,) = review.capacity
+    price = CATALOG.get(row.instance_types[0]).on_demand_usd_per_hour
+    # WHEN the typical GPU line is recomputed: base hosts on-demand, the Spot share at 40% of on-demand
+    hosts = row.typical_hosts * row.duty_cycle
+    spot = max(hosts - row.on_demand_base, 0) * row.spot_percent / 100
+    expected = price * 730 * ((hosts - spot) + spot * 0.4)
+    line = next(line for line in review.cost.lines if line.component == f"GPU hosts ({row.asg})")
+    # THEN the review's figure agrees to the cent, and the ASG's own bounds match the hint
+    assert line.typical_usd == pytest.approx(expected, abs=0.01)
+    assert (row.asg_min_size, row.asg_max_size) == (row.min_hosts, row.max_hosts)
+
+
+def test_json_format_writes_a_machine_readable_review(tmp_path, internal_stack):
+    # GIVEN a review of the internal example
+    review = review_stack("llm-internal", internal_stack, None)
+    # WHEN written as JSON
+    (path,) = write_reviews([review], tmp_path, "json")
+    data = json.loads(path.read_text())
+    # THEN it carries the totals, the exposure and the new-stack diff
+    assert path.name == "review.json"
+    assert data["cost"]["typical_monthly_usd"] == review.cost.typical_monthly_usd
+    assert data["new_stack"] is True and len(data["changes"]) == len(review.changes)
+
+
+@pytest.mark.slow
+def test_checkov_reports_per_stack_with_documented_skips_and_finds_a_new_failure(tmp_path, public_stack):
+    # GIVEN the public example with an inline security group open on SSH, and the committed baseline
+    group = next(iter(public_stack["resource"]["aws_security_group"].values()))
+    group["ingress"] = [{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"],
+                         "description": "ssh", "ipv6_cidr_blocks": [], "prefix_list_ids": [],
+                         "security_groups": [], "self": False}]
+    new_dir = _write(tmp_path / "new", {PUBLIC: public_stack})
+    # WHEN reviewed with checkov
+    (review,) = review_dir(new_dir, GENERATED)
+    # THEN checkov ran, reports the SSH check failure by id, lists the skips with reasons, and the review exits 1
+    assert review.policy is not None and review.policy.passed > 0
+    assert "CKV_AWS_24" in {f.check_id for f in review.policy.failed}
+    assert any(skip.startswith("CKV_AWS_338: ") for skip in review.policy.documented_skips)
+    assert exit_code([review]) == 1
+
+
+@pytest.mark.slow
+def test_python_m_sdk_review_synthesizes_and_writes_reviews_beside_the_json(tmp_path):
+    # GIVEN the bundled example app and the committed generated/
+    # WHEN `python -m sdk review` runs into a scratch output folder
+    result = subprocess.run([sys.executable, "-m", "sdk", "review", "--out", str(tmp_path), "--against",
+                             str(GENERATED)], capture_output=True, text=True, check=False,
+                            cwd=GENERATED.parent)
+    # THEN it exits 0 (nothing changed), and each stack has REVIEW.md beside its cdk.tf.json
+    assert result.returncode == 0, result.stdout + result.stderr
+    for stack in (p.parent.name for p in GENERATED.glob("*/cdk.tf.json")):
+        assert (tmp_path / stack / "REVIEW.md").exists() and (tmp_path / stack / "cdk.tf.json").exists()
+    assert "nothing to flag" in result.stdout
