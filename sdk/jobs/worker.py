@@ -109,7 +109,8 @@ class Worker:
     def run(self) -> None:
         """Receive until stop()/SIGTERM or idle exit; after SIGTERM the job may finish within the grace."""
         configure_json_logging()
-        self._exit_on_release = True
+        # Only a process's main loop may end the process; run() on a thread (tests, embedding) never does.
+        self._exit_on_release = threading.current_thread() is threading.main_thread()
         log.info("worker started", extra={"worker_id": self.worker_id, "queue": self.config.queue_url})
         with self._signals():
             while not self._stopping.is_set() and not self._idle_expired():

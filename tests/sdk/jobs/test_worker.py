@@ -2,9 +2,11 @@
 
 import io
 import json
+import threading
+import time
 from pathlib import Path
 
-from sdk.jobs import JobStatus
+from sdk.jobs import JobMessage, JobStatus
 
 
 def test_a_job_runs_with_its_inputs_and_its_outputs_land_in_s3(jobs, tmp_path: Path) -> None:
@@ -29,3 +31,189 @@ def test_a_job_runs_with_its_inputs_and_its_outputs_land_in_s3(jobs, tmp_path: P
     assert jobs.queue_depth() == 0
     emitted = [json.loads(line) for line in metrics.getvalue().splitlines()]
     assert [next(k for k in line if k.startswith("Job")) for line in emitted] == ["JobsStarted", "JobsSucceeded"]
+
+
+def _resend(jobs, job_id: str) -> None:
+    """Deliver the job's message a second time, as SQS at-least-once delivery may."""
+    record = jobs.client.status(job_id)
+    body = JobMessage(job_id=job_id, kind=record.kind, payload=record.payload, inputs=record.inputs).to_body()
+    jobs.sqs.send_message(QueueUrl=jobs.resources.queue_url, MessageBody=body)
+
+
+def test_a_duplicate_delivery_runs_the_handler_once(jobs) -> None:
+    # GIVEN a slow job whose message is delivered twice
+    job_id = jobs.client.submit("render", {"sleep": 1.0})
+    _resend(jobs, job_id)
+    # WHEN two workers consume the queue
+    jobs.run_workers(2, [job_id])
+    # THEN the handler ran once and the duplicate is gone with the original
+    assert jobs.client.status(job_id).attempts == 1
+    assert jobs.tally([job_id]).succeeded_once == 1
+
+
+def test_a_transient_error_is_retried_and_recorded(jobs) -> None:
+    # GIVEN a job that fails on its first attempt
+    job_id = jobs.client.submit("render", {"mode": "flaky"})
+    # WHEN a worker consumes until it settles
+    jobs.run_workers(1, [job_id])
+    # THEN the second attempt succeeded and the first error is kept
+    record = jobs.client.status(job_id)
+    assert (record.status, record.attempts) == (JobStatus.SUCCEEDED, 2)
+    assert record.last_error == "RuntimeError: injected transient fault on attempt 1"
+
+
+def test_a_job_failing_every_attempt_ends_failed_with_its_reason_in_the_dlq(jobs) -> None:
+    # GIVEN a job whose handler always raises
+    job_id = jobs.client.submit("render", {"mode": "doomed"})
+    # WHEN a worker consumes until it settles
+    jobs.run_workers(1, [job_id])
+    # THEN it is FAILED after maxReceiveCount attempts, with the last error, and its message is in the DLQ
+    record = jobs.client.status(job_id)
+    assert (record.status, record.attempts) == (JobStatus.FAILED, jobs.resources.max_receive_count)
+    assert record.error == "RuntimeError: injected transient fault on attempt 3"
+    assert job_id in jobs.dead_letter_job_ids()
+
+
+def test_a_permanent_error_fails_the_job_without_a_retry(jobs) -> None:
+    # GIVEN a job whose handler raises PermanentJobError
+    job_id = jobs.client.submit("render", {"mode": "permanent"})
+    # WHEN a worker consumes until it settles
+    jobs.run_workers(1, [job_id])
+    # THEN it ran once, is FAILED with the message, and its message was redriven to the DLQ
+    record = jobs.client.status(job_id)
+    assert (record.status, record.attempts) == (JobStatus.FAILED, 1)
+    assert record.error == "PermanentJobError: injected permanent fault"
+    assert job_id in jobs.dead_letter_job_ids()
+
+
+def test_poison_messages_reach_the_dlq_and_fail_the_job_they_name(jobs) -> None:
+    # GIVEN a body that is not JSON and one of a future schema version naming a job
+    job_id = jobs.client.submit("render", {})
+    jobs.sqs.purge_queue(QueueUrl=jobs.resources.queue_url)
+    future = json.dumps({"version": 2, "job_id": job_id, "kind": "render"})
+    for body in ("not json {", future):
+        jobs.sqs.send_message(QueueUrl=jobs.resources.queue_url, MessageBody=body)
+    # WHEN a worker consumes until the queue is empty
+    jobs.run_workers(1, [job_id])
+    # THEN both messages are in the DLQ and the named job is FAILED with the reason
+    dead = jobs.dead_letter_job_ids()
+    assert sorted(jobs.dlq_bodies) == sorted(["not json {", future])
+    assert job_id in dead
+    record = jobs.client.status(job_id)
+    assert record.status is JobStatus.FAILED
+    assert record.error is not None and "version" in record.error
+
+
+def test_a_kind_without_a_handler_fails_with_a_reason(jobs) -> None:
+    # GIVEN a worker that runs only "render" jobs and an "upscale" job
+    job_id = jobs.client.submit("upscale", {})
+    # WHEN it consumes until the job settles
+    jobs.run_workers(1, [job_id], kinds={"render"})
+    # THEN the job is FAILED naming the kind, without running the handler
+    record = jobs.client.status(job_id)
+    assert record.status is JobStatus.FAILED
+    assert record.error == "kind 'upscale' has no handler here (this worker runs ['render'])"
+    assert jobs.tally([job_id]).failed_with_reason == 1
+
+
+def test_a_message_pointing_outside_the_job_prefix_is_rejected(jobs) -> None:
+    # GIVEN a job whose message names an input key of another job
+    job_id = jobs.client.submit("render", {})
+    jobs.sqs.purge_queue(QueueUrl=jobs.resources.queue_url)
+    body = JobMessage(job_id=job_id, kind="render", inputs={"x": "jobs/other/inputs/x"}).to_body()
+    jobs.sqs.send_message(QueueUrl=jobs.resources.queue_url, MessageBody=body)
+    # WHEN a worker consumes it
+    jobs.run_workers(1, [job_id])
+    # THEN the job is FAILED with the reason and nothing was downloaded or run
+    record = jobs.client.status(job_id)
+    assert record.status is JobStatus.FAILED
+    assert record.error == f"input keys ['jobs/other/inputs/x'] are outside jobs/{job_id}/inputs/"
+    assert "effects" not in jobs.row(job_id)
+
+
+def test_a_message_without_a_row_creates_a_failed_row(jobs) -> None:
+    # GIVEN a valid message for a job the table never had
+    body = JobMessage(job_id="ghost", kind="render").to_body()
+    jobs.sqs.send_message(QueueUrl=jobs.resources.queue_url, MessageBody=body)
+    # WHEN a worker consumes it
+    jobs.run_workers(1, ["ghost"])
+    # THEN a FAILED row explains it and the message is in the DLQ
+    record = jobs.client.status("ghost")
+    assert (record.status, record.kind) == (JobStatus.FAILED, "render")
+    assert record.error == "no job row for this message (expired or never written)"
+    assert "ghost" in jobs.dead_letter_job_ids()
+
+
+def test_a_job_cancelled_before_it_starts_is_skipped(jobs) -> None:
+    # GIVEN a cancelled job still on the queue
+    job_id = jobs.client.submit("render", {})
+    assert jobs.client.cancel(job_id)
+    # WHEN a worker receives it
+    assert jobs.worker().run_once()
+    # THEN the handler never ran and the message is deleted
+    assert jobs.client.status(job_id).status is JobStatus.CANCELLED
+    assert "effects" not in jobs.row(job_id)
+    assert jobs.queue_depth() == 0
+
+
+def test_a_cancel_while_running_reaches_the_handler_and_drops_the_message(jobs) -> None:
+    # GIVEN a handler that waits for cancellation
+    seen: list[bool] = []
+
+    def handler(ctx):
+        jobs.client.cancel(ctx.job_id)
+        seen.append(ctx.cancelled.wait(5))
+
+    job_id = jobs.client.submit("render", {})
+    # WHEN a worker runs it
+    jobs.worker(handler).run_once()
+    # THEN the heartbeat told the handler, the row stays CANCELLED and the message is deleted
+    assert seen == [True]
+    assert jobs.client.status(job_id).status is JobStatus.CANCELLED
+    assert jobs.queue_depth() == 0
+
+
+def test_a_job_longer_than_the_visibility_timeout_is_not_run_twice(jobs) -> None:
+    # GIVEN a 1 s visibility timeout and a 3.5 s job, with a second worker polling all along
+    job_id = jobs.client.submit("render", {"sleep": 3.5})
+    # WHEN both workers consume until it settles
+    jobs.run_workers(2, [job_id], visibility_timeout=1, heartbeat_seconds=0.3)
+    # THEN the heartbeat kept the message hidden: one attempt, one side effect
+    assert jobs.client.status(job_id).attempts == 1
+    assert jobs.tally([job_id]).succeeded_once == 1
+
+
+def test_a_worker_exits_after_the_idle_time(jobs) -> None:
+    # GIVEN a worker with a 1.5 s idle exit and an empty queue
+    worker = jobs.worker(idle_exit_seconds=1.5)
+    started = time.monotonic()
+    # WHEN it runs
+    worker.run()
+    # THEN it returned on its own, shortly after the idle time
+    assert 1.5 <= time.monotonic() - started < 6
+
+
+def test_a_stop_past_the_grace_releases_the_job_to_another_worker(jobs) -> None:
+    # GIVEN a worker thread stuck in a handler
+    started, unblock = threading.Event(), threading.Event()
+
+    def stuck(ctx):
+        started.set()
+        unblock.wait(10)
+
+    job_id = jobs.client.submit("render", {})
+    worker = jobs.worker(stuck)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    assert started.wait(10)
+    # WHEN it is stopped with a short grace
+    worker.stop(grace=0.2)
+    time.sleep(0.6)
+    # THEN the row is PENDING again and the message visible at once, without waiting for the visibility timeout
+    assert jobs.client.status(job_id).status is JobStatus.PENDING
+    unblock.set()
+    thread.join(10)
+    assert jobs.client.status(job_id).status is JobStatus.PENDING
+    jobs.run_workers(1, [job_id], visibility_timeout=30)
+    record = jobs.client.status(job_id)
+    assert (record.status, record.attempts) == (JobStatus.SUCCEEDED, 2)
