@@ -45,8 +45,12 @@ class PriceBook(BaseModel):
 @cache
 def load_prices() -> PriceBook:
     raw = tomllib.loads(_PRICES.read_text())
-    return PriceBook(region=raw["meta"]["region"], hours_per_month=raw["meta"]["hours_per_month"],
-                     price=raw["price"], assume=raw["assume"])
+    return PriceBook(
+        region=raw["meta"]["region"],
+        hours_per_month=raw["meta"]["hours_per_month"],
+        price=raw["price"],
+        assume=raw["assume"],
+    )
 
 
 class CostLine(BaseModel):
@@ -90,8 +94,7 @@ def resources(tf_json: dict[str, Any], resource_type: str) -> dict[str, dict[str
 
 def _line(component: str, values: Sequence[float], assumption: str) -> CostLine:
     low, typical, high = (round(v, 2) for v in values)
-    return CostLine(component=component, min_usd=low, typical_usd=typical, max_usd=high,
-                    assumption=assumption)
+    return CostLine(component=component, min_usd=low, typical_usd=typical, max_usd=high, assumption=assumption)
 
 
 def _slashed(values: Sequence[float]) -> str:
@@ -139,13 +142,13 @@ def _gpu_lines(tf_json: dict[str, Any], hint: GpuCapacityHint, book: PriceBook) 
     yield _line(
         f"EBS root volumes ({hint.asg_address})",
         [(hosts + hint.warm_pool_hosts) * gb * gp3 for hosts in host_counts],
-        f"{gb:g} GB gp3 per host at ${gp3}/GB-month, running hosts + {hint.warm_pool_hosts} "
-        f"warm-pool host(s)",
+        f"{gb:g} GB gp3 per host at ${gp3}/GB-month, running hosts + {hint.warm_pool_hosts} warm-pool host(s)",
     )
 
 
-def _per_resource(count: int, component: str, fixed: float, variable: Sequence[float],
-                  assumption: str) -> list[CostLine]:
+def _per_resource(
+    count: int, component: str, fixed: float, variable: Sequence[float], assumption: str
+) -> list[CostLine]:
     """One line for `count` resources that each cost `fixed` plus a min/typical/max usage part."""
     if count == 0:
         return []
@@ -153,45 +156,68 @@ def _per_resource(count: int, component: str, fixed: float, variable: Sequence[f
 
 
 def _load_balancer_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
-    albs = [lb for lb in resources(tf_json, "aws_lb").values()
-            if lb.get("load_balancer_type", "application") == "application"]
+    albs = [
+        lb
+        for lb in resources(tf_json, "aws_lb").values()
+        if lb.get("load_balancer_type", "application") == "application"
+    ]
     hours, lcu = book.hours_per_month, book.assume["alb_lcu"]
     lcu_price = book.price["alb_lcu_hour"].usd
-    return _per_resource(len(albs), "Application Load Balancers", book.price["alb_hour"].usd * hours,
-                         [n * lcu_price * hours for n in lcu],
-                         f"{len(albs)} ALB(s) x (${book.price['alb_hour'].usd}/h + "
-                         f"{_slashed(lcu)} LCU at ${lcu_price}/LCU-h)")
+    return _per_resource(
+        len(albs),
+        "Application Load Balancers",
+        book.price["alb_hour"].usd * hours,
+        [n * lcu_price * hours for n in lcu],
+        f"{len(albs)} ALB(s) x (${book.price['alb_hour'].usd}/h + {_slashed(lcu)} LCU at ${lcu_price}/LCU-h)",
+    )
 
 
 def _public_ipv4_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
     eips = len(resources(tf_json, "aws_eip"))
-    alb_nodes = sum(len(lb.get("subnets", [])) for lb in resources(tf_json, "aws_lb").values()
-                    if not lb.get("internal", False))
+    alb_nodes = sum(
+        len(lb.get("subnets", [])) for lb in resources(tf_json, "aws_lb").values() if not lb.get("internal", False)
+    )
     count, hourly = eips + alb_nodes, book.price["public_ipv4_hour"].usd
-    return _per_resource(count, "Public IPv4 addresses", hourly * book.hours_per_month, (0, 0, 0),
-                         f"{eips} EIP(s) + {alb_nodes} internet-facing ALB node(s) at ${hourly}/h")
+    return _per_resource(
+        count,
+        "Public IPv4 addresses",
+        hourly * book.hours_per_month,
+        (0, 0, 0),
+        f"{eips} EIP(s) + {alb_nodes} internet-facing ALB node(s) at ${hourly}/h",
+    )
 
 
 def _nat_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
     count, gb = len(resources(tf_json, "aws_nat_gateway")), book.assume["nat_gb"]
     hourly, per_gb = book.price["nat_gateway_hour"].usd, book.price["nat_gateway_gb"].usd
-    return _per_resource(count, "NAT gateways", hourly * book.hours_per_month,
-                         [g * per_gb for g in gb],
-                         f"{count} NAT gateway(s) x (${hourly}/h + {_slashed(gb)} GB at ${per_gb}/GB)")
+    return _per_resource(
+        count,
+        "NAT gateways",
+        hourly * book.hours_per_month,
+        [g * per_gb for g in gb],
+        f"{count} NAT gateway(s) x (${hourly}/h + {_slashed(gb)} GB at ${per_gb}/GB)",
+    )
 
 
 def _endpoint_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
-    interface = [e for e in resources(tf_json, "aws_vpc_endpoint").values()
-                 if e.get("vpc_endpoint_type", "Gateway") == "Interface"]
+    interface = [
+        e
+        for e in resources(tf_json, "aws_vpc_endpoint").values()
+        if e.get("vpc_endpoint_type", "Gateway") == "Interface"
+    ]
     az_count = sum(max(len(e.get("subnet_ids", [])), 1) for e in interface)
     gb, hourly = book.assume["endpoint_gb"], book.price["interface_endpoint_az_hour"].usd
     per_gb = book.price["interface_endpoint_gb"].usd
     # Spread each endpoint's GB over its AZs so the per-AZ line stays count x (fixed + variable).
     per_az_gb = [g * len(interface) / az_count for g in gb] if az_count else [0.0, 0.0, 0.0]
-    return _per_resource(az_count, "Interface VPC endpoints", hourly * book.hours_per_month,
-                         [g * per_gb for g in per_az_gb],
-                         f"{len(interface)} interface endpoint(s), {az_count} endpoint-AZs at ${hourly}/AZ-h"
-                         f" + {_slashed(gb)} GB each at ${per_gb}/GB; gateway endpoints are free")
+    return _per_resource(
+        az_count,
+        "Interface VPC endpoints",
+        hourly * book.hours_per_month,
+        [g * per_gb for g in per_az_gb],
+        f"{len(interface)} interface endpoint(s), {az_count} endpoint-AZs at ${hourly}/AZ-h"
+        f" + {_slashed(gb)} GB each at ${per_gb}/GB; gateway endpoints are free",
+    )
 
 
 def _log_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
@@ -200,17 +226,25 @@ def _log_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
     hints = read_hints(tf_json).values()
     gb = sum(h.log_gb_per_month for h in hints) if hints else book.assume["default_log_gb"]
     ingest, store = book.price["logs_ingest_gb"].usd, book.price["logs_store_gb_month"].usd
-    return _per_resource(1, "CloudWatch Logs", gb * (ingest + store), (0, 0, 0),
-                         f"{gb:g} GB/month ingested at ${ingest}/GB and kept a month at ${store}/GB-month "
-                         f"(from the blueprint hints; not scaled with hosts)")
+    return _per_resource(
+        1,
+        "CloudWatch Logs",
+        gb * (ingest + store),
+        (0, 0, 0),
+        f"{gb:g} GB/month ingested at ${ingest}/GB and kept a month at ${store}/GB-month "
+        f"(from the blueprint hints; not scaled with hosts)",
+    )
 
 
 def _alarm_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
-    metrics = sum(max(sum(1 for q in a.get("metric_query", []) if q.get("metric")), 1)
-                  for a in resources(tf_json, "aws_cloudwatch_metric_alarm").values())
+    metrics = sum(
+        max(sum(1 for q in a.get("metric_query", []) if q.get("metric")), 1)
+        for a in resources(tf_json, "aws_cloudwatch_metric_alarm").values()
+    )
     price = book.price["alarm_metric_month"].usd
-    return _per_resource(metrics, "CloudWatch alarms", price, (0, 0, 0),
-                         f"{metrics} alarm metric(s) at ${price}/metric-month")
+    return _per_resource(
+        metrics, "CloudWatch alarms", price, (0, 0, 0), f"{metrics} alarm metric(s) at ${price}/metric-month"
+    )
 
 
 def _small_usage_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
@@ -218,34 +252,60 @@ def _small_usage_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLin
     queues = len(resources(tf_json, "aws_sqs_queue"))
     tables = len(resources(tf_json, "aws_dynamodb_table"))
     buckets = len(resources(tf_json, "aws_s3_bucket"))
-    table_usd = (a["dynamodb_million_writes"] * p["dynamodb_million_writes"]
-                 + a["dynamodb_million_reads"] * p["dynamodb_million_reads"]
-                 + a["dynamodb_gb"] * p["dynamodb_gb_month"])
-    bucket_usd = (a["s3_gb"] * p["s3_gb_month"] + a["s3_thousand_puts"] * p["s3_thousand_puts"]
-                  + a["s3_thousand_gets"] * p["s3_thousand_gets"])
+    table_usd = (
+        a["dynamodb_million_writes"] * p["dynamodb_million_writes"]
+        + a["dynamodb_million_reads"] * p["dynamodb_million_reads"]
+        + a["dynamodb_gb"] * p["dynamodb_gb_month"]
+    )
+    bucket_usd = (
+        a["s3_gb"] * p["s3_gb_month"]
+        + a["s3_thousand_puts"] * p["s3_thousand_puts"]
+        + a["s3_thousand_gets"] * p["s3_thousand_gets"]
+    )
     return [
-        *_per_resource(queues, "SQS queues", a["sqs_million_requests"] * p["sqs_million_requests"], (0, 0, 0),
-                       f"{queues} queue(s) x {a['sqs_million_requests']:g}M requests at "
-                       f"${p['sqs_million_requests']}/M"),
-        *_per_resource(tables, "DynamoDB tables (on-demand)", table_usd, (0, 0, 0),
-                       f"{tables} table(s) x ({a['dynamodb_million_writes']:g}M writes, "
-                       f"{a['dynamodb_million_reads']:g}M reads, {a['dynamodb_gb']:g} GB)"),
-        *_per_resource(buckets, "S3 buckets", bucket_usd, (0, 0, 0),
-                       f"{buckets} bucket(s) x ({a['s3_gb']:g} GB, {a['s3_thousand_puts']:g}k PUTs, "
-                       f"{a['s3_thousand_gets']:g}k GETs)"),
+        *_per_resource(
+            queues,
+            "SQS queues",
+            a["sqs_million_requests"] * p["sqs_million_requests"],
+            (0, 0, 0),
+            f"{queues} queue(s) x {a['sqs_million_requests']:g}M requests at ${p['sqs_million_requests']}/M",
+        ),
+        *_per_resource(
+            tables,
+            "DynamoDB tables (on-demand)",
+            table_usd,
+            (0, 0, 0),
+            f"{tables} table(s) x ({a['dynamodb_million_writes']:g}M writes, "
+            f"{a['dynamodb_million_reads']:g}M reads, {a['dynamodb_gb']:g} GB)",
+        ),
+        *_per_resource(
+            buckets,
+            "S3 buckets",
+            bucket_usd,
+            (0, 0, 0),
+            f"{buckets} bucket(s) x ({a['s3_gb']:g} GB, {a['s3_thousand_puts']:g}k PUTs, "
+            f"{a['s3_thousand_gets']:g}k GETs)",
+        ),
     ]
 
 
 def _assumptions(tf_json: dict[str, Any], book: PriceBook, priced_asgs: set[str]) -> tuple[str, ...]:
-    unpriced = sorted(f"aws_autoscaling_group.{name}" for name in resources(tf_json, "aws_autoscaling_group")
-                      if f"aws_autoscaling_group.{name}" not in priced_asgs)
-    notes = [f"{book.hours_per_month:g} hours per month; {book.region} Linux on-demand prices.",
-             "GPU host prices: sdk/catalog/gpu_instances.toml (source and check date per family).",
-             *(f"{key}: ${price.usd} per {price.unit} ({price.source}; checked {price.checked}"
-               f"{'' if price.verified else ', not re-found in a public source that day'})"
-               for key, price in sorted(book.price.items())),
-             "Not priced (no charge or negligible): VPC, subnets, security groups, IAM, ECS control plane, "
-             "SNS, gateway endpoints, data transfer out, Container Insights metrics."]
+    unpriced = sorted(
+        f"aws_autoscaling_group.{name}"
+        for name in resources(tf_json, "aws_autoscaling_group")
+        if f"aws_autoscaling_group.{name}" not in priced_asgs
+    )
+    notes = [
+        f"{book.hours_per_month:g} hours per month; {book.region} Linux on-demand prices.",
+        "GPU host prices: sdk/catalog/gpu_instances.toml (source and check date per family).",
+        *(
+            f"{key}: ${price.usd} per {price.unit} ({price.source}; checked {price.checked}"
+            f"{'' if price.verified else ', not re-found in a public source that day'})"
+            for key, price in sorted(book.price.items())
+        ),
+        "Not priced (no charge or negligible): VPC, subnets, security groups, IAM, ECS control plane, "
+        "SNS, gateway endpoints, data transfer out, Container Insights metrics.",
+    ]
     notes += [f"{address} has no blueprint hint: its hosts are not priced." for address in unpriced]
     return tuple(notes)
 
@@ -255,8 +315,16 @@ def estimate_stack(tf_json: dict[str, Any]) -> CostEstimate:
     book = load_prices()
     capacity = [hint for hints in read_hints(tf_json).values() for hint in hints.gpu_capacity]
     lines = [line for hint in capacity for line in _gpu_lines(tf_json, hint, book)]
-    for part in (_load_balancer_lines, _public_ipv4_lines, _nat_lines, _endpoint_lines, _log_lines,
-                 _alarm_lines, _small_usage_lines):
+    for part in (
+        _load_balancer_lines,
+        _public_ipv4_lines,
+        _nat_lines,
+        _endpoint_lines,
+        _log_lines,
+        _alarm_lines,
+        _small_usage_lines,
+    ):
         lines += part(tf_json, book)
-    return CostEstimate(lines=tuple(lines),
-                        assumptions=_assumptions(tf_json, book, {hint.asg_address for hint in capacity}))
+    return CostEstimate(
+        lines=tuple(lines), assumptions=_assumptions(tf_json, book, {hint.asg_address for hint in capacity})
+    )

@@ -37,11 +37,14 @@ def _whole_fits(capacity: float, need: float) -> float:
     return math.floor(round(capacity / need, 6)) if need > 0 else math.inf
 
 
-def _limits(instance: GpuInstanceType, gpus_per_task: float, cpu_units_per_task: int,
-            memory_mib_per_task: int) -> dict[Resource, float]:
+def _limits(
+    instance: GpuInstanceType, gpus_per_task: float, cpu_units_per_task: int, memory_mib_per_task: int
+) -> dict[Resource, float]:
     if gpus_per_task <= 0:
-        raise ValueError(f"gpus_per_task: {gpus_per_task:g} must be > 0. Fix: 1 for a whole GPU, "
-                         f"or the partition (e.g. 0.125) on g6f/gr6f.")
+        raise ValueError(
+            f"gpus_per_task: {gpus_per_task:g} must be > 0. Fix: 1 for a whole GPU, "
+            f"or the partition (e.g. 0.125) on g6f/gr6f."
+        )
     if cpu_units_per_task < 0 or memory_mib_per_task < 0:
         raise ValueError("cpu_units_per_task / memory_mib_per_task: must be >= 0 (0 means not limited).")
     return {
@@ -51,14 +54,16 @@ def _limits(instance: GpuInstanceType, gpus_per_task: float, cpu_units_per_task:
     }
 
 
-def tasks_per_host(instance: GpuInstanceType, *, gpus_per_task: float, cpu_units_per_task: int,
-                   memory_mib_per_task: int) -> int:
+def tasks_per_host(
+    instance: GpuInstanceType, *, gpus_per_task: float, cpu_units_per_task: int, memory_mib_per_task: int
+) -> int:
     """How many such tasks one host places: the minimum over GPU, vCPU and memory; 0 when one does not fit."""
     return int(min(_limits(instance, gpus_per_task, cpu_units_per_task, memory_mib_per_task).values()))
 
 
-def binding_resource(instance: GpuInstanceType, *, gpus_per_task: float, cpu_units_per_task: int,
-                     memory_mib_per_task: int) -> Resource:
+def binding_resource(
+    instance: GpuInstanceType, *, gpus_per_task: float, cpu_units_per_task: int, memory_mib_per_task: int
+) -> Resource:
     """The resource that runs out first on a host (ties go to gpu, then cpu, then memory)."""
     limits = _limits(instance, gpus_per_task, cpu_units_per_task, memory_mib_per_task)
     return min(limits, key=lambda resource: limits[resource])
@@ -67,8 +72,7 @@ def binding_resource(instance: GpuInstanceType, *, gpus_per_task: float, cpu_uni
 def tasks_for_load(peak_rps: float, rps_per_task: float, headroom_percent: float = 0.0) -> int:
     """Tasks for `peak_rps` with `headroom_percent` spare: ceil(peak x (1 + headroom) / rps per task)."""
     if rps_per_task <= 0:
-        raise ValueError(f"rps_per_task: {rps_per_task:g} must be > 0. "
-                         f"Fix: the measured requests/s one task serves.")
+        raise ValueError(f"rps_per_task: {rps_per_task:g} must be > 0. Fix: the measured requests/s one task serves.")
     if peak_rps < 0 or headroom_percent < 0:
         raise ValueError("peak_rps / headroom_percent: must be >= 0.")
     return math.ceil(round(peak_rps * (1 + headroom_percent / 100) / rps_per_task, 6))
@@ -115,9 +119,11 @@ class SizingPlan(BaseModel):
     hosts: int = Field(description="Hosts for `tasks`: the ASG max")
     binding_resource: Resource = Field(description="The resource that limits tasks per host")
     requests_per_target_per_minute: float = Field(
-        description="ALB RequestCountPerTarget target tracking value: rps_per_task x 60")
+        description="ALB RequestCountPerTarget target tracking value: rps_per_task x 60"
+    )
     latency_budget: LatencyBudget | None = Field(
-        default=None, description="p95 split, when a budget is given (default None: no budget)")
+        default=None, description="p95 split, when a budget is given (default None: no budget)"
+    )
 
     def lines(self) -> list[str]:
         """The plan as text for `python -m sdk size`."""
@@ -130,26 +136,42 @@ class SizingPlan(BaseModel):
             f"ALB target tracking: {self.requests_per_target_per_minute:g} requests per target per minute",
         ]
         if (b := self.latency_budget) is not None:
-            out.append(f"p95 budget {b.p95_ms:g} ms: network {b.network_ms:g} + queueing {b.queueing_ms:g} "
-                       f"+ inference {b.inference_ms:g} ms")
+            out.append(
+                f"p95 budget {b.p95_ms:g} ms: network {b.network_ms:g} + queueing {b.queueing_ms:g} "
+                f"+ inference {b.inference_ms:g} ms"
+            )
         return out
 
 
-def plan(*, peak_rps: float, rps_per_task: float, gpus_per_task: float, instance_type: str,
-         cpu_units_per_task: int | None = None, memory_mib_per_task: int | None = None,
-         p95_budget_ms: float | None = None, headroom_percent: float = 0.0) -> SizingPlan:
+def plan(
+    *,
+    peak_rps: float,
+    rps_per_task: float,
+    gpus_per_task: float,
+    instance_type: str,
+    cpu_units_per_task: int | None = None,
+    memory_mib_per_task: int | None = None,
+    p95_budget_ms: float | None = None,
+    headroom_percent: float = 0.0,
+) -> SizingPlan:
     """Size a service: tasks from load, hosts from tasks per host. None for cpu/memory means not limiting."""
     instance = CATALOG.get(instance_type)
     cpu, memory = cpu_units_per_task or 0, memory_mib_per_task or 0
-    per_host = tasks_per_host(instance, gpus_per_task=gpus_per_task, cpu_units_per_task=cpu,
-                              memory_mib_per_task=memory)
+    per_host = tasks_per_host(instance, gpus_per_task=gpus_per_task, cpu_units_per_task=cpu, memory_mib_per_task=memory)
     tasks = tasks_for_load(peak_rps, rps_per_task, headroom_percent)
     return SizingPlan(
-        instance_type=instance_type, peak_rps=peak_rps, rps_per_task=rps_per_task,
-        headroom_percent=headroom_percent, gpus_per_task=gpus_per_task, gpus_per_host=instance.gpus,
-        tasks=tasks, tasks_per_host=per_host, hosts=hosts_for_tasks(tasks, per_host),
-        binding_resource=binding_resource(instance, gpus_per_task=gpus_per_task, cpu_units_per_task=cpu,
-                                          memory_mib_per_task=memory),
+        instance_type=instance_type,
+        peak_rps=peak_rps,
+        rps_per_task=rps_per_task,
+        headroom_percent=headroom_percent,
+        gpus_per_task=gpus_per_task,
+        gpus_per_host=instance.gpus,
+        tasks=tasks,
+        tasks_per_host=per_host,
+        hosts=hosts_for_tasks(tasks, per_host),
+        binding_resource=binding_resource(
+            instance, gpus_per_task=gpus_per_task, cpu_units_per_task=cpu, memory_mib_per_task=memory
+        ),
         requests_per_target_per_minute=rps_per_task * 60,
         latency_budget=None if p95_budget_ms is None else LatencyBudget.split(p95_budget_ms),
     )
@@ -158,9 +180,14 @@ def plan(*, peak_rps: float, rps_per_task: float, gpus_per_task: float, instance
 def run_size(args: argparse.Namespace) -> int:
     """`python -m sdk size`: print the plan; exit 2 with the reason on bad input."""
     try:
-        result = plan(peak_rps=args.rps, rps_per_task=args.rps_per_task, gpus_per_task=args.gpus_per_task,
-                      instance_type=args.instance, p95_budget_ms=args.p95_budget_ms,
-                      headroom_percent=args.headroom_percent)
+        result = plan(
+            peak_rps=args.rps,
+            rps_per_task=args.rps_per_task,
+            gpus_per_task=args.gpus_per_task,
+            instance_type=args.instance,
+            p95_budget_ms=args.p95_budget_ms,
+            headroom_percent=args.headroom_percent,
+        )
     except (KeyError, ValueError) as error:
         print(f"error: {error.args[0] if error.args else error}")
         return 2

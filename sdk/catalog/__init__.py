@@ -18,21 +18,24 @@ class GpuInstanceType(BaseModel):
     instance_type: str = Field(description="EC2 instance type, e.g. g5.xlarge (no default)")
     family: str = Field(description="Family prefix, e.g. g5 (no default)")
     gpu_model: str = Field(description="NVIDIA GPU model as AWS names it (no default)")
-    gpus: Annotated[float, Field(gt=0, description="GPU capacity ECS registers: a count, or the partition "
-                                                   "(e.g. 0.125); no default")]
-    gpu_memory_mib: Annotated[int, Field(gt=0, description="GPU memory of the whole host (all GPUs or the "
-                                                           "partition), MiB; no default")]
+    gpus: Annotated[
+        float, Field(gt=0, description="GPU capacity ECS registers: a count, or the partition (e.g. 0.125); no default")
+    ]
+    gpu_memory_mib: Annotated[
+        int, Field(gt=0, description="GPU memory of the whole host (all GPUs or the partition), MiB; no default")
+    ]
     vcpu: Annotated[int, Field(gt=0, description="vCPUs of the instance (no default)")]
     memory_mib: Annotated[int, Field(gt=0, description="Nominal instance memory, MiB (no default)")]
     compute_capability: str = Field(description="CUDA compute capability, e.g. 8.6 (no default)")
-    rt_cores_per_gpu: Annotated[int, Field(ge=0, description="RT cores of one full GPU (0: none, OptiX still "
-                                                             "runs); no default")]
-    on_demand_usd_per_hour: Annotated[float, Field(gt=0, description="Linux on-demand price in the catalog "
-                                                                     "region (no default)")]
+    rt_cores_per_gpu: Annotated[
+        int, Field(ge=0, description="RT cores of one full GPU (0: none, OptiX still runs); no default")
+    ]
+    on_demand_usd_per_hour: Annotated[
+        float, Field(gt=0, description="Linux on-demand price in the catalog region (no default)")
+    ]
     price_source: str = Field(description="Where the price was checked (no default)")
     price_checked: str = Field(description="ISO date the price was last checked (no default)")
-    price_verified: bool = Field(description="False when the check found no public source for the price "
-                                             "(no default)")
+    price_verified: bool = Field(description="False when the check found no public source for the price (no default)")
 
     @property
     def fractional(self) -> bool:
@@ -60,8 +63,9 @@ class Catalog(BaseModel):
             return self.instances[instance_type]
         except KeyError:
             families = ", ".join(sorted({i.family for i in self.instances.values()}))
-            raise KeyError(f"{instance_type!r} is not a GPU instance type in the catalog. "
-                           f"Fix: use a size of {families}.") from None
+            raise KeyError(
+                f"{instance_type!r} is not a GPU instance type in the catalog. Fix: use a size of {families}."
+            ) from None
 
     def __contains__(self, instance_type: object) -> bool:
         return instance_type in self.instances
@@ -95,8 +99,9 @@ def load_catalog() -> Catalog:
                 price_checked=spec["price_checked"],
                 price_verified=spec["price_verified"],
             )
-    return Catalog(region=meta["region"], price_source=meta["price_source"], price_date=meta["price_date"],
-                   instances=instances)
+    return Catalog(
+        region=meta["region"], price_source=meta["price_source"], price_date=meta["price_date"], instances=instances
+    )
 
 
 CATALOG = load_catalog()

@@ -62,9 +62,11 @@ class StackReview(BaseModel):
     capacity: tuple[CapacityRow, ...] = Field(description="GPU capacity per ASG (no default)")
     cost: CostEstimate = Field(description="Monthly estimate now (no default)")
     cost_before_usd: float | None = Field(
-        default=None, description="Typical monthly USD before (default None: new stack)")
+        default=None, description="Typical monthly USD before (default None: new stack)"
+    )
     cost_change_percent: float | None = Field(
-        default=None, description="Typical cost change, percent (default None: no baseline)")
+        default=None, description="Typical cost change, percent (default None: no baseline)"
+    )
     policy: PolicyResult | None = Field(default=None, description="checkov results (default None: not run)")
     review_notes: tuple[str, ...] = Field(default=(), description="Blueprint notes (default none)")
     flags: tuple[str, ...] = Field(default=(), description="Why a reviewer must look (default none)")
@@ -77,26 +79,46 @@ def capacity_rows(tf_json: dict[str, Any]) -> tuple[CapacityRow, ...]:
     for hints in read_hints(tf_json).values():
         for hint in hints.gpu_capacity:
             asg = asgs.get(hint.asg_address.split(".", 1)[1], {})
-            rows.append(CapacityRow(
-                asg=hint.asg_address, gpus_per_host=CATALOG.get(hint.instance_types[0]).gpus,
-                asg_min_size=asg.get("min_size"), asg_max_size=asg.get("max_size"),
-                **hint.model_dump(include={"instance_types", "gpus_per_task", "tasks_per_host", "min_hosts",
-                                           "typical_hosts", "max_hosts", "on_demand_base", "spot_percent",
-                                           "duty_cycle", "warm_pool_hosts"})))
+            rows.append(
+                CapacityRow(
+                    asg=hint.asg_address,
+                    gpus_per_host=CATALOG.get(hint.instance_types[0]).gpus,
+                    asg_min_size=asg.get("min_size"),
+                    asg_max_size=asg.get("max_size"),
+                    **hint.model_dump(
+                        include={
+                            "instance_types",
+                            "gpus_per_task",
+                            "tasks_per_host",
+                            "min_hosts",
+                            "typical_hosts",
+                            "max_hosts",
+                            "on_demand_base",
+                            "spot_percent",
+                            "duty_cycle",
+                            "warm_pool_hosts",
+                        }
+                    ),
+                )
+            )
     return tuple(rows)
 
 
 def _new_public_exposure(new: dict[str, Any], before: dict[str, Any] | None) -> tuple[str, ...]:
     """Public items of `new` that `before` did not have, as 'address: detail from sources'."""
     old = {item.key for item in exposures(before or {})}
-    return tuple(f"{item.address}: {item.detail}" + (f" from {', '.join(item.sources)}" * bool(item.sources))
-                 for item in exposures(new) if item.public and item.key not in old)
+    return tuple(
+        f"{item.address}: {item.detail}" + (f" from {', '.join(item.sources)}" * bool(item.sources))
+        for item in exposures(new)
+        if item.public and item.key not in old
+    )
 
 
 def _new_wildcards(new: dict[str, Any], before: dict[str, Any] | None) -> tuple[str, ...]:
     old = {key for role in role_access(before or {}) for key in role.wildcard_keys()}
-    return tuple(sorted(key.replace("|", ": ") for role in role_access(new) for key in role.wildcard_keys()
-                        if key not in old))
+    return tuple(
+        sorted(key.replace("|", ": ") for role in role_access(new) for key in role.wildcard_keys() if key not in old)
+    )
 
 
 def _flags(review: StackReview, threshold_percent: float) -> tuple[str, ...]:
@@ -106,22 +128,35 @@ def _flags(review: StackReview, threshold_percent: float) -> tuple[str, ...]:
     if change is not None and change > threshold_percent:
         flags.append(f"typical cost up {change:.1f}% (threshold {threshold_percent:g}%)")
     if review.policy is not None:
-        flags += [f"checkov {f.check_id} failed on {f.resource}: {f.check_name}"
-                  for f in review.policy.failed]
+        flags += [f"checkov {f.check_id} failed on {f.resource}: {f.check_name}" for f in review.policy.failed]
     return tuple(flags)
 
 
-def review_stack(name: str, new: dict[str, Any], before: dict[str, Any] | None, *,
-                 cost_threshold_percent: float = 10.0, policy: PolicyResult | None = None) -> StackReview:
+def review_stack(
+    name: str,
+    new: dict[str, Any],
+    before: dict[str, Any] | None,
+    *,
+    cost_threshold_percent: float = 10.0,
+    policy: PolicyResult | None = None,
+) -> StackReview:
     """Review one stack against its previous version (None: a new stack)."""
     cost = estimate_stack(new)
     before_usd = estimate_stack(before).typical_monthly_usd if before is not None else None
     change = None if not before_usd else round((cost.typical_monthly_usd - before_usd) / before_usd * 100, 2)
     review = StackReview(
-        stack=name, new_stack=before is None, changes=diff_stacks(before, new), exposure=exposures(new),
-        new_exposure=_new_public_exposure(new, before), iam=role_access(new),
-        new_wildcards=_new_wildcards(new, before), capacity=capacity_rows(new),
-        cost=cost, cost_before_usd=before_usd, cost_change_percent=change, policy=policy,
+        stack=name,
+        new_stack=before is None,
+        changes=diff_stacks(before, new),
+        exposure=exposures(new),
+        new_exposure=_new_public_exposure(new, before),
+        iam=role_access(new),
+        new_wildcards=_new_wildcards(new, before),
+        capacity=capacity_rows(new),
+        cost=cost,
+        cost_before_usd=before_usd,
+        cost_change_percent=change,
+        policy=policy,
         review_notes=tuple(note for hints in read_hints(new).values() for note in hints.review_notes),
     )
     return review.model_copy(update={"flags": _flags(review, cost_threshold_percent)})
@@ -141,20 +176,31 @@ def _policy_results(stacks: Mapping[str, dict[str, Any]]) -> dict[str, PolicyRes
         return run_checkov(Path(tmp), REPO_ROOT)
 
 
-def review_stacks(new: Mapping[str, dict[str, Any]], against: Mapping[str, dict[str, Any]], *,
-                  cost_threshold_percent: float = 10.0, run_policy: bool = True) -> list[StackReview]:
+def review_stacks(
+    new: Mapping[str, dict[str, Any]],
+    against: Mapping[str, dict[str, Any]],
+    *,
+    cost_threshold_percent: float = 10.0,
+    run_policy: bool = True,
+) -> list[StackReview]:
     """Reviews of every new stack; checkov runs once over all of them when installed and asked for."""
     policies = _policy_results(new) if run_policy else {}
-    return [review_stack(name, tf_json, against.get(name), cost_threshold_percent=cost_threshold_percent,
-                         policy=policies.get(name)) for name, tf_json in sorted(new.items())]
+    return [
+        review_stack(
+            name, tf_json, against.get(name), cost_threshold_percent=cost_threshold_percent, policy=policies.get(name)
+        )
+        for name, tf_json in sorted(new.items())
+    ]
 
 
-def review_dir(new_dir: Path, against_dir: Path | None, *, cost_threshold_percent: float = 10.0,
-               run_policy: bool = True) -> list[StackReview]:
+def review_dir(
+    new_dir: Path, against_dir: Path | None, *, cost_threshold_percent: float = 10.0, run_policy: bool = True
+) -> list[StackReview]:
     """Review already-synthesized stacks in `new_dir` against those in `against_dir` (None: all new)."""
     against = load_stacks(against_dir) if against_dir is not None and against_dir.is_dir() else {}
-    return review_stacks(load_stacks(new_dir), against, cost_threshold_percent=cost_threshold_percent,
-                         run_policy=run_policy)
+    return review_stacks(
+        load_stacks(new_dir), against, cost_threshold_percent=cost_threshold_percent, run_policy=run_policy
+    )
 
 
 def _cell(value: Any) -> str:
@@ -164,8 +210,13 @@ def _cell(value: Any) -> str:
 
 
 def render_markdown(review: StackReview) -> str:
-    env = Environment(loader=PackageLoader("sdk.review", "templates"), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=PackageLoader("sdk.review", "templates"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["usd"] = lambda value: f"${value:,.2f}"
     env.filters["cell"] = _cell
     return env.get_template("review.md.j2").render(r=review)
@@ -207,6 +258,5 @@ def run_review(args: argparse.Namespace) -> int:
         write_stacks(new, out_dir)
     for path, review in zip(write_reviews(reviews, out_dir, args.format), reviews, strict=True):
         status = "; ".join(review.flags) if review.flags else "nothing to flag"
-        print(f"{path}: {len(review.changes)} change(s), "
-              f"${review.cost.typical_monthly_usd:,.2f}/month; {status}")
+        print(f"{path}: {len(review.changes)} change(s), ${review.cost.typical_monthly_usd:,.2f}/month; {status}")
     return exit_code(reviews)

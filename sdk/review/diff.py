@@ -16,19 +16,18 @@ FORCES_REPLACEMENT: dict[str, frozenset[str]] = {
     "aws_vpc_endpoint": frozenset({"vpc_id", "service_name", "vpc_endpoint_type"}),
     "aws_lb": frozenset({"name", "name_prefix", "internal", "load_balancer_type"}),
     "aws_lb_listener": frozenset({"load_balancer_arn"}),
-    "aws_lb_target_group": frozenset({"name", "name_prefix", "port", "protocol", "protocol_version", "vpc_id",
-                                      "target_type"}),
+    "aws_lb_target_group": frozenset(
+        {"name", "name_prefix", "port", "protocol", "protocol_version", "vpc_id", "target_type"}
+    ),
     "aws_security_group": frozenset({"name", "name_prefix", "vpc_id", "description"}),
     "aws_vpc_security_group_ingress_rule": frozenset({"security_group_id"}),
     "aws_vpc_security_group_egress_rule": frozenset({"security_group_id"}),
     "aws_autoscaling_group": frozenset({"name", "name_prefix"}),
     "aws_ecs_cluster": frozenset({"name"}),
     "aws_ecs_capacity_provider": frozenset({"name", "auto_scaling_group_provider.auto_scaling_group_arn"}),
-    "aws_ecs_service": frozenset({"name", "cluster", "launch_type", "scheduling_strategy",
-                                  "service_registries"}),
+    "aws_ecs_service": frozenset({"name", "cluster", "launch_type", "scheduling_strategy", "service_registries"}),
     "aws_appautoscaling_target": frozenset({"resource_id", "scalable_dimension", "service_namespace"}),
-    "aws_appautoscaling_policy": frozenset({"name", "resource_id", "scalable_dimension",
-                                            "service_namespace"}),
+    "aws_appautoscaling_policy": frozenset({"name", "resource_id", "scalable_dimension", "service_namespace"}),
     "aws_cloudwatch_metric_alarm": frozenset({"alarm_name"}),
     "aws_cloudwatch_log_group": frozenset({"name", "name_prefix", "log_group_class"}),
     "aws_iam_role": frozenset({"name", "name_prefix", "path"}),
@@ -43,9 +42,9 @@ FORCES_REPLACEMENT: dict[str, frozenset[str]] = {
 # Types that never update in place or whose update has a consequence the plan does not show.
 CHANGE_NOTES: dict[str, str] = {
     "aws_launch_template": "new launch template version (no replacement); running hosts keep the old one "
-                           "until an ASG instance refresh or scale-in replaces them",
+    "until an ASG instance refresh or scale-in replaces them",
     "aws_ecs_task_definition": "new task definition revision (the old one is deregistered); the service "
-                               "rolls its tasks to it through the deployment circuit breaker",
+    "rolls its tasks to it through the deployment circuit breaker",
 }
 _IGNORED_KEYS = frozenset({"//"})
 
@@ -58,8 +57,9 @@ class AttributeChange(BaseModel):
     path: str = Field(description="Attribute path, e.g. ingress[0].cidr_blocks[1] (no default)")
     before: Any = Field(default=None, description="Old value (default None: absent before)")
     after: Any = Field(default=None, description="New value (default None: absent after)")
-    forces_replacement: bool = Field(default=False, description="Whether this path forces a replacement "
-                                                                "(default False)")
+    forces_replacement: bool = Field(
+        default=False, description="Whether this path forces a replacement (default False)"
+    )
 
 
 class ResourceChange(BaseModel):
@@ -68,8 +68,7 @@ class ResourceChange(BaseModel):
     address: str = Field(description="Terraform address, e.g. aws_sqs_queue.jobs (no default)")
     kind: Kind = Field(description="added, removed or changed (no default)")
     attributes: tuple[AttributeChange, ...] = Field(default=(), description="Changed paths (default none)")
-    replacement: bool = Field(default=False, description="Terraform will destroy and re-create it "
-                                                         "(default False)")
+    replacement: bool = Field(default=False, description="Terraform will destroy and re-create it (default False)")
     note: str = Field(default="", description="What the change means beyond the plan (default empty)")
 
 
@@ -115,14 +114,20 @@ def _forces(resource_type: str, path: str) -> bool:
 
 def _changed(address: str, before: dict[str, Any], after: dict[str, Any]) -> ResourceChange | None:
     resource_type = address.removeprefix("data.").split(".", 1)[0]
-    changes = tuple(AttributeChange(path=path, before=old, after=new,
-                                    forces_replacement=_forces(resource_type, path))
-                    for path, old, new in deep_diff(before, after))
+    changes = tuple(
+        AttributeChange(path=path, before=old, after=new, forces_replacement=_forces(resource_type, path))
+        for path, old, new in deep_diff(before, after)
+    )
     if not changes:
         return None
     replacement = (resource_type == "aws_ecs_task_definition") or any(c.forces_replacement for c in changes)
-    return ResourceChange(address=address, kind="changed", attributes=changes, replacement=replacement,
-                          note=CHANGE_NOTES.get(resource_type, ""))
+    return ResourceChange(
+        address=address,
+        kind="changed",
+        attributes=changes,
+        replacement=replacement,
+        note=CHANGE_NOTES.get(resource_type, ""),
+    )
 
 
 def diff_stacks(before: dict[str, Any] | None, after: dict[str, Any]) -> tuple[ResourceChange, ...]:

@@ -49,17 +49,20 @@ def _ports(rule: dict[str, Any], protocol_key: str) -> str:
 def _listeners(tf_json: dict[str, Any]) -> Iterator[Exposure]:
     lbs = resources(tf_json, "aws_lb")
     for name, listener in resources(tf_json, "aws_lb_listener").items():
-        internal = all(lbs.get(lb, {}).get("internal", False) for lb in referenced(listener, "aws_lb")) \
-            and bool(referenced(listener, "aws_lb"))
+        internal = all(lbs.get(lb, {}).get("internal", False) for lb in referenced(listener, "aws_lb")) and bool(
+            referenced(listener, "aws_lb")
+        )
         actions = ", ".join(str(a.get("type")) for a in listener.get("default_action", []))
-        yield Exposure(kind="listener", address=f"aws_lb_listener.{name}",
-                       detail=f"{listener.get('protocol', 'HTTP')} {listener.get('port')} on "
-                              f"{'internal' if internal else 'internet-facing'} ALB -> {actions}",
-                       public=not internal)
+        yield Exposure(
+            kind="listener",
+            address=f"aws_lb_listener.{name}",
+            detail=f"{listener.get('protocol', 'HTTP')} {listener.get('port')} on "
+            f"{'internal' if internal else 'internet-facing'} ALB -> {actions}",
+            public=not internal,
+        )
 
 
-def _sources(rule: dict[str, Any], cidr_keys: tuple[str, ...],
-             group_keys: tuple[str, ...]) -> tuple[str, ...]:
+def _sources(rule: dict[str, Any], cidr_keys: tuple[str, ...], group_keys: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     for key in cidr_keys:
         value = rule.get(key)
@@ -71,44 +74,61 @@ def _sources(rule: dict[str, Any], cidr_keys: tuple[str, ...],
 
 
 def _rule(address: str, detail: str, sources: tuple[str, ...]) -> Exposure:
-    return Exposure(kind="ingress", address=address, detail=detail, sources=sources,
-                    public=bool(OPEN_CIDRS & set(sources)))
+    return Exposure(
+        kind="ingress", address=address, detail=detail, sources=sources, public=bool(OPEN_CIDRS & set(sources))
+    )
 
 
 def _ingress(tf_json: dict[str, Any]) -> Iterator[Exposure]:
     for name, group in resources(tf_json, "aws_security_group").items():
         for rule in group.get("ingress", []):
-            yield _rule(f"aws_security_group.{name}", _ports(rule, "protocol"),
-                        _sources(rule, ("cidr_blocks", "ipv6_cidr_blocks"), ("security_groups",)))
+            yield _rule(
+                f"aws_security_group.{name}",
+                _ports(rule, "protocol"),
+                _sources(rule, ("cidr_blocks", "ipv6_cidr_blocks"), ("security_groups",)),
+            )
     for name, rule in resources(tf_json, "aws_vpc_security_group_ingress_rule").items():
-        yield _rule(f"aws_vpc_security_group_ingress_rule.{name}",
-                    f"{_ports(rule, 'ip_protocol')} into {_ref(rule.get('security_group_id'))}",
-                    _sources(rule, ("cidr_ipv4", "cidr_ipv6", "prefix_list_id"),
-                             ("referenced_security_group_id",)))
+        yield _rule(
+            f"aws_vpc_security_group_ingress_rule.{name}",
+            f"{_ports(rule, 'ip_protocol')} into {_ref(rule.get('security_group_id'))}",
+            _sources(rule, ("cidr_ipv4", "cidr_ipv6", "prefix_list_id"), ("referenced_security_group_id",)),
+        )
     for name, rule in resources(tf_json, "aws_security_group_rule").items():
         if rule.get("type") == "ingress":
-            yield _rule(f"aws_security_group_rule.{name}",
-                        f"{_ports(rule, 'protocol')} into {_ref(rule.get('security_group_id'))}",
-                        _sources(rule, ("cidr_blocks", "ipv6_cidr_blocks"), ("source_security_group_id",)))
+            yield _rule(
+                f"aws_security_group_rule.{name}",
+                f"{_ports(rule, 'protocol')} into {_ref(rule.get('security_group_id'))}",
+                _sources(rule, ("cidr_blocks", "ipv6_cidr_blocks"), ("source_security_group_id",)),
+            )
 
 
 def _public_ips(tf_json: dict[str, Any]) -> Iterator[Exposure]:
     for name, subnet in resources(tf_json, "aws_subnet").items():
         if subnet.get("map_public_ip_on_launch"):
-            yield Exposure(kind="public_ip", address=f"aws_subnet.{name}",
-                           detail=f"instances launched in {subnet.get('cidr_block')} get a public IP",
-                           public=True)
+            yield Exposure(
+                kind="public_ip",
+                address=f"aws_subnet.{name}",
+                detail=f"instances launched in {subnet.get('cidr_block')} get a public IP",
+                public=True,
+            )
     for name, template in resources(tf_json, "aws_launch_template").items():
-        if any(str(n.get("associate_public_ip_address")).lower() == "true"
-               for n in template.get("network_interfaces", [])):
-            yield Exposure(kind="public_ip", address=f"aws_launch_template.{name}",
-                           detail="hosts get a public IP (network_interfaces.associate_public_ip_address)",
-                           public=True)
+        if any(
+            str(n.get("associate_public_ip_address")).lower() == "true" for n in template.get("network_interfaces", [])
+        ):
+            yield Exposure(
+                kind="public_ip",
+                address=f"aws_launch_template.{name}",
+                detail="hosts get a public IP (network_interfaces.associate_public_ip_address)",
+                public=True,
+            )
     for name, lb in resources(tf_json, "aws_lb").items():
         if not lb.get("internal", False):
-            yield Exposure(kind="public_ip", address=f"aws_lb.{name}",
-                           detail=f"internet-facing load balancer in {len(lb.get('subnets', []))} subnet(s)",
-                           public=True)
+            yield Exposure(
+                kind="public_ip",
+                address=f"aws_lb.{name}",
+                detail=f"internet-facing load balancer in {len(lb.get('subnets', []))} subnet(s)",
+                public=True,
+            )
 
 
 def exposures(tf_json: dict[str, Any]) -> tuple[Exposure, ...]:

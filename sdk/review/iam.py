@@ -9,11 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from sdk.cost import referenced, resources
 
 # Actions AWS documents as not supporting resource-level permissions: "*" is the only valid resource.
-STAR_ONLY_ACTIONS = frozenset({
-    "ecr:GetAuthorizationToken", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel", "cloudwatch:PutMetricData",
-    "xray:PutTraceSegments", "xray:PutTelemetryRecords",
-})
+STAR_ONLY_ACTIONS = frozenset(
+    {
+        "ecr:GetAuthorizationToken",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+        "cloudwatch:PutMetricData",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+)
 
 
 class Grant(BaseModel):
@@ -31,8 +38,7 @@ class Grant(BaseModel):
         if self.effect != "Allow":
             return ()
         star_needed = set(self.actions) <= STAR_ONLY_ACTIONS
-        return (*(a for a in self.actions if "*" in a),
-                *(r for r in self.resources if r == "*" and not star_needed))
+        return (*(a for a in self.actions if "*" in a), *(r for r in self.resources if r == "*" and not star_needed))
 
 
 class RoleAccess(BaseModel):
@@ -42,9 +48,9 @@ class RoleAccess(BaseModel):
     trusted: tuple[str, ...] = Field(default=(), description="Principals that can assume it (default none)")
     grants: tuple[Grant, ...] = Field(default=(), description="Statements of its policies (default none)")
     managed_policies: tuple[str, ...] = Field(
-        default=(), description="AWS-managed policy ARNs attached; their actions are AWS's (default none)")
-    unparsed: tuple[str, ...] = Field(default=(), description="Policies whose text could not be read "
-                                                              "(default none)")
+        default=(), description="AWS-managed policy ARNs attached; their actions are AWS's (default none)"
+    )
+    unparsed: tuple[str, ...] = Field(default=(), description="Policies whose text could not be read (default none)")
 
     def wildcard_keys(self) -> set[str]:
         return {f"{self.role}|{w}" for grant in self.grants for w in grant.wildcards}
@@ -58,19 +64,25 @@ def _statements(document: Any, policy: str) -> Iterator[Grant]:
     statements = document.get("Statement", []) if isinstance(document, dict) else []
     for st in statements if isinstance(statements, list) else [statements]:
         actions = _as_list(st.get("Action")) + [f"not {a}" for a in _as_list(st.get("NotAction"))]
-        yield Grant(policy=policy, effect=st.get("Effect", "Allow"), actions=tuple(actions),
-                    resources=tuple(_as_list(st.get("Resource")) + [f"not {r}" for r in
-                                                                     _as_list(st.get("NotResource"))]),
-                    conditions=json.dumps(st["Condition"], sort_keys=True) if "Condition" in st else "")
+        yield Grant(
+            policy=policy,
+            effect=st.get("Effect", "Allow"),
+            actions=tuple(actions),
+            resources=tuple(_as_list(st.get("Resource")) + [f"not {r}" for r in _as_list(st.get("NotResource"))]),
+            conditions=json.dumps(st["Condition"], sort_keys=True) if "Condition" in st else "",
+        )
 
 
 def _document_statements(tf_json: dict[str, Any], name: str) -> Iterator[Grant]:
     document = tf_json.get("data", {}).get("aws_iam_policy_document", {}).get(name, {})
     for st in document.get("statement", []):
-        yield Grant(policy=f"data.aws_iam_policy_document.{name}", effect=st.get("effect", "Allow"),
-                    actions=tuple(_as_list(st.get("actions"))),
-                    resources=tuple(_as_list(st.get("resources"))),
-                    conditions=json.dumps(st["condition"], sort_keys=True) if "condition" in st else "")
+        yield Grant(
+            policy=f"data.aws_iam_policy_document.{name}",
+            effect=st.get("effect", "Allow"),
+            actions=tuple(_as_list(st.get("actions"))),
+            resources=tuple(_as_list(st.get("resources"))),
+            conditions=json.dumps(st["condition"], sort_keys=True) if "condition" in st else "",
+        )
 
 
 def _policy_grants(tf_json: dict[str, Any], text: Any, policy: str) -> tuple[list[Grant], list[str]]:
@@ -89,8 +101,12 @@ def _trusted(role: dict[str, Any]) -> tuple[str, ...]:
         document = json.loads(role.get("assume_role_policy", "{}"))
     except (TypeError, ValueError):
         return ("(unreadable trust policy)",)
-    principals = [p for st in document.get("Statement", []) for kind, value in st.get("Principal", {}).items()
-                  for p in (f"{kind}:{v}" for v in _as_list(value))]
+    principals = [
+        p
+        for st in document.get("Statement", [])
+        for kind, value in st.get("Principal", {}).items()
+        for p in (f"{kind}:{v}" for v in _as_list(value))
+    ]
     return tuple(sorted(set(principals)))
 
 
@@ -112,9 +128,12 @@ def _attached(tf_json: dict[str, Any], role_name: str) -> Iterator[tuple[str, An
 def _managed(tf_json: dict[str, Any], role_name: str) -> tuple[str, ...]:
     role = resources(tf_json, "aws_iam_role")[role_name]
     arns = _as_list(role.get("managed_policy_arns"))
-    arns += [str(a.get("policy_arn")) for a in resources(tf_json, "aws_iam_role_policy_attachment").values()
-             if role_name in referenced(a.get("role"), "aws_iam_role")
-             and not referenced(a.get("policy_arn"), "aws_iam_policy")]
+    arns += [
+        str(a.get("policy_arn"))
+        for a in resources(tf_json, "aws_iam_role_policy_attachment").values()
+        if role_name in referenced(a.get("role"), "aws_iam_role")
+        and not referenced(a.get("policy_arn"), "aws_iam_policy")
+    ]
     return tuple(sorted(arns))
 
 
@@ -127,6 +146,13 @@ def role_access(tf_json: dict[str, Any]) -> tuple[RoleAccess, ...]:
             parsed, failed = _policy_grants(tf_json, text, policy)
             grants += parsed
             unparsed += failed
-        out.append(RoleAccess(role=f"aws_iam_role.{name}", trusted=_trusted(role), grants=tuple(grants),
-                              managed_policies=_managed(tf_json, name), unparsed=tuple(unparsed)))
+        out.append(
+            RoleAccess(
+                role=f"aws_iam_role.{name}",
+                trusted=_trusted(role),
+                grants=tuple(grants),
+                managed_policies=_managed(tf_json, name),
+                unparsed=tuple(unparsed),
+            )
+        )
     return tuple(out)

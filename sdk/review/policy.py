@@ -30,8 +30,7 @@ class PolicyResult(BaseModel):
     passed: int = Field(default=0, description="Passed checks (default 0)")
     failed: tuple[Finding, ...] = Field(default=(), description="Failed checks (default none)")
     skipped: tuple[Finding, ...] = Field(default=(), description="Skipped checks with reasons (default none)")
-    documented_skips: tuple[str, ...] = Field(default=(), description="Skips listed in .checkov.yaml "
-                                                                      "(default none)")
+    documented_skips: tuple[str, ...] = Field(default=(), description="Skips listed in .checkov.yaml (default none)")
 
 
 def _checkov() -> str | None:
@@ -44,7 +43,9 @@ def documented_skips(repo_root: Path) -> tuple[str, ...]:
     path = repo_root / CONFIG_FILE
     if not path.exists():
         return ()
-    skips, reason, in_list = [], [], False
+    skips: list[str] = []
+    reason: list[str] = []
+    in_list = False
     for line in path.read_text().splitlines():
         stripped = line.strip()
         if not line.startswith((" ", "-", "#")):
@@ -59,9 +60,13 @@ def documented_skips(repo_root: Path) -> tuple[str, ...]:
 
 def _finding(item: dict[str, Any]) -> Finding:
     low, high = (item.get("file_line_range") or [0, 0])[:2]
-    return Finding(check_id=item.get("check_id", ""), check_name=item.get("check_name", ""),
-                   resource=item.get("resource", ""), lines=f"{low}-{high}" if low else "",
-                   reason=item.get("suppress_comment") or "")
+    return Finding(
+        check_id=item.get("check_id", ""),
+        check_name=item.get("check_name", ""),
+        resource=item.get("resource", ""),
+        lines=f"{low}-{high}" if low else "",
+        reason=item.get("suppress_comment") or "",
+    )
 
 
 def _stack_of(item: dict[str, Any]) -> str:
@@ -73,8 +78,17 @@ def run_checkov(stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
     binary = _checkov()
     if binary is None:
         return {}
-    command = [binary, "-d", str(stacks_dir), "--framework", "terraform_json", "-o", "json", "--compact",
-               "--skip-download"]
+    command = [
+        binary,
+        "-d",
+        str(stacks_dir),
+        "--framework",
+        "terraform_json",
+        "-o",
+        "json",
+        "--compact",
+        "--skip-download",
+    ]
     skips = documented_skips(repo_root)
     if skips:
         # The skip list, not the whole config: its `quiet` would drop the passed checks we count.
@@ -96,8 +110,13 @@ def _by_stack(stdout: str, skips: tuple[str, ...]) -> dict[str, PolicyResult]:
         for bucket in ("passed_checks", "failed_checks", "skipped_checks"):
             for item in result.get(bucket, []):
                 stacks.setdefault(_stack_of(item), {}).setdefault(bucket, []).append(item)
-    return {stack: PolicyResult(available=True, passed=len(items.get("passed_checks", [])),
-                                failed=tuple(_finding(i) for i in items.get("failed_checks", [])),
-                                skipped=tuple(_finding(i) for i in items.get("skipped_checks", [])),
-                                documented_skips=skips)
-            for stack, items in stacks.items()}
+    return {
+        stack: PolicyResult(
+            available=True,
+            passed=len(items.get("passed_checks", [])),
+            failed=tuple(_finding(i) for i in items.get("failed_checks", [])),
+            skipped=tuple(_finding(i) for i in items.get("skipped_checks", [])),
+            documented_skips=skips,
+        )
+        for stack, items in stacks.items()
+    }

@@ -19,10 +19,16 @@ def test_the_data_file_loads_every_family_the_issue_names():
     assert catalog.region == "us-east-1"
 
 
-@pytest.mark.parametrize(("instance_type", "partition", "mib"),
-                         [("g6f.large", 0.125, 2861), ("g6f.xlarge", 0.125, 2861),
-                          ("g6f.2xlarge", 0.25, 5722), ("g6f.4xlarge", 0.5, 11444),
-                          ("gr6f.4xlarge", 0.5, 11444)])
+@pytest.mark.parametrize(
+    ("instance_type", "partition", "mib"),
+    [
+        ("g6f.large", 0.125, 2861),
+        ("g6f.xlarge", 0.125, 2861),
+        ("g6f.2xlarge", 0.25, 5722),
+        ("g6f.4xlarge", 0.5, 11444),
+        ("gr6f.4xlarge", 0.5, 11444),
+    ],
+)
 def test_fractional_sizes_register_their_partition_and_its_memory(instance_type, partition, mib):
     # GIVEN a fractional L4 size
     instance = CATALOG.get(instance_type)
@@ -53,30 +59,33 @@ def test_only_g6f_and_gr6f_are_fractional():
     assert fractional == {"g6f", "gr6f"}
 
 
-@pytest.mark.parametrize(("instance_type", "vcpu", "memory_gib", "gpus", "gpu_mib", "cc"), [
-    ("g4dn.xlarge", 4, 16, 1, 16384, "7.5"),
-    ("g5.12xlarge", 48, 192, 4, 4 * 24576, "8.6"),
-    ("g6.xlarge", 4, 16, 1, L4_MIB, "8.9"),
-    ("gr6.4xlarge", 16, 128, 1, L4_MIB, "8.9"),
-    ("g6e.xlarge", 4, 32, 1, 45776, "8.9"),
-    ("p4d.24xlarge", 96, 1152, 8, 8 * 40960, "8.0"),
-    ("p5.48xlarge", 192, 2048, 8, 8 * 81920, "9.0"),
-])
+@pytest.mark.parametrize(
+    ("instance_type", "vcpu", "memory_gib", "gpus", "gpu_mib", "cc"),
+    [
+        ("g4dn.xlarge", 4, 16, 1, 16384, "7.5"),
+        ("g5.12xlarge", 48, 192, 4, 4 * 24576, "8.6"),
+        ("g6.xlarge", 4, 16, 1, L4_MIB, "8.9"),
+        ("gr6.4xlarge", 16, 128, 1, L4_MIB, "8.9"),
+        ("g6e.xlarge", 4, 32, 1, 45776, "8.9"),
+        ("p4d.24xlarge", 96, 1152, 8, 8 * 40960, "8.0"),
+        ("p5.48xlarge", 192, 2048, 8, 8 * 81920, "9.0"),
+    ],
+)
 def test_spot_checked_entries_match_the_published_specs(instance_type, vcpu, memory_gib, gpus, gpu_mib, cc):
     # GIVEN one entry per family, checked against AWS's tables (DescribeInstanceTypes MiB)
     instance = CATALOG.get(instance_type)
     # WHEN its figures are read
     # THEN they match
-    figures = (instance.vcpu, instance.memory_mib, instance.gpus, instance.gpu_memory_mib,
-               instance.compute_capability)
+    figures = (instance.vcpu, instance.memory_mib, instance.gpus, instance.gpu_memory_mib, instance.compute_capability)
     assert figures == (vcpu, memory_gib * 1024, gpus, gpu_mib, cc)
 
 
 def test_prices_grow_with_size_within_a_single_gpu_family_line():
     # GIVEN the one-GPU sizes of each whole-GPU family
     for family in ("g4dn", "g5", "g6", "g6e"):
-        single = sorted((i for i in CATALOG.family(family) if i.gpus == 1 and "metal" not in i.instance_type),
-                        key=lambda i: i.vcpu)
+        single = sorted(
+            (i for i in CATALOG.family(family) if i.gpus == 1 and "metal" not in i.instance_type), key=lambda i: i.vcpu
+        )
         # WHEN prices are read in vCPU order
         prices = [i.on_demand_usd_per_hour for i in single]
         # THEN each bigger size costs more

@@ -16,11 +16,22 @@ GENERATED = Path(__file__).resolve().parents[2] / "generated"
 
 def _hints(**capacity_overrides: Any) -> dict[str, Any]:
     """Blueprint hints with one GPU capacity entry: g5.xlarge, 1/2/4 hosts, 1 on-demand base, 50% Spot."""
-    capacity = {"asg_address": "aws_autoscaling_group.gpu", "instance_types": ["g5.xlarge", "g6.xlarge"],
-                "min_hosts": 1, "typical_hosts": 2, "max_hosts": 4, "gpus_per_task": 1, "tasks_per_host": 1,
-                "on_demand_base": 1, "spot_percent": 50}
-    return {"blueprint": "AlbInferenceService", "gpu_capacity": [{**capacity, **capacity_overrides}],
-            "log_gb_per_month": 5}
+    capacity = {
+        "asg_address": "aws_autoscaling_group.gpu",
+        "instance_types": ["g5.xlarge", "g6.xlarge"],
+        "min_hosts": 1,
+        "typical_hosts": 2,
+        "max_hosts": 4,
+        "gpus_per_task": 1,
+        "tasks_per_host": 1,
+        "on_demand_base": 1,
+        "spot_percent": 50,
+    }
+    return {
+        "blueprint": "AlbInferenceService",
+        "gpu_capacity": [{**capacity, **capacity_overrides}],
+        "log_gb_per_month": 5,
+    }
 
 
 def _stack(hints: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -30,25 +41,44 @@ def _stack(hints: dict[str, Any] | None = None) -> dict[str, Any]:
         "//": {HINTS_KEY: {"svc": hints or _hints()}},
         "resource": {
             "aws_eip": {"nat_a": {"domain": "vpc"}, "nat_b": {"domain": "vpc"}},
-            "aws_nat_gateway": {"a": {"allocation_id": "${aws_eip.nat_a.id}"},
-                                "b": {"allocation_id": "${aws_eip.nat_b.id}"}},
-            "aws_lb": {"alb": {"internal": False, "subnets": ["${aws_subnet.public_a.id}",
-                                                              "${aws_subnet.public_b.id}"]}},
+            "aws_nat_gateway": {
+                "a": {"allocation_id": "${aws_eip.nat_a.id}"},
+                "b": {"allocation_id": "${aws_eip.nat_b.id}"},
+            },
+            "aws_lb": {
+                "alb": {"internal": False, "subnets": ["${aws_subnet.public_a.id}", "${aws_subnet.public_b.id}"]}
+            },
             "aws_vpc_endpoint": {
                 "ecr_api": {"vpc_endpoint_type": "Interface", "subnet_ids": subnets},
                 "logs": {"vpc_endpoint_type": "Interface", "subnet_ids": subnets},
                 "s3": {"vpc_endpoint_type": "Gateway"},
             },
-            "aws_launch_template": {"gpu": {"block_device_mappings": [
-                {"device_name": "/dev/xvda", "ebs": {"volume_size": 100, "volume_type": "gp3"}}]}},
-            "aws_autoscaling_group": {"gpu": {"mixed_instances_policy": {"launch_template": {
-                "launch_template_specification": {"launch_template_id": "${aws_launch_template.gpu.id}"}}}}},
+            "aws_launch_template": {
+                "gpu": {
+                    "block_device_mappings": [
+                        {"device_name": "/dev/xvda", "ebs": {"volume_size": 100, "volume_type": "gp3"}}
+                    ]
+                }
+            },
+            "aws_autoscaling_group": {
+                "gpu": {
+                    "mixed_instances_policy": {
+                        "launch_template": {
+                            "launch_template_specification": {"launch_template_id": "${aws_launch_template.gpu.id}"}
+                        }
+                    }
+                }
+            },
             "aws_cloudwatch_log_group": {"svc": {"retention_in_days": 30}},
             "aws_cloudwatch_metric_alarm": {
                 "running": {"metric_name": "RunningTaskCount"},
-                "error_rate": {"metric_query": [{"id": "e", "metric": {"metric_name": "5xx"}},
-                                                {"id": "r", "metric": {"metric_name": "RequestCount"}},
-                                                {"id": "rate", "expression": "e / r"}]},
+                "error_rate": {
+                    "metric_query": [
+                        {"id": "e", "metric": {"metric_name": "5xx"}},
+                        {"id": "r", "metric": {"metric_name": "RequestCount"}},
+                        {"id": "rate", "expression": "e / r"},
+                    ]
+                },
             },
             "aws_sqs_queue": {"jobs": {}, "dlq": {}},
             "aws_dynamodb_table": {"jobs": {"hash_key": "job_id"}},
@@ -118,14 +148,24 @@ def test_totals_are_the_sum_of_the_lines():
 
 def test_an_idle_stop_queue_pays_typical_hosts_only_for_its_duty_cycle_and_warm_pool_volumes_always():
     # GIVEN a scale-from-zero fractional renderer: 0 / 1 / 2 hosts, running 25% of the month, 1 warm-pool host
-    hints = _hints(instance_types=["g6f.xlarge"], min_hosts=0, typical_hosts=1, max_hosts=2, on_demand_base=0,
-                   spot_percent=0, duty_cycle=0.25, warm_pool_hosts=1, gpus_per_task=0.125)
+    hints = _hints(
+        instance_types=["g6f.xlarge"],
+        min_hosts=0,
+        typical_hosts=1,
+        max_hosts=2,
+        on_demand_base=0,
+        spot_percent=0,
+        duty_cycle=0.25,
+        warm_pool_hosts=1,
+        gpus_per_task=0.125,
+    )
     lines = _by_component(_stack(hints))
     price = CATALOG.get("g6f.xlarge").on_demand_usd_per_hour
     # WHEN the GPU and EBS lines are read
     # THEN typical GPU = 0.25 x 1 host, min is zero, and the stopped warm host keeps paying its volume
     assert lines["GPU hosts (aws_autoscaling_group.gpu)"] == pytest.approx(
-        (0, 0.25 * price * HOURS, 2 * price * HOURS), abs=0.01)
+        (0, 0.25 * price * HOURS, 2 * price * HOURS), abs=0.01
+    )
     assert lines["EBS root volumes (aws_autoscaling_group.gpu)"] == pytest.approx((8, 10, 24))
 
 

@@ -9,8 +9,14 @@ from sdk.catalog import CATALOG
 
 
 def _size_args(**overrides: object) -> argparse.Namespace:
-    values = {"rps": 40.0, "rps_per_task": 8.0, "gpus_per_task": 1.0, "instance": "g5.2xlarge",
-              "p95_budget_ms": None, "headroom_percent": 0.0}
+    values = {
+        "rps": 40.0,
+        "rps_per_task": 8.0,
+        "gpus_per_task": 1.0,
+        "instance": "g5.2xlarge",
+        "p95_budget_ms": None,
+        "headroom_percent": 0.0,
+    }
     return argparse.Namespace(**{**values, **overrides})
 
 
@@ -27,19 +33,21 @@ def test_a_partition_task_fits_exactly_once_on_its_partition():
     # GIVEN an eighth-of-an-L4 host and a task asking for the same eighth
     instance = CATALOG.get("g6f.large")
     # WHEN tasks per host are computed
-    per_host = sizing.tasks_per_host(instance, gpus_per_task=0.125, cpu_units_per_task=1024,
-                                     memory_mib_per_task=4096)
+    per_host = sizing.tasks_per_host(instance, gpus_per_task=0.125, cpu_units_per_task=1024, memory_mib_per_task=4096)
     # THEN exactly one fits, bound by the GPU partition
     assert per_host == 1
-    assert sizing.binding_resource(instance, gpus_per_task=0.125, cpu_units_per_task=1024,
-                                   memory_mib_per_task=4096) == "gpu"
+    assert (
+        sizing.binding_resource(instance, gpus_per_task=0.125, cpu_units_per_task=1024, memory_mib_per_task=4096)
+        == "gpu"
+    )
 
 
 def test_a_task_larger_than_the_partition_fits_zero_times():
     # GIVEN a half-L4 task on an eighth-L4 host
     # WHEN tasks per host are computed
-    per_host = sizing.tasks_per_host(CATALOG.get("g6f.xlarge"), gpus_per_task=0.5, cpu_units_per_task=0,
-                                     memory_mib_per_task=0)
+    per_host = sizing.tasks_per_host(
+        CATALOG.get("g6f.xlarge"), gpus_per_task=0.5, cpu_units_per_task=0, memory_mib_per_task=0
+    )
     # THEN none fit
     assert per_host == 0
 
@@ -47,27 +55,29 @@ def test_a_task_larger_than_the_partition_fits_zero_times():
 @pytest.mark.parametrize(
     ("instance_type", "gpus", "cpu", "memory", "expected", "binding"),
     [
-        ("g5.12xlarge", 1, 1024, 4096, 4, "gpu"),       # 4 GPUs, 48 vCPU: GPUs run out first
-        ("g5.12xlarge", 1, 16384, 4096, 3, "cpu"),      # 48 vCPU / 16 vCPU per task
-        ("g5.12xlarge", 1, 1024, 65536, 2, "memory"),   # 192 GiB registers ~186.9 GiB: 2 x 64 GiB
-        ("g6.48xlarge", 2, 0, 0, 4, "gpu"),             # 8 GPUs / 2 per task, cpu/memory unlimited
+        ("g5.12xlarge", 1, 1024, 4096, 4, "gpu"),  # 4 GPUs, 48 vCPU: GPUs run out first
+        ("g5.12xlarge", 1, 16384, 4096, 3, "cpu"),  # 48 vCPU / 16 vCPU per task
+        ("g5.12xlarge", 1, 1024, 65536, 2, "memory"),  # 192 GiB registers ~186.9 GiB: 2 x 64 GiB
+        ("g6.48xlarge", 2, 0, 0, 4, "gpu"),  # 8 GPUs / 2 per task, cpu/memory unlimited
     ],
 )
-def test_tasks_per_host_is_the_minimum_over_gpu_cpu_and_memory(instance_type, gpus, cpu, memory, expected,
-                                                                 binding):
+def test_tasks_per_host_is_the_minimum_over_gpu_cpu_and_memory(instance_type, gpus, cpu, memory, expected, binding):
     # GIVEN a multi-GPU host and a task shape
     instance = CATALOG.get(instance_type)
     # WHEN tasks per host and the binding resource are computed
-    per_host = sizing.tasks_per_host(instance, gpus_per_task=gpus, cpu_units_per_task=cpu,
-                                     memory_mib_per_task=memory)
+    per_host = sizing.tasks_per_host(instance, gpus_per_task=gpus, cpu_units_per_task=cpu, memory_mib_per_task=memory)
     # THEN the tightest resource decides
     assert per_host == expected
-    assert sizing.binding_resource(instance, gpus_per_task=gpus, cpu_units_per_task=cpu,
-                                   memory_mib_per_task=memory) == binding
+    assert (
+        sizing.binding_resource(instance, gpus_per_task=gpus, cpu_units_per_task=cpu, memory_mib_per_task=memory)
+        == binding
+    )
 
 
-@pytest.mark.parametrize(("peak", "per_task", "headroom", "expected"),
-                         [(40, 8, 0, 5), (41, 8, 0, 6), (40, 8, 20, 6), (0, 8, 0, 0), (30, 0.1, 0, 300)])
+@pytest.mark.parametrize(
+    ("peak", "per_task", "headroom", "expected"),
+    [(40, 8, 0, 5), (41, 8, 0, 6), (40, 8, 20, 6), (0, 8, 0, 0), (30, 0.1, 0, 300)],
+)
 def test_tasks_for_load_is_the_ceiling_of_peak_over_rps_per_task(peak, per_task, headroom, expected):
     # GIVEN a peak, a per-task rate and a headroom
     # WHEN tasks are computed
@@ -87,15 +97,17 @@ def test_hosts_for_tasks_rounds_up_and_refuses_zero_tasks_per_host():
 def test_plan_reproduces_the_source_sizing_example_with_a_latency_split():
     # GIVEN the example: 40 rps, 8 rps per task, 1 GPU per task on g5.2xlarge, p95 250 ms
     # WHEN a plan is made
-    result = sizing.plan(peak_rps=40, rps_per_task=8, gpus_per_task=1, instance_type="g5.2xlarge",
-                         p95_budget_ms=250)
+    result = sizing.plan(peak_rps=40, rps_per_task=8, gpus_per_task=1, instance_type="g5.2xlarge", p95_budget_ms=250)
     # THEN tasks = ceil(40/8) = 5, hosts = ceil(5 x 1 / 1) = 5, ALB target 8 x 60 = 480
     assert (result.tasks, result.tasks_per_host, result.hosts) == (5, 1, 5)
     assert result.requests_per_target_per_minute == 480
     assert result.binding_resource == "gpu"
     assert result.latency_budget is not None
-    assert (result.latency_budget.network_ms, result.latency_budget.queueing_ms,
-            result.latency_budget.inference_ms) == (25, 50, 175)
+    assert (
+        result.latency_budget.network_ms,
+        result.latency_budget.queueing_ms,
+        result.latency_budget.inference_ms,
+    ) == (25, 50, 175)
 
 
 def test_plan_on_a_four_gpu_host_packs_tasks():

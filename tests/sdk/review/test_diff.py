@@ -28,10 +28,12 @@ def test_a_queue_rename_is_a_replacement_at_the_right_address():
 
 def test_a_table_key_change_forces_replacement_but_a_ttl_change_does_not():
     # GIVEN a DynamoDB table whose range key is added, and one whose TTL attribute changes
-    before = {"resource": {"aws_dynamodb_table": {"a": {"hash_key": "id"},
-                                                  "b": {"ttl": [{"attribute_name": "x"}]}}}}
-    after = {"resource": {"aws_dynamodb_table": {"a": {"hash_key": "id", "range_key": "ts"},
-                                                 "b": {"ttl": [{"attribute_name": "y"}]}}}}
+    before = {"resource": {"aws_dynamodb_table": {"a": {"hash_key": "id"}, "b": {"ttl": [{"attribute_name": "x"}]}}}}
+    after = {
+        "resource": {
+            "aws_dynamodb_table": {"a": {"hash_key": "id", "range_key": "ts"}, "b": {"ttl": [{"attribute_name": "y"}]}}
+        }
+    }
     # WHEN diffed
     changes = {c.address: c for c in diff_stacks(before, after)}
     # THEN the key change is a replacement with its path; the TTL change is in place at ttl[0].attribute_name
@@ -90,7 +92,8 @@ def test_a_stack_without_a_baseline_is_all_added(internal_stack):
     # THEN every resource is added
     assert {c.kind for c in changes} == {"added"}
     assert len(changes) == sum(len(items) for items in internal_stack["resource"].values()) + sum(
-        len(items) for items in internal_stack.get("data", {}).values())
+        len(items) for items in internal_stack.get("data", {}).values()
+    )
 
 
 def test_deep_diff_ignores_cdktf_metadata_and_reports_list_length_changes():

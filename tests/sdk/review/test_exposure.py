@@ -41,12 +41,15 @@ def test_internal_example_listeners_are_internal_and_ingress_comes_from_private_
 
 def test_inline_ingress_public_subnets_and_public_ip_templates_are_found():
     # GIVEN an inline SSH rule from anywhere, a public subnet and a launch template with a public IP
-    stack = {"resource": {
-        "aws_security_group": {"ssh": {"ingress": [{"protocol": "tcp", "from_port": 22, "to_port": 22,
-                                                    "cidr_blocks": ["0.0.0.0/0"]}]}},
-        "aws_subnet": {"pub": {"cidr_block": "10.0.0.0/24", "map_public_ip_on_launch": True}},
-        "aws_launch_template": {"lt": {"network_interfaces": [{"associate_public_ip_address": "true"}]}},
-    }}
+    stack = {
+        "resource": {
+            "aws_security_group": {
+                "ssh": {"ingress": [{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}]}
+            },
+            "aws_subnet": {"pub": {"cidr_block": "10.0.0.0/24", "map_public_ip_on_launch": True}},
+            "aws_launch_template": {"lt": {"network_interfaces": [{"associate_public_ip_address": "true"}]}},
+        }
+    }
     # WHEN exposure is summarized
     by_address = {i.address: i for i in exposures(stack)}
     # THEN all three are public, and the SSH rule names its port and world CIDR

@@ -23,8 +23,12 @@ def _write(directory: Path, stacks: dict[str, dict[str, Any]]) -> Path:
 def _open_ssh(tf_json: dict[str, Any]) -> None:
     name, _ = next(iter(tf_json["resource"]["aws_security_group"].items()))
     tf_json["resource"]["aws_vpc_security_group_ingress_rule"]["ssh"] = {
-        "security_group_id": f"${{aws_security_group.{name}.id}}", "ip_protocol": "tcp", "from_port": 22,
-        "to_port": 22, "cidr_ipv4": "0.0.0.0/0"}
+        "security_group_id": f"${{aws_security_group.{name}.id}}",
+        "ip_protocol": "tcp",
+        "from_port": 22,
+        "to_port": 22,
+        "cidr_ipv4": "0.0.0.0/0",
+    }
 
 
 def test_the_committed_examples_reviewed_against_themselves_flag_nothing(tmp_path):
@@ -50,8 +54,10 @@ def test_new_public_ssh_is_flagged_with_its_address_and_exits_1(public_stack):
     # THEN the diff adds that address, the flag names it with its CIDR, and the exit code is 1
     assert [(c.address, c.kind) for c in review.changes] == [("aws_vpc_security_group_ingress_rule.ssh", "added")]
     group = next(iter(public_stack["resource"]["aws_security_group"]))
-    assert review.flags == ("new public exposure: aws_vpc_security_group_ingress_rule.ssh: "
-                            f"tcp 22 into aws_security_group.{group} from 0.0.0.0/0",)
+    assert review.flags == (
+        "new public exposure: aws_vpc_security_group_ingress_rule.ssh: "
+        f"tcp 22 into aws_security_group.{group} from 0.0.0.0/0",
+    )
     assert exit_code([review]) == 1
 
 
@@ -120,9 +126,19 @@ def test_json_format_writes_a_machine_readable_review(tmp_path, internal_stack):
 def test_checkov_reports_per_stack_with_documented_skips_and_finds_a_new_failure(tmp_path, public_stack):
     # GIVEN the public example with an inline security group open on SSH, and the committed baseline
     group = next(iter(public_stack["resource"]["aws_security_group"].values()))
-    group["ingress"] = [{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"],
-                         "description": "ssh", "ipv6_cidr_blocks": [], "prefix_list_ids": [],
-                         "security_groups": [], "self": False}]
+    group["ingress"] = [
+        {
+            "protocol": "tcp",
+            "from_port": 22,
+            "to_port": 22,
+            "cidr_blocks": ["0.0.0.0/0"],
+            "description": "ssh",
+            "ipv6_cidr_blocks": [],
+            "prefix_list_ids": [],
+            "security_groups": [],
+            "self": False,
+        }
+    ]
     new_dir = _write(tmp_path / "new", {PUBLIC: public_stack})
     # WHEN reviewed with checkov
     (review,) = review_dir(new_dir, GENERATED)
@@ -137,9 +153,13 @@ def test_checkov_reports_per_stack_with_documented_skips_and_finds_a_new_failure
 def test_python_m_sdk_review_synthesizes_and_writes_reviews_beside_the_json(tmp_path):
     # GIVEN the bundled example app and the committed generated/
     # WHEN `python -m sdk review` runs into a scratch output folder
-    result = subprocess.run([sys.executable, "-m", "sdk", "review", "--out", str(tmp_path), "--against",
-                             str(GENERATED)], capture_output=True, text=True, check=False,
-                            cwd=GENERATED.parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "sdk", "review", "--out", str(tmp_path), "--against", str(GENERATED)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=GENERATED.parent,
+    )
     # THEN it exits 0 (nothing changed), and each stack has REVIEW.md beside its cdk.tf.json
     assert result.returncode == 0, result.stdout + result.stderr
     for stack in (p.parent.name for p in GENERATED.glob("*/cdk.tf.json")):
