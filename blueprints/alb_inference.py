@@ -2,6 +2,7 @@
 
 import ipaddress
 import math
+from typing import Literal
 
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -34,15 +35,20 @@ class InferenceScalingSpec(Spec):
     min_tasks: int = Field(default=1, ge=0, description="Fewest tasks. Default 1.")
     max_tasks: int = Field(default=4, ge=1, description="Most tasks. Default 4.")
     rps_per_task: float | None = Field(
-        default=None, gt=0, description="Requests/s one task serves within the latency budget (from a load test). "
-        "Default None: no request-count scaling, CPU only.")
+        default=None,
+        gt=0,
+        description="Requests/s one task serves within the latency budget (from a load test). "
+        "Default None: no request-count scaling, CPU only.",
+    )
     target_utilization_percent: int = Field(
-        default=70, ge=10, le=100, description="Share of rps_per_task to scale at. Default 70.")
+        default=70, ge=10, le=100, description="Share of rps_per_task to scale at. Default 70."
+    )
     cpu_target_percent: int = Field(default=70, ge=10, le=95, description="CPU target tracking. Default 70.")
     p95_latency_budget_ms: int = Field(default=1000, ge=10, description="p95 alarm bound. Default 1000 ms.")
     error_rate_alarm_percent: float = Field(default=5.0, gt=0, le=100, description="5xx alarm bound. Default 5%.")
-    health_check_grace_seconds: int = Field(default=180, ge=0, le=2147483647,
-                                            description="Model load time before ALB checks count. Default 180.")
+    health_check_grace_seconds: int = Field(
+        default=180, ge=0, le=2147483647, description="Model load time before ALB checks count. Default 180."
+    )
     enable_exec: bool = Field(default=True, description="ECS Exec (audited in CloudTrail). Default True.")
 
     @property
@@ -54,8 +60,10 @@ class InferenceScalingSpec(Spec):
 
 
 class AlbInferenceSpec(Spec):
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,26}[a-z0-9]$",
-                      description="Service name (ALB, cluster, roles derive from it; <= 28 chars). Required.")
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{1,26}[a-z0-9]$",
+        description="Service name (ALB, cluster, roles derive from it; <= 28 chars). Required.",
+    )
     region: str = Field(default="us-east-1", description="Stack region. Default us-east-1.")
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(description="GPU instance types and Spot. Required.")
@@ -67,9 +75,11 @@ class AlbInferenceSpec(Spec):
 
     @model_validator(mode="after")
     def _cross_field(self) -> "AlbInferenceSpec":
-        problems = [*self._alb_problems(), *self._scaling_problems(),
-                    *task_fit_problems(self.capacity.instance_types, self.container,
-                                       types_field="capacity.instance_types")]
+        problems = [
+            *self._alb_problems(),
+            *self._scaling_problems(),
+            *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
+        ]
         if self.container.port is None:
             problems.append("container.port: the ALB forwards to a container port. Fix: set port (e.g. 8080).")
         if self.container.port in (80, 443) and self.container.user not in (None, "0", "root"):
@@ -84,9 +94,11 @@ class AlbInferenceSpec(Spec):
         if (p := region_problem(self.alb.certificate_arn, self.region, "alb.certificate_arn")) is not None:
             problems.append(p)
         if not self.alb.health_check_path.startswith("/"):
-            problems.append(f"alb.health_check_path: {self.alb.health_check_path!r} is not a path. "
-                            f"Fix: start it with '/', e.g. '/{self.alb.health_check_path}'.")
-        tier = "private" if self.alb.internal else "public"
+            problems.append(
+                f"alb.health_check_path: {self.alb.health_check_path!r} is not a path. "
+                f"Fix: start it with '/', e.g. '/{self.alb.health_check_path}'."
+            )
+        tier: Literal["public", "private"] = "private" if self.alb.internal else "public"
         if self.network.subnet_count(tier) < 2:
             field = "network.az_count" if self.network.creates_vpc else f"network.{tier}_subnet_ids"
             problems.append(f"{field}: an ALB needs subnets in at least 2 AZs ({tier}). Fix: give 2 or more.")
@@ -99,17 +111,22 @@ class AlbInferenceSpec(Spec):
 
     def _scaling_problems(self) -> list[str]:
         if self.scaling.min_tasks > self.scaling.max_tasks:
-            return [f"scaling.min_tasks: {self.scaling.min_tasks} is more than max_tasks "
-                    f"{self.scaling.max_tasks}. Fix: min_tasks <= max_tasks."]
+            return [
+                f"scaling.min_tasks: {self.scaling.min_tasks} is more than max_tasks "
+                f"{self.scaling.max_tasks}. Fix: min_tasks <= max_tasks."
+            ]
         return []
 
     def _host_bound_problems(self) -> list[str]:
         needed = sizing.hosts_for_tasks(self.scaling.max_tasks, self.tasks_per_host)
         assert self.capacity.max_hosts is not None
         if self.capacity.max_hosts < needed:
-            return [f"capacity.max_hosts: {self.capacity.max_hosts} hosts hold {self.capacity.max_hosts * self.tasks_per_host} "
-                    f"tasks but scaling.max_tasks is {self.scaling.max_tasks}. Fix: max_hosts >= {needed}, or leave "
-                    "it unset to derive it."]
+            return [
+                f"capacity.max_hosts: {self.capacity.max_hosts} hosts hold "
+                f"{self.capacity.max_hosts * self.tasks_per_host} "
+                f"tasks but scaling.max_tasks is {self.scaling.max_tasks}. Fix: max_hosts >= {needed}, or leave "
+                "it unset to derive it."
+            ]
         return []
 
     @property
@@ -133,33 +150,67 @@ class AlbInferenceService(Construct):
         super().__init__(scope, id_)
         self.spec = spec
         name = spec.name
-        self.network = Network(self, "network", name=name,
-                               spec=spec.network.model_copy(update={"region": spec.region}))
+        self.network = Network(self, "network", name=name, spec=spec.network.model_copy(update={"region": spec.region}))
         self.cluster = Cluster(self, "cluster", name=name)
-        self.capacity = GpuCapacity(self, "capacity", name=name, cluster_name=name, spec=spec.capacity,
-                                    vpc_id=self.network.vpc_id, subnet_ids=self.network.private_subnet_ids,
-                                    max_hosts=spec.max_hosts, region=spec.region)
+        self.capacity = GpuCapacity(
+            self,
+            "capacity",
+            name=name,
+            cluster_name=name,
+            spec=spec.capacity,
+            vpc_id=self.network.vpc_id,
+            subnet_ids=self.network.private_subnet_ids,
+            max_hosts=spec.max_hosts,
+            region=spec.region,
+        )
         self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
         self.logs = LogGroup(self, "logs", name=f"/ecs/{name}", retention_days=spec.container.log_retention_days)
         account = DataAwsCallerIdentity(self, "account")
-        self.roles = TaskRoles(self, "roles", name=name, container=spec.container, log_group_arn=self.logs.arn,
-                               region=spec.region, account_id=account.account_id, grants=spec.grants,
-                               enable_exec=spec.scaling.enable_exec)
+        self.roles = TaskRoles(
+            self,
+            "roles",
+            name=name,
+            container=spec.container,
+            log_group_arn=self.logs.arn,
+            region=spec.region,
+            account_id=account.account_id,
+            grants=spec.grants,
+            enable_exec=spec.scaling.enable_exec,
+        )
         self._load_balancer()
-        self.task = GpuTask(self, "task", family=name, container=spec.container, network_mode="awsvpc",
-                            execution_role_arn=self.roles.execution_role.arn, task_role_arn=self.roles.task_role.arn,
-                            log_group_name=self.logs.name, region=spec.region)
+        self.task = GpuTask(
+            self,
+            "task",
+            family=name,
+            container=spec.container,
+            network_mode="awsvpc",
+            execution_role_arn=self.roles.execution_role.arn,
+            task_role_arn=self.roles.task_role.arn,
+            log_group_name=self.logs.name,
+            region=spec.region,
+        )
         self.service = GpuService(
-            self, "service", name=name, cluster_arn=self.cluster.arn,
+            self,
+            "service",
+            name=name,
+            cluster_arn=self.cluster.arn,
             task_definition_arn=self.task.task_definition.arn,
-            capacity_provider=self.capacity.capacity_provider.name, desired_count=spec.scaling.min_tasks,
+            capacity_provider=self.capacity.capacity_provider.name,
+            desired_count=spec.scaling.min_tasks,
             depends_on=[self.cluster.capacity_providers, self.load_balancer.https_listener],  # type: ignore[list-item]
-            network={"subnets": self.network.private_subnet_ids, "security_groups": [self.task_security_group.id],
-                     "assign_public_ip": False},
-            load_balancer={"target_group_arn": self.load_balancer.target_group.arn,
-                           "container_name": CONTAINER_NAME, "container_port": spec.container.port},
+            network={
+                "subnets": self.network.private_subnet_ids,
+                "security_groups": [self.task_security_group.id],
+                "assign_public_ip": False,
+            },
+            load_balancer={
+                "target_group_arn": self.load_balancer.target_group.arn,
+                "container_name": CONTAINER_NAME,
+                "container_port": spec.container.port,
+            },
             health_check_grace_seconds=spec.scaling.health_check_grace_seconds,
-            enable_exec=spec.scaling.enable_exec)
+            enable_exec=spec.scaling.enable_exec,
+        )
         self._scaling()
         self._alarms()
         self._outputs()
@@ -168,34 +219,73 @@ class AlbInferenceService(Construct):
     def _load_balancer(self) -> None:
         spec, port = self.spec, self.spec.container.port
         assert port is not None
-        self.task_security_group = SecurityGroup(self, "tasks_sg", name=f"{spec.name}-tasks",
-                                                 vpc_id=self.network.vpc_id,
-                                                 description=f"Tasks of {spec.name}: in from the ALB only",
-                                                 tags={"Name": f"{spec.name}-tasks"})
-        VpcSecurityGroupEgressRule(self, "tasks_https_out", security_group_id=self.task_security_group.id,
-                                   ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
-                                   description="HTTPS to AWS APIs and model registries")
+        self.task_security_group = SecurityGroup(
+            self,
+            "tasks_sg",
+            name=f"{spec.name}-tasks",
+            vpc_id=self.network.vpc_id,
+            description=f"Tasks of {spec.name}: in from the ALB only",
+            tags={"Name": f"{spec.name}-tasks"},
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "tasks_https_out",
+            security_group_id=self.task_security_group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+            description="HTTPS to AWS APIs and model registries",
+        )
         subnets = self.network.private_subnet_ids if spec.alb.internal else self.network.public_subnet_ids
-        self.load_balancer = LoadBalancer(self, "alb", name=spec.name, spec=spec.alb, vpc_id=self.network.vpc_id,
-                                          subnet_ids=subnets, target_port=port,
-                                          target_security_group_id=self.task_security_group.id, region=spec.region)
-        VpcSecurityGroupIngressRule(self, "tasks_from_alb", security_group_id=self.task_security_group.id,
-                                    ip_protocol="tcp", from_port=port, to_port=port,
-                                    referenced_security_group_id=self.load_balancer.security_group.id,
-                                    description="container port from the ALB")
+        self.load_balancer = LoadBalancer(
+            self,
+            "alb",
+            name=spec.name,
+            spec=spec.alb,
+            vpc_id=self.network.vpc_id,
+            subnet_ids=subnets,
+            target_port=port,
+            target_security_group_id=self.task_security_group.id,
+            region=spec.region,
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "tasks_from_alb",
+            security_group_id=self.task_security_group.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=self.load_balancer.security_group.id,
+            description="container port from the ALB",
+        )
 
     def _scaling(self) -> None:
         spec = self.spec.scaling
-        self.scaling = ServiceScaling(self, "scaling", cluster_name=self.spec.name, service_name=self.spec.name,
-                                      min_tasks=spec.min_tasks, max_tasks=spec.max_tasks,
-                                      depends_on=[self.service.service])
+        self.scaling = ServiceScaling(
+            self,
+            "scaling",
+            cluster_name=self.spec.name,
+            service_name=self.spec.name,
+            min_tasks=spec.min_tasks,
+            max_tasks=spec.max_tasks,
+            depends_on=[self.service.service],
+        )
         if (per_target := spec.requests_per_target_per_minute) is not None:
             lb = self.load_balancer
-            self.scaling.target_tracking("requests", name=f"{self.spec.name}-requests-per-target",
-                                         metric="ALBRequestCountPerTarget", target=per_target,
-                                         resource_label=f"{lb.alb.arn_suffix}/{lb.target_group.arn_suffix}")
-        self.scaling.target_tracking("cpu", name=f"{self.spec.name}-cpu", metric="ECSServiceAverageCPUUtilization",
-                                     target=spec.cpu_target_percent)
+            self.scaling.target_tracking(
+                "requests",
+                name=f"{self.spec.name}-requests-per-target",
+                metric="ALBRequestCountPerTarget",
+                target=per_target,
+                resource_label=f"{lb.alb.arn_suffix}/{lb.target_group.arn_suffix}",
+            )
+        self.scaling.target_tracking(
+            "cpu",
+            name=f"{self.spec.name}-cpu",
+            metric="ECSServiceAverageCPUUtilization",
+            target=spec.cpu_target_percent,
+        )
 
     def _alarms(self) -> None:
         spec, name, lb = self.spec.scaling, self.spec.name, self.load_balancer
@@ -203,38 +293,81 @@ class AlbInferenceService(Construct):
         dims = {"LoadBalancer": lb.alb.arn_suffix, "TargetGroup": lb.target_group.arn_suffix}
         self.alarms = {
             "running_below_desired": alarm(
-                self, "running_below_desired", name=f"{name}-running-below-desired", topic=self.topic,
+                self,
+                "running_below_desired",
+                name=f"{name}-running-below-desired",
+                topic=self.topic,
                 description="Fewer tasks run than desired for 10 minutes (capacity or crash loop)",
-                comparison_operator="GreaterThanThreshold", threshold=0, evaluation_periods=10,
+                comparison_operator="GreaterThanThreshold",
+                threshold=0,
+                evaluation_periods=10,
                 metric_query=[
-                    _ci_metric("desired", "DesiredTaskCount", name), _ci_metric("running", "RunningTaskCount", name),
-                    {"id": "gap", "expression": "desired - running", "label": "missing tasks", "return_data": True}]),
+                    _ci_metric("desired", "DesiredTaskCount", name),
+                    _ci_metric("running", "RunningTaskCount", name),
+                    {"id": "gap", "expression": "desired - running", "label": "missing tasks", "return_data": True},
+                ],
+            ),
             "target_5xx_rate": alarm(
-                self, "target_5xx_rate", name=f"{name}-5xx-rate", topic=self.topic,
+                self,
+                "target_5xx_rate",
+                name=f"{name}-5xx-rate",
+                topic=self.topic,
                 description=f"Target 5xx above {spec.error_rate_alarm_percent}% of requests",
-                comparison_operator="GreaterThanThreshold", threshold=spec.error_rate_alarm_percent,
-                evaluation_periods=3, datapoints_to_alarm=3,
+                comparison_operator="GreaterThanThreshold",
+                threshold=spec.error_rate_alarm_percent,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
                 metric_query=[
                     _alb_metric("errors", "HTTPCode_Target_5XX_Count", dims),
                     _alb_metric("requests", "RequestCount", dims),
-                    {"id": "rate", "expression": "IF(requests > 0, 100 * errors / requests, 0)",
-                     "label": "5xx percent", "return_data": True}]),
+                    {
+                        "id": "rate",
+                        "expression": "IF(requests > 0, 100 * errors / requests, 0)",
+                        "label": "5xx percent",
+                        "return_data": True,
+                    },
+                ],
+            ),
             "p95_latency": alarm(
-                self, "p95_latency", name=f"{name}-p95-latency", topic=self.topic,
+                self,
+                "p95_latency",
+                name=f"{name}-p95-latency",
+                topic=self.topic,
                 description=f"Target p95 latency over {spec.p95_latency_budget_ms} ms",
-                namespace="AWS/ApplicationELB", metric_name="TargetResponseTime", dimensions=dims,
-                extended_statistic="p95", period=60, evaluation_periods=5, datapoints_to_alarm=3,
-                threshold=spec.p95_latency_budget_ms / 1000, comparison_operator="GreaterThanThreshold"),
+                namespace="AWS/ApplicationELB",
+                metric_name="TargetResponseTime",
+                dimensions=dims,
+                extended_statistic="p95",
+                period=60,
+                evaluation_periods=5,
+                datapoints_to_alarm=3,
+                threshold=spec.p95_latency_budget_ms / 1000,
+                comparison_operator="GreaterThanThreshold",
+            ),
             "unhealthy_hosts": alarm(
-                self, "unhealthy_hosts", name=f"{name}-unhealthy-targets", topic=self.topic,
-                description="Targets failing the ALB health check", namespace="AWS/ApplicationELB",
-                metric_name="UnHealthyHostCount", dimensions=dims, statistic="Maximum", period=60,
-                evaluation_periods=3, threshold=0, comparison_operator="GreaterThanThreshold"),
+                self,
+                "unhealthy_hosts",
+                name=f"{name}-unhealthy-targets",
+                topic=self.topic,
+                description="Targets failing the ALB health check",
+                namespace="AWS/ApplicationELB",
+                metric_name="UnHealthyHostCount",
+                dimensions=dims,
+                statistic="Maximum",
+                period=60,
+                evaluation_periods=3,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+            ),
         }
 
     def _outputs(self) -> None:
-        TerraformOutput(self, "alb_dns_name", value=self.load_balancer.alb.dns_name,
-                        description=f"DNS name of the {self.spec.name} ALB (point your CNAME/alias here)")
+        TerraformOutput(
+            self,
+            "alb_dns_name",
+            value=self.load_balancer.alb.dns_name,
+            description=f"DNS name of the {self.spec.name} ALB (point your CNAME/alias here)",
+        )
         TerraformOutput(self, "service_name", value=self.service.service.name)
         TerraformOutput(self, "cluster_name", value=self.cluster.cluster.name)
 
@@ -244,23 +377,49 @@ class AlbInferenceService(Construct):
         typical_tasks = (spec.scaling.min_tasks + spec.scaling.max_tasks) / 2
         return BlueprintHints(
             blueprint=type(self).__name__,
-            gpu_capacity=(GpuCapacityHint(
-                asg_address=f"aws_autoscaling_group.{self.capacity.asg.friendly_unique_id}",
-                instance_types=spec.capacity.instance_types, min_hosts=spec.capacity.min_hosts,
-                typical_hosts=max(spec.capacity.min_hosts, math.ceil(typical_tasks / per_host)),
-                max_hosts=spec.max_hosts, gpus_per_task=spec.container.gpu, tasks_per_host=per_host,
-                on_demand_base=spec.capacity.spot.on_demand_base if spec.capacity.spot else 0,
-                spot_percent=100 - spec.capacity.spot.on_demand_percent_above_base if spec.capacity.spot else 0),),
-            summary=(f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host}/host, "
-                     f"ASG max {spec.max_hosts} (200% deployments)",))
+            gpu_capacity=(
+                GpuCapacityHint(
+                    asg_address=f"aws_autoscaling_group.{self.capacity.asg.friendly_unique_id}",
+                    instance_types=spec.capacity.instance_types,
+                    min_hosts=spec.capacity.min_hosts,
+                    typical_hosts=max(spec.capacity.min_hosts, math.ceil(typical_tasks / per_host)),
+                    max_hosts=spec.max_hosts,
+                    gpus_per_task=spec.container.gpu,
+                    tasks_per_host=per_host,
+                    on_demand_base=spec.capacity.spot.on_demand_base if spec.capacity.spot else 0,
+                    spot_percent=100 - spec.capacity.spot.on_demand_percent_above_base if spec.capacity.spot else 0,
+                ),
+            ),
+            summary=(
+                f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host}/host, "
+                f"ASG max {spec.max_hosts} (200% deployments)",
+            ),
+        )
 
 
 def _ci_metric(id_: str, metric: str, service: str) -> dict[str, object]:
-    return {"id": id_, "return_data": False, "metric": {
-        "namespace": "ECS/ContainerInsights", "metric_name": metric, "period": 60, "stat": "Average",
-        "dimensions": {"ClusterName": service, "ServiceName": service}}}
+    return {
+        "id": id_,
+        "return_data": False,
+        "metric": {
+            "namespace": "ECS/ContainerInsights",
+            "metric_name": metric,
+            "period": 60,
+            "stat": "Average",
+            "dimensions": {"ClusterName": service, "ServiceName": service},
+        },
+    }
 
 
 def _alb_metric(id_: str, metric: str, dims: dict[str, str]) -> dict[str, object]:
-    return {"id": id_, "return_data": False, "metric": {
-        "namespace": "AWS/ApplicationELB", "metric_name": metric, "period": 60, "stat": "Sum", "dimensions": dims}}
+    return {
+        "id": id_,
+        "return_data": False,
+        "metric": {
+            "namespace": "AWS/ApplicationELB",
+            "metric_name": metric,
+            "period": 60,
+            "stat": "Sum",
+            "dimensions": dims,
+        },
+    }

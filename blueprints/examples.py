@@ -15,43 +15,92 @@ REGION = "us-east-1"
 def sdxl_public(app: Construct) -> None:
     """Public SDXL-style image generation: Spot above one on-demand host, three GPU types to fall back on."""
     stack = GpuStack(app, "sdxl-public", region=REGION, tags={"team": "imaging"})
-    AlbInferenceService(stack, "sdxl", spec=AlbInferenceSpec(
-        name="sdxl",
-        capacity=CapacitySpec(instance_types=("g5.2xlarge", "g6.2xlarge", "g4dn.2xlarge"),
-                              spot=SpotSpec(on_demand_base=1, on_demand_percent_above_base=0)),
-        container=ContainerSpec(
-            image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sdxl-server:1.4.2", port=8080, gpu=1,
-            gpu_memory_mib=12288, cpu=4096, memory_mib=24576,
-            health_check=HealthCheckSpec(command=("CMD-SHELL", "curl -fsS http://localhost:8080/healthz || exit 1")),
-            environment={"MODEL_ID": "stabilityai/stable-diffusion-xl-base-1.0", "TORCH_DTYPE": "float16"}),
-        scaling=InferenceScalingSpec(min_tasks=1, max_tasks=6, rps_per_task=0.5, p95_latency_budget_ms=8000),
-        alb=AlbSpec(certificate_arn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55",
-                    allowed_cidrs=("0.0.0.0/0",), health_check_path="/healthz"),
-        grants=(S3PutGrant(arn="arn:aws:s3:::sdxl-generated-images", prefix="outputs/"),),
-        alarms=AlarmsSpec(create_topic=True)))
+    AlbInferenceService(
+        stack,
+        "sdxl",
+        spec=AlbInferenceSpec(
+            name="sdxl",
+            capacity=CapacitySpec(
+                instance_types=("g5.2xlarge", "g6.2xlarge", "g4dn.2xlarge"),
+                spot=SpotSpec(on_demand_base=1, on_demand_percent_above_base=0),
+            ),
+            container=ContainerSpec(
+                image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sdxl-server:1.4.2",
+                port=8080,
+                gpu=1,
+                gpu_memory_mib=12288,
+                cpu=4096,
+                memory_mib=24576,
+                health_check=HealthCheckSpec(
+                    command=("CMD-SHELL", "curl -fsS http://localhost:8080/healthz || exit 1")
+                ),
+                environment={"MODEL_ID": "stabilityai/stable-diffusion-xl-base-1.0", "TORCH_DTYPE": "float16"},
+            ),
+            scaling=InferenceScalingSpec(min_tasks=1, max_tasks=6, rps_per_task=0.5, p95_latency_budget_ms=8000),
+            alb=AlbSpec(
+                certificate_arn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55",
+                allowed_cidrs=("0.0.0.0/0",),
+                health_check_path="/healthz",
+            ),
+            grants=(S3PutGrant(arn="arn:aws:s3:::sdxl-generated-images", prefix="outputs/"),),
+            alarms=AlarmsSpec(create_topic=True),
+        ),
+    )
 
 
 def llm_internal(app: Construct) -> None:
     """Internal LLM API in private subnets, no NAT: images, logs and AWS APIs over VPC endpoints."""
     stack = GpuStack(app, "llm-internal", region=REGION, tags={"team": "platform"})
-    AlbInferenceService(stack, "llm", spec=AlbInferenceSpec(
-        name="llm-internal",
-        network=NetworkSpec(cidr_block="10.60.0.0/16", az_count=3, nat_gateways="none",
-                            vpc_endpoints=("ecr.api", "ecr.dkr", "s3", "logs", "sts", "ssm", "ssmmessages",
-                                           "ecs", "ecs-agent", "ecs-telemetry", "dynamodb", "monitoring")),
-        capacity=CapacitySpec(instance_types=("g6e.2xlarge",), min_hosts=1),
-        container=ContainerSpec(
-            image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/vllm-server:0.9.1", port=8000, gpu=1,
-            gpu_memory_mib=40960, cpu=6144, memory_mib=49152,
-            health_check=HealthCheckSpec(command=("CMD-SHELL", "curl -fsS http://localhost:8000/health || exit 1"),
-                                         start_period_seconds=300),
-            environment={"MODEL": "meta-llama/Llama-3.1-8B-Instruct"}),
-        scaling=InferenceScalingSpec(min_tasks=2, max_tasks=4, rps_per_task=4, p95_latency_budget_ms=2500,
-                                     health_check_grace_seconds=420),
-        alb=AlbSpec(certificate_arn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/7a1b2c3d-2222-4e5f-8a9b-0c1d2e3f4a5b",
-                    internal=True, allowed_cidrs=("10.0.0.0/8",), health_check_path="/health"),
-        grants=(DynamoDbItemGrant(arn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/llm-sessions"),),
-        alarms=AlarmsSpec(sns_topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:platform-alerts")))
+    AlbInferenceService(
+        stack,
+        "llm",
+        spec=AlbInferenceSpec(
+            name="llm-internal",
+            network=NetworkSpec(
+                cidr_block="10.60.0.0/16",
+                az_count=3,
+                nat_gateways="none",
+                vpc_endpoints=(
+                    "ecr.api",
+                    "ecr.dkr",
+                    "s3",
+                    "logs",
+                    "sts",
+                    "ssm",
+                    "ssmmessages",
+                    "ecs",
+                    "ecs-agent",
+                    "ecs-telemetry",
+                    "dynamodb",
+                    "monitoring",
+                ),
+            ),
+            capacity=CapacitySpec(instance_types=("g6e.2xlarge",), min_hosts=1),
+            container=ContainerSpec(
+                image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/vllm-server:0.9.1",
+                port=8000,
+                gpu=1,
+                gpu_memory_mib=40960,
+                cpu=6144,
+                memory_mib=49152,
+                health_check=HealthCheckSpec(
+                    command=("CMD-SHELL", "curl -fsS http://localhost:8000/health || exit 1"), start_period_seconds=300
+                ),
+                environment={"MODEL": "meta-llama/Llama-3.1-8B-Instruct"},
+            ),
+            scaling=InferenceScalingSpec(
+                min_tasks=2, max_tasks=4, rps_per_task=4, p95_latency_budget_ms=2500, health_check_grace_seconds=420
+            ),
+            alb=AlbSpec(
+                certificate_arn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/7a1b2c3d-2222-4e5f-8a9b-0c1d2e3f4a5b",
+                internal=True,
+                allowed_cidrs=("10.0.0.0/8",),
+                health_check_path="/health",
+            ),
+            grants=(DynamoDbItemGrant(arn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/llm-sessions"),),
+            alarms=AlarmsSpec(sns_topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:platform-alerts"),
+        ),
+    )
 
 
 def build_app(app: Construct) -> None:

@@ -9,14 +9,14 @@ from sdk.specs import Spec, arn_parts
 Statement = dict[str, Any]
 
 
-def _arn_of(service: str):  # type: ignore[no-untyped-def]
+def _arn_of(service: str) -> Any:
     def check(cls: type, value: str) -> str:
         parts = arn_parts(value)
         if parts is not None and parts[0] != service:
             raise ValueError(f"expected an {service} ARN (arn:aws:{service}:...), got {value!r}")
         return value
 
-    return field_validator("arn")(classmethod(check))  # type: ignore[arg-type]
+    return field_validator("arn")(classmethod(check))
 
 
 class S3PutGrant(Spec):
@@ -27,9 +27,15 @@ class S3PutGrant(Spec):
     _check = _arn_of("s3")
 
     def statements(self) -> list[Statement]:
-        return [{"Sid": "PutUnderPrefix", "Effect": "Allow", "Action": ["s3:PutObject"],
-                 "Resource": [f"{self.arn}/{self.prefix}*"],
-                 "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": self.sse}}}]
+        return [
+            {
+                "Sid": "PutUnderPrefix",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{self.arn}/{self.prefix}*"],
+                "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": self.sse}},
+            }
+        ]
 
 
 class S3ReadGrant(Spec):
@@ -39,10 +45,21 @@ class S3ReadGrant(Spec):
     _check = _arn_of("s3")
 
     def statements(self) -> list[Statement]:
-        return [{"Sid": "ReadUnderPrefix", "Effect": "Allow", "Action": ["s3:GetObject"],
-                 "Resource": [f"{self.arn}/{self.prefix}*"]},
-                {"Sid": "ListPrefix", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [self.arn],
-                 "Condition": {"StringLike": {"s3:prefix": [f"{self.prefix}*"]}}}]
+        return [
+            {
+                "Sid": "ReadUnderPrefix",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"{self.arn}/{self.prefix}*"],
+            },
+            {
+                "Sid": "ListPrefix",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [self.arn],
+                "Condition": {"StringLike": {"s3:prefix": [f"{self.prefix}*"]}},
+            },
+        ]
 
 
 class DynamoDbItemGrant(Spec):
@@ -55,8 +72,9 @@ class DynamoDbItemGrant(Spec):
         actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"]
         if self.write:
             actions += ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-        return [{"Sid": "TableItems", "Effect": "Allow", "Action": actions,
-                 "Resource": [self.arn, f"{self.arn}/index/*"]}]
+        return [
+            {"Sid": "TableItems", "Effect": "Allow", "Action": actions, "Resource": [self.arn, f"{self.arn}/index/*"]}
+        ]
 
 
 class KinesisPutGrant(Spec):
@@ -65,9 +83,14 @@ class KinesisPutGrant(Spec):
     _check = _arn_of("kinesis")
 
     def statements(self) -> list[Statement]:
-        return [{"Sid": "PutRecords", "Effect": "Allow", "Action": ["kinesis:PutRecord", "kinesis:PutRecords",
-                                                                    "kinesis:DescribeStreamSummary"],
-                 "Resource": [self.arn]}]
+        return [
+            {
+                "Sid": "PutRecords",
+                "Effect": "Allow",
+                "Action": ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"],
+                "Resource": [self.arn],
+            }
+        ]
 
 
 class SqsSendGrant(Spec):
@@ -76,12 +99,19 @@ class SqsSendGrant(Spec):
     _check = _arn_of("sqs")
 
     def statements(self) -> list[Statement]:
-        return [{"Sid": "SendMessages", "Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"],
-                 "Resource": [self.arn]}]
+        return [
+            {
+                "Sid": "SendMessages",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+                "Resource": [self.arn],
+            }
+        ]
 
 
-Grant = Annotated[S3PutGrant | S3ReadGrant | DynamoDbItemGrant | KinesisPutGrant | SqsSendGrant,
-                  Field(discriminator="kind")]
+Grant = Annotated[
+    S3PutGrant | S3ReadGrant | DynamoDbItemGrant | KinesisPutGrant | SqsSendGrant, Field(discriminator="kind")
+]
 
 
 def grant_statements(grants: tuple[Grant, ...] | list[Grant]) -> list[Statement]:

@@ -7,10 +7,47 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TOKEN_MARKER = "${TfToken["  # an unresolved cdktf token (e.g. an ARN of a resource in the same stack)
-VpcEndpointName = Literal["ecr.api", "ecr.dkr", "s3", "logs", "sqs", "sts", "ssm", "ssmmessages", "ec2messages",
-                          "ecs", "ecs-agent", "ecs-telemetry", "dynamodb", "secretsmanager", "monitoring"]
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
+VpcEndpointName = Literal[
+    "ecr.api",
+    "ecr.dkr",
+    "s3",
+    "logs",
+    "sqs",
+    "sts",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "ecs",
+    "ecs-agent",
+    "ecs-telemetry",
+    "dynamodb",
+    "secretsmanager",
+    "monitoring",
+]
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 _ARN = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:.+$")
 
 
@@ -41,15 +78,19 @@ def problems_to_error(problems: list[str]) -> None:
 class NetworkSpec(Spec):
     vpc_id: str | None = Field(default=None, description="Existing VPC id. Default None: a VPC is created.")
     public_subnet_ids: tuple[str, ...] = Field(
-        default=(), description="Existing public subnets (with vpc_id). Default (): created with the VPC.")
+        default=(), description="Existing public subnets (with vpc_id). Default (): created with the VPC."
+    )
     private_subnet_ids: tuple[str, ...] = Field(
-        default=(), description="Existing private subnets (with vpc_id). Default (): created with the VPC.")
+        default=(), description="Existing private subnets (with vpc_id). Default (): created with the VPC."
+    )
     cidr_block: str = Field(default="10.40.0.0/16", description="CIDR of a created VPC. Default 10.40.0.0/16.")
     az_count: int = Field(default=2, ge=1, le=6, description="AZs of a created VPC. Default 2 (minimum for an ALB).")
     nat_gateways: Literal["none", "single", "per_az"] = Field(
-        default="single", description="NAT for private subnets of a created VPC. Default single (one NAT, cheapest).")
+        default="single", description="NAT for private subnets of a created VPC. Default single (one NAT, cheapest)."
+    )
     vpc_endpoints: tuple[VpcEndpointName, ...] = Field(
-        default=(), description="VPC endpoints to create (created VPC only; s3/dynamodb are gateways). Default none.")
+        default=(), description="VPC endpoints to create (created VPC only; s3/dynamodb are gateways). Default none."
+    )
     region: str = Field(default="us-east-1", description="Region of the VPC (set by the blueprint). Default us-east-1.")
 
     @field_validator("cidr_block")
@@ -67,15 +108,24 @@ class NetworkSpec(Spec):
         if self.vpc_id is None and subnets:
             problems.append("network.vpc_id: subnet ids were given without their VPC. Fix: set vpc_id too.")
         if self.vpc_id is not None and not self.private_subnet_ids:
-            problems.append("network.private_subnet_ids: an existing VPC needs the private subnets for the GPU "
-                            "hosts. Fix: list them (>= 2 AZs).")
+            problems.append(
+                "network.private_subnet_ids: an existing VPC needs the private subnets for the GPU "
+                "hosts. Fix: list them (>= 2 AZs)."
+            )
         if self.vpc_id is not None and self.vpc_endpoints:
-            problems.append("network.vpc_endpoints: endpoints are created only in a VPC this blueprint creates. "
-                            "Fix: manage them with your VPC, or drop vpc_id.")
-        if self.vpc_id is None and self.nat_gateways == "none" and not {"ecr.api", "ecr.dkr", "s3", "logs"} <= set(
-                self.vpc_endpoints):
-            problems.append("network.nat_gateways: with no NAT, private hosts cannot pull images or ship logs. "
-                            "Fix: add vpc_endpoints ecr.api, ecr.dkr, s3, logs (or keep a NAT).")
+            problems.append(
+                "network.vpc_endpoints: endpoints are created only in a VPC this blueprint creates. "
+                "Fix: manage them with your VPC, or drop vpc_id."
+            )
+        if (
+            self.vpc_id is None
+            and self.nat_gateways == "none"
+            and not {"ecr.api", "ecr.dkr", "s3", "logs"} <= set(self.vpc_endpoints)
+        ):
+            problems.append(
+                "network.nat_gateways: with no NAT, private hosts cannot pull images or ship logs. "
+                "Fix: add vpc_endpoints ecr.api, ecr.dkr, s3, logs (or keep a NAT)."
+            )
         problems_to_error(problems)
         return self
 
@@ -91,9 +141,11 @@ class NetworkSpec(Spec):
 class SpotSpec(Spec):
     on_demand_base: int = Field(default=1, ge=0, description="Hosts always on-demand. Default 1.")
     on_demand_percent_above_base: int = Field(
-        default=0, ge=0, le=100, description="On-demand share above the base, percent. Default 0 (rest is Spot).")
+        default=0, ge=0, le=100, description="On-demand share above the base, percent. Default 0 (rest is Spot)."
+    )
     allocation_strategy: Literal["price-capacity-optimized", "capacity-optimized"] = Field(
-        default="price-capacity-optimized", description="Spot allocation. Default price-capacity-optimized.")
+        default="price-capacity-optimized", description="Spot allocation. Default price-capacity-optimized."
+    )
 
 
 class WarmPoolSpec(Spec):
@@ -101,42 +153,56 @@ class WarmPoolSpec(Spec):
     max_prepared: int | None = Field(default=None, ge=0, description="Cap on warm + running. Default: ASG max.")
     pool_state: Literal["Stopped", "Hibernated"] = Field(default="Stopped", description="Default Stopped.")
     reuse_on_scale_in: bool = Field(
-        default=False, description="Return instances to the pool on scale-in. Default False (ECS does not support it).")
+        default=False, description="Return instances to the pool on scale-in. Default False (ECS does not support it)."
+    )
     prepull_images: tuple[str, ...] = Field(
-        default=(), description="Images pulled during warm-up. Default (): the blueprint adds its container image.")
+        default=(), description="Images pulled during warm-up. Default (): the blueprint adds its container image."
+    )
 
     @field_validator("reuse_on_scale_in")
     @classmethod
     def _no_reuse(cls, value: bool) -> bool:
         if value:
-            raise ValueError("ECS does not support warm-pool reuse on scale-in (instances would rejoin with stale "
-                             "agent state). Fix: leave reuse_on_scale_in False.")
+            raise ValueError(
+                "ECS does not support warm-pool reuse on scale-in (instances would rejoin with stale "
+                "agent state). Fix: leave reuse_on_scale_in False."
+            )
         return value
 
 
 class CapacitySpec(Spec):
     instance_types: tuple[str, ...] = Field(
-        min_length=1, description="GPU instance types in order of preference (mixed instances). Required.")
+        min_length=1, description="GPU instance types in order of preference (mixed instances). Required."
+    )
     spot: SpotSpec | None = Field(default=None, description="Spot share. Default None: all on-demand.")
     min_hosts: int = Field(default=0, ge=0, description="ASG minimum. Default 0 (capacity provider scales).")
     max_hosts: int | None = Field(
-        default=None, ge=1, description="ASG maximum. Default: derived from max tasks and tasks per host.")
-    root_volume_gib: int = Field(default=100, ge=30, le=16384,
-                                 description="Encrypted gp3 root (images + kernel caches). Default 100 GiB.")
+        default=None, ge=1, description="ASG maximum. Default: derived from max tasks and tasks per host."
+    )
+    root_volume_gib: int = Field(
+        default=100, ge=30, le=16384, description="Encrypted gp3 root (images + kernel caches). Default 100 GiB."
+    )
     target_capacity_percent: int = Field(
-        default=100, ge=1, le=100, description="Capacity provider target utilisation. Default 100 (no spare host).")
+        default=100, ge=1, le=100, description="Capacity provider target utilisation. Default 100 (no spare host)."
+    )
     warm_pool: WarmPoolSpec | None = Field(default=None, description="Warm pool of stopped hosts. Default None.")
     ecs_agent_config: dict[str, str] = Field(
-        default_factory=dict, description="Extra /etc/ecs/ecs.config lines. Default none.")
+        default_factory=dict, description="Extra /etc/ecs/ecs.config lines. Default none."
+    )
 
     @model_validator(mode="after")
     def _warm_pool_single_type(self) -> "CapacitySpec":
         if self.warm_pool is not None and len(self.instance_types) > 1:
-            problems_to_error(["capacity.warm_pool: EC2 warm pools do not support mixed instance types "
-                               f"({', '.join(self.instance_types)}). Fix: one instance type, or no warm pool."])
+            problems_to_error(
+                [
+                    "capacity.warm_pool: EC2 warm pools do not support mixed instance types "
+                    f"({', '.join(self.instance_types)}). Fix: one instance type, or no warm pool."
+                ]
+            )
         if self.warm_pool is not None and self.spot is not None:
-            problems_to_error(["capacity.warm_pool: EC2 warm pools do not support Spot instances. "
-                               "Fix: drop spot or the warm pool."])
+            problems_to_error(
+                ["capacity.warm_pool: EC2 warm pools do not support Spot instances. Fix: drop spot or the warm pool."]
+            )
         return self
 
 
@@ -179,8 +245,9 @@ class ContainerSpec(Spec):
     image: str = Field(min_length=3, description="Image URI (ECR recommended). Required.")
     port: int | None = Field(default=None, ge=1, le=65535, description="Container port. Default None (no port).")
     gpu: float = Field(default=1, gt=0, description="GPUs per task: a count, or a fraction on g6f/gr6f. Default 1.")
-    gpu_memory_mib: int | None = Field(default=None, gt=0,
-                                       description="GPU memory the model needs (checked). Default None: unchecked.")
+    gpu_memory_mib: int | None = Field(
+        default=None, gt=0, description="GPU memory the model needs (checked). Default None: unchecked."
+    )
     cpu: int = Field(default=2048, ge=128, description="CPU units (1024 per vCPU). Default 2048.")
     memory_mib: int = Field(default=8192, ge=256, description="Hard memory limit, MiB. Default 8192.")
     command: tuple[str, ...] = Field(default=(), description="Command override. Default: the image's.")
@@ -189,7 +256,8 @@ class ContainerSpec(Spec):
     health_check: HealthCheckSpec | None = Field(default=None, description="Container health check. Default none.")
     read_only_root: bool = Field(default=True, description="Read-only root filesystem. Default True.")
     scratch_paths: tuple[str, ...] = Field(
-        default=("/tmp",), description="Writable task-scoped volumes when the root is read-only. Default (/tmp,).")
+        default=("/tmp",), description="Writable task-scoped volumes when the root is read-only. Default (/tmp,)."
+    )
     volumes: tuple[VolumeSpec, ...] = Field(default=(), description="Extra volumes. Default none.")
     user: str | None = Field(default=None, description="Run as this uid[:gid]. Default: the image's user.")
     log_retention_days: int = Field(default=30, description="CloudWatch Logs retention. Default 30.")

@@ -26,8 +26,10 @@ def synth_app(app_module: str) -> dict[str, dict[str, Any]]:
     """Stack name -> Terraform JSON, synthesized in a scratch directory."""
     with tempfile.TemporaryDirectory(prefix="gpu-blueprints-") as tmp:
         build(app_module, tmp).synth()
-        return {path.parent.name: json.loads(path.read_text())
-                for path in sorted(Path(tmp, STACKS_DIR).glob(f"*/{STACK_FILE}"))}
+        return {
+            path.parent.name: json.loads(path.read_text())
+            for path in sorted(Path(tmp, STACKS_DIR).glob(f"*/{STACK_FILE}"))
+        }
 
 
 def write_stacks(stacks: dict[str, dict[str, Any]], out_dir: Path) -> None:

@@ -8,29 +8,36 @@ from sdk.specs import ContainerSpec
 
 
 def unknown_instance_types(instance_types: Sequence[str], field: str) -> list[str]:
-    return [f"{field}: {name!r} is not in the GPU catalog. Fix: use one of the families "
-            f"{', '.join(sorted({i.family for i in CATALOG.instances.values()}))} (e.g. g5.xlarge)."
-            for name in instance_types if name not in CATALOG]
+    return [
+        f"{field}: {name!r} is not in the GPU catalog. Fix: use one of the families "
+        f"{', '.join(sorted({i.family for i in CATALOG.instances.values()}))} (e.g. g5.xlarge)."
+        for name in instance_types
+        if name not in CATALOG
+    ]
 
 
 def _gpu_shape_problem(instance: GpuInstanceType, gpu: float, field: str) -> str | None:
     name = instance.instance_type
     if instance.fractional and gpu >= 1:
-        return (f"{field}: {gpu:g} GPU asks for whole GPUs but {name} is a fractional size ({instance.gpus:g} of an "
-                f"L4). Fix: gpu={instance.gpus:g} (or a whole-GPU type such as g6.xlarge).")
+        return (
+            f"{field}: {gpu:g} GPU asks for whole GPUs but {name} is a fractional size ({instance.gpus:g} of an "
+            f"L4). Fix: gpu={instance.gpus:g} (or a whole-GPU type such as g6.xlarge)."
+        )
     if not instance.fractional and gpu < 1:
-        return (f"{field}: fractional GPU {gpu:g} only places on fractional sizes (g6f/gr6f), not on {name}. "
-                f"Fix: gpu=1, or a g6f/gr6f size.")
+        return (
+            f"{field}: fractional GPU {gpu:g} only places on fractional sizes (g6f/gr6f), not on {name}. "
+            f"Fix: gpu=1, or a g6f/gr6f size."
+        )
     if not instance.fractional and gpu != int(gpu):
         return f"{field}: {gpu:g} GPUs is not a whole number. Fix: gpu={int(gpu) + 1}."
     if gpu > instance.gpus:
-        return (f"{field}: {gpu:g} GPU is more than {name} offers ({instance.gpus:g}). "
-                f"Fix: lower gpu, or a larger size.")
+        return f"{field}: {gpu:g} GPU is more than {name} offers ({instance.gpus:g}). Fix: lower gpu, or a larger size."
     return None
 
 
-def task_fit_problems(instance_types: Sequence[str], container: ContainerSpec, *, types_field: str,
-                      container_field: str = "container") -> list[str]:
+def task_fit_problems(
+    instance_types: Sequence[str], container: ContainerSpec, *, types_field: str, container_field: str = "container"
+) -> list[str]:
     """Why the task cannot run on each listed type (the ASG may launch any of them)."""
     problems = unknown_instance_types(instance_types, types_field)
     if problems:
@@ -49,21 +56,34 @@ def _resource_problems(instance: GpuInstanceType, container: ContainerSpec, fiel
     if container.gpu_memory_mib is not None:
         offered = int(instance.gpu_memory_per_gpu_mib * (1 if instance.fractional else container.gpu))
         if container.gpu_memory_mib > offered:
-            problems.append(f"{field}.gpu_memory_mib: {container.gpu_memory_mib} MiB is more than {container.gpu:g} "
-                            f"GPU of {name} has ({offered} MiB). Fix: more GPUs per task or a larger GPU type.")
+            problems.append(
+                f"{field}.gpu_memory_mib: {container.gpu_memory_mib} MiB is more than {container.gpu:g} "
+                f"GPU of {name} has ({offered} MiB). Fix: more GPUs per task or a larger GPU type."
+            )
     if container.cpu > instance.vcpu * sizing.ECS_CPU_UNITS_PER_VCPU:
-        problems.append(f"{field}.cpu: {container.cpu} units is more than {name} has ({instance.vcpu} vCPU = "
-                        f"{instance.vcpu * sizing.ECS_CPU_UNITS_PER_VCPU}). Fix: lower cpu or a larger size.")
+        problems.append(
+            f"{field}.cpu: {container.cpu} units is more than {name} has ({instance.vcpu} vCPU = "
+            f"{instance.vcpu * sizing.ECS_CPU_UNITS_PER_VCPU}). Fix: lower cpu or a larger size."
+        )
     if container.memory_mib > (registered := sizing.registered_memory_mib(instance)):
-        problems.append(f"{field}.memory_mib: {container.memory_mib} MiB is more than ECS can place on {name} "
-                        f"({registered} MiB after OS/agent overhead). Fix: lower memory_mib or a larger size.")
+        problems.append(
+            f"{field}.memory_mib: {container.memory_mib} MiB is more than ECS can place on {name} "
+            f"({registered} MiB after OS/agent overhead). Fix: lower memory_mib or a larger size."
+        )
     return problems
 
 
 def min_tasks_per_host(instance_types: Sequence[str], container: ContainerSpec) -> int:
     """Tasks per host on the smallest listed type (sizing must hold whichever type the ASG launches)."""
-    return min(sizing.tasks_per_host(CATALOG.get(name), gpus_per_task=container.gpu, cpu_units_per_task=container.cpu,
-                                     memory_mib_per_task=container.memory_mib) for name in instance_types)
+    return min(
+        sizing.tasks_per_host(
+            CATALOG.get(name),
+            gpus_per_task=container.gpu,
+            cpu_units_per_task=container.cpu,
+            memory_mib_per_task=container.memory_mib,
+        )
+        for name in instance_types
+    )
 
 
 def max_gpus_per_host(instance_types: Sequence[str]) -> float:
@@ -75,6 +95,8 @@ def region_problem(arn: str, region: str, field: str) -> str | None:
 
     parts = arn_parts(arn)
     if parts is not None and parts[1] and parts[1] != region:
-        return (f"{field}: the ARN is in {parts[1]} but the stack deploys to {region}. "
-                f"Fix: use a resource from {region} (ACM certificates are regional for ALBs).")
+        return (
+            f"{field}: the ARN is in {parts[1]} but the stack deploys to {region}. "
+            f"Fix: use a resource from {region} (ACM certificates are regional for ALBs)."
+        )
     return None

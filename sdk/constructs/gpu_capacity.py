@@ -24,8 +24,13 @@ OVERCOMMIT_TYPES = frozenset({"g6f.large"})
 
 @cache
 def _template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("sdk.constructs", "templates"), trim_blocks=True,
-                             lstrip_blocks=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("sdk.constructs", "templates"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
     return env.get_template("ecs_gpu_user_data.sh.j2")
 
 
@@ -37,59 +42,119 @@ class PrepullImage:
 
 
 def render_user_data(*, cluster_name: str, spec: CapacitySpec, prepull: list[ContainerSpec]) -> str:
-    images = [PrepullImage(c.image, *((f"{r[0]}.dkr.ecr.{r[1]}.amazonaws.com", r[1])
-                                     if (r := c.ecr_repository) else (None, None))) for c in prepull]
+    images = [
+        PrepullImage(
+            c.image, *((f"{r[0]}.dkr.ecr.{r[1]}.amazonaws.com", r[1]) if (r := c.ecr_repository) else (None, None))
+        )
+        for c in prepull
+    ]
     return _template().render(
-        cluster_name=cluster_name, warm_pool=spec.warm_pool is not None,
+        cluster_name=cluster_name,
+        warm_pool=spec.warm_pool is not None,
         extra_config=sorted(spec.ecs_agent_config.items()),
         overcommit_memory=bool(OVERCOMMIT_TYPES & set(spec.instance_types)),
-        prepull_images=images if spec.warm_pool is not None else [])
+        prepull_images=images if spec.warm_pool is not None else [],
+    )
 
 
 class GpuCapacity(Construct):
     """`.security_group`, `.launch_template`, `.asg`, `.capacity_provider`, `.instance_role`, `.user_data`."""
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, cluster_name: str, spec: CapacitySpec,
-                 vpc_id: str, subnet_ids: list[str], max_hosts: int, region: str,
-                 prepull: list[ContainerSpec] | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        cluster_name: str,
+        spec: CapacitySpec,
+        vpc_id: str,
+        subnet_ids: list[str],
+        max_hosts: int,
+        region: str,
+        prepull: list[ContainerSpec] | None = None,
+    ) -> None:
         super().__init__(scope, id_)
         prepull = prepull or []
-        self.security_group = SecurityGroup(self, "hosts_sg", name=f"{name}-hosts", vpc_id=vpc_id,
-                                            description="GPU hosts: no ingress; HTTPS out (ECR, S3, ECS, logs)",
-                                            tags={"Name": f"{name}-hosts"})
-        VpcSecurityGroupEgressRule(self, "hosts_https_out", security_group_id=self.security_group.id,
-                                   ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
-                                   description="HTTPS to AWS APIs and registries")
+        self.security_group = SecurityGroup(
+            self,
+            "hosts_sg",
+            name=f"{name}-hosts",
+            vpc_id=vpc_id,
+            description="GPU hosts: no ingress; HTTPS out (ECR, S3, ECS, logs)",
+            tags={"Name": f"{name}-hosts"},
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "hosts_https_out",
+            security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+            description="HTTPS to AWS APIs and registries",
+        )
         self.instance_role = InstanceRole(self, "iam", name=name, prepull=prepull, region=region)
         ami = DataAwsSsmParameter(self, "gpu_ami", name=GPU_AMI_PARAMETER)
         self.user_data = render_user_data(cluster_name=cluster_name, spec=spec, prepull=prepull)
         self.launch_template = self._launch_template(name, spec, ami)
         self.asg = self._asg(name, spec, subnet_ids, max_hosts)
-        self.capacity_provider = new(EcsCapacityProvider, self, "capacity_provider", name=f"{name}-cp",
+        self.capacity_provider = new(
+            EcsCapacityProvider,
+            self,
+            "capacity_provider",
+            name=f"{name}-cp",
             auto_scaling_group_provider={
                 "auto_scaling_group_arn": self.asg.arn,
                 "managed_termination_protection": "ENABLED",
                 "managed_draining": "ENABLED",
-                "managed_scaling": {"status": "ENABLED", "target_capacity": spec.target_capacity_percent,
-                                    "minimum_scaling_step_size": 1, "maximum_scaling_step_size": 10,
-                                    "instance_warmup_period": 300}})
+                "managed_scaling": {
+                    "status": "ENABLED",
+                    "target_capacity": spec.target_capacity_percent,
+                    "minimum_scaling_step_size": 1,
+                    "maximum_scaling_step_size": 10,
+                    "instance_warmup_period": 300,
+                },
+            },
+        )
 
     def _launch_template(self, name: str, spec: CapacitySpec, ami: DataAwsSsmParameter) -> LaunchTemplate:
-        return new(LaunchTemplate, self, "launch_template", name=f"{name}-gpu", image_id=ami.insecure_value,
-            instance_type=spec.instance_types[0], update_default_version=True,
+        return new(
+            LaunchTemplate,
+            self,
+            "launch_template",
+            name=f"{name}-gpu",
+            image_id=ami.insecure_value,
+            instance_type=spec.instance_types[0],
+            update_default_version=True,
             iam_instance_profile={"arn": self.instance_role.instance_profile.arn},
             vpc_security_group_ids=[self.security_group.id],
             # Hop limit 1: bridge-mode containers cannot reach the host's credentials; awsvpc tasks are blocked by
             # ECS_AWSVPC_BLOCK_IMDS.
-            metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
-                              "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"},
-            block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {
-                "volume_size": spec.root_volume_gib, "volume_type": "gp3", "encrypted": "true",
-                "delete_on_termination": "true"}}],
-            monitoring={"enabled": True}, ebs_optimized="true",
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 1,
+                "instance_metadata_tags": "disabled",
+            },
+            block_device_mappings=[
+                {
+                    "device_name": "/dev/xvda",
+                    "ebs": {
+                        "volume_size": spec.root_volume_gib,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
+            monitoring={"enabled": True},
+            ebs_optimized="true",
             user_data=Fn.base64encode(self.user_data),
-            tag_specifications=[{"resource_type": kind, "tags": {"Name": f"{name}-gpu-host"}}
-                                for kind in ("instance", "volume")])
+            tag_specifications=[
+                {"resource_type": kind, "tags": {"Name": f"{name}-gpu-host"}} for kind in ("instance", "volume")
+            ],
+        )
 
     def _asg(self, name: str, spec: CapacitySpec, subnet_ids: list[str], max_hosts: int) -> AutoscalingGroup:
         spot = spec.spot
@@ -97,22 +162,44 @@ class GpuCapacity(Construct):
             "on_demand_allocation_strategy": "prioritized",
             "on_demand_base_capacity": spot.on_demand_base if spot else 0,
             "on_demand_percentage_above_base_capacity": spot.on_demand_percent_above_base if spot else 100,
-            "spot_allocation_strategy": spot.allocation_strategy if spot else "price-capacity-optimized"}
+            "spot_allocation_strategy": spot.allocation_strategy if spot else "price-capacity-optimized",
+        }
         warm = spec.warm_pool
-        return new(AutoscalingGroup, self, "asg", name=f"{name}-gpu", min_size=spec.min_hosts, max_size=max_hosts,
-            vpc_zone_identifier=subnet_ids, protect_from_scale_in=True, capacity_rebalance=spot is not None,
-            health_check_type="EC2", health_check_grace_period=300, default_instance_warmup=300,
+        return new(
+            AutoscalingGroup,
+            self,
+            "asg",
+            name=f"{name}-gpu",
+            min_size=spec.min_hosts,
+            max_size=max_hosts,
+            vpc_zone_identifier=subnet_ids,
+            protect_from_scale_in=True,
+            capacity_rebalance=spot is not None,
+            health_check_type="EC2",
+            health_check_grace_period=300,
+            default_instance_warmup=300,
             mixed_instances_policy={
                 "instances_distribution": distribution,
                 "launch_template": {
-                    "launch_template_specification": {"launch_template_id": self.launch_template.id,
-                                                      "version": "$Latest"},
-                    "override": [{"instance_type": t} for t in spec.instance_types]}},
-            warm_pool=None if warm is None else {
-                "pool_state": warm.pool_state, "min_size": warm.min_size,
+                    "launch_template_specification": {
+                        "launch_template_id": self.launch_template.id,
+                        "version": "$Latest",
+                    },
+                    "override": [{"instance_type": t} for t in spec.instance_types],
+                },
+            },
+            warm_pool=None
+            if warm is None
+            else {
+                "pool_state": warm.pool_state,
+                "min_size": warm.min_size,
                 "max_group_prepared_capacity": warm.max_prepared if warm.max_prepared is not None else -1,
-                "instance_reuse_policy": {"reuse_on_scale_in": False}},
-            tag=[{"key": "AmazonECSManaged", "value": "true", "propagate_at_launch": True},
-                 {"key": "Name", "value": f"{name}-gpu-host", "propagate_at_launch": True}],
+                "instance_reuse_policy": {"reuse_on_scale_in": False},
+            },
+            tag=[
+                {"key": "AmazonECSManaged", "value": "true", "propagate_at_launch": True},
+                {"key": "Name", "value": f"{name}-gpu-host", "propagate_at_launch": True},
+            ],
             # ECS managed scaling owns desired capacity; Terraform must not fight it.
-            lifecycle={"ignore_changes": ["desired_capacity"]})
+            lifecycle={"ignore_changes": ["desired_capacity"]},
+        )

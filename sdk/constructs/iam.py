@@ -19,9 +19,17 @@ HOST_MANAGED_POLICIES = (
 )
 ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
 # ECS Exec's SSM channel actions support no resource-level scoping (AWS documents Resource "*").
-EXEC_STATEMENT: Statement = {"Sid": "EcsExec", "Effect": "Allow", "Action": [
-    "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel"], "Resource": "*"}
+EXEC_STATEMENT: Statement = {
+    "Sid": "EcsExec",
+    "Effect": "Allow",
+    "Action": [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ],
+    "Resource": "*",
+}
 
 
 def ecr_pull_statements(images: list[ContainerSpec], region: str) -> list[Statement]:
@@ -29,8 +37,10 @@ def ecr_pull_statements(images: list[ContainerSpec], region: str) -> list[Statem
     if not repos:
         return []
     # GetAuthorizationToken is account-wide by design: it has no resource-level permissions.
-    return [{"Sid": "EcrToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
-            {"Sid": "EcrPull", "Effect": "Allow", "Action": ECR_PULL_ACTIONS, "Resource": repos}]
+    return [
+        {"Sid": "EcrToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+        {"Sid": "EcrPull", "Effect": "Allow", "Action": ECR_PULL_ACTIONS, "Resource": repos},
+    ]
 
 
 def _secret_statements(container: ContainerSpec) -> list[Statement]:
@@ -40,12 +50,25 @@ def _secret_statements(container: ContainerSpec) -> list[Statement]:
         service = parts[0] if parts else "ssm"
         by_service.setdefault(service, []).append(secret.value_from)
     actions = {"ssm": ["ssm:GetParameters"], "secretsmanager": ["secretsmanager:GetSecretValue"]}
-    return [{"Sid": f"Secrets{service.capitalize()}", "Effect": "Allow", "Action": actions[service],
-             "Resource": sorted(arns)} for service, arns in sorted(by_service.items())]
+    return [
+        {
+            "Sid": f"Secrets{service.capitalize()}",
+            "Effect": "Allow",
+            "Action": actions[service],
+            "Resource": sorted(arns),
+        }
+        for service, arns in sorted(by_service.items())
+    ]
 
 
-def _role(scope: Construct, id_: str, name: str, service: str, statements: list[Statement],
-          conditions: dict[str, Any] | None = None) -> IamRole:
+def _role(
+    scope: Construct,
+    id_: str,
+    name: str,
+    service: str,
+    statements: list[Statement],
+    conditions: dict[str, Any] | None = None,
+) -> IamRole:
     role = IamRole(scope, id_, name=name, assume_role_policy=assume_role_policy(service, conditions))
     if statements:
         IamRolePolicy(scope, f"{id_}_policy", role=role.id, name=f"{name}-policy", policy=policy_json(statements))
@@ -66,18 +89,36 @@ class InstanceRole(Construct):
 class TaskRoles(Construct):
     """`.execution_role` (pull the image, write its log group, read its secrets) and `.task_role` (grants)."""
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, container: ContainerSpec, log_group_arn: str,
-                 region: str, account_id: str, grants: tuple[Grant, ...] = (),
-                 extra_statements: list[Statement] | None = None, enable_exec: bool = True) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        container: ContainerSpec,
+        log_group_arn: str,
+        region: str,
+        account_id: str,
+        grants: tuple[Grant, ...] = (),
+        extra_statements: list[Statement] | None = None,
+        enable_exec: bool = True,
+    ) -> None:
         super().__init__(scope, id_)
-        trust = {"ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{region}:{account_id}:*"},
-                 "StringEquals": {"aws:SourceAccount": account_id}}
-        execution = [*ecr_pull_statements([container], region),
-                     {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                      "Resource": [f"{log_group_arn}:*"]},
-                     *_secret_statements(container)]
-        self.execution_role = _role(self, "execution", f"{name}-execution", "ecs-tasks.amazonaws.com", execution,
-                                    trust)
+        trust = {
+            "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{region}:{account_id}:*"},
+            "StringEquals": {"aws:SourceAccount": account_id},
+        }
+        execution = [
+            *ecr_pull_statements([container], region),
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [f"{log_group_arn}:*"],
+            },
+            *_secret_statements(container),
+        ]
+        self.execution_role = _role(self, "execution", f"{name}-execution", "ecs-tasks.amazonaws.com", execution, trust)
         task = [*grant_statements(grants), *(extra_statements or []), *([EXEC_STATEMENT] if enable_exec else [])]
         self.task_statements = task
         self.task_role = _role(self, "task", f"{name}-task", "ecs-tasks.amazonaws.com", task, trust)

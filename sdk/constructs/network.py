@@ -45,27 +45,55 @@ class Network(Construct):
         self._create(name, spec)
 
     def _create(self, name: str, spec: NetworkSpec) -> None:
-        self.vpc = Vpc(self, "vpc", cidr_block=spec.cidr_block, enable_dns_hostnames=True, enable_dns_support=True,
-                       tags={"Name": name})
+        self.vpc = Vpc(
+            self,
+            "vpc",
+            cidr_block=spec.cidr_block,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": name},
+        )
         self.vpc_id, self.vpc_cidr = self.vpc.id, spec.cidr_block
         DefaultSecurityGroup(self, "default_sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"})
         self.flow_logs = FlowLogs(self, "flow_logs", name=name, vpc_id=self.vpc.id)
-        zones = new(DataAwsAvailabilityZones, self, "azs", state="available",
-                                         filter=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}])
-        blocks = list(ipaddress.ip_network(spec.cidr_block).subnets(new_prefix=ipaddress.ip_network(
-            spec.cidr_block).prefixlen + 4))
+        zones = new(
+            DataAwsAvailabilityZones,
+            self,
+            "azs",
+            state="available",
+            filter=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+        )
+        blocks = list(
+            ipaddress.ip_network(spec.cidr_block).subnets(
+                new_prefix=ipaddress.ip_network(spec.cidr_block).prefixlen + 4
+            )
+        )
         igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
         public_rt = RouteTable(self, "public_rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"})
-        Route(self, "public_default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
-              gateway_id=igw.id)
+        Route(
+            self, "public_default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
+        )
         public, private, private_rts = [], [], []
         for i in range(spec.az_count):
             az = Token.as_string(Fn.element(zones.names, i))
-            pub = Subnet(self, f"public_{i}", vpc_id=self.vpc.id, cidr_block=str(blocks[i]), availability_zone=az,
-                         map_public_ip_on_launch=False, tags={"Name": f"{name}-public-{i}", "tier": "public"})
+            pub = Subnet(
+                self,
+                f"public_{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=str(blocks[i]),
+                availability_zone=az,
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-public-{i}", "tier": "public"},
+            )
             RouteTableAssociation(self, f"public_{i}_rt", subnet_id=pub.id, route_table_id=public_rt.id)
-            priv = Subnet(self, f"private_{i}", vpc_id=self.vpc.id, cidr_block=str(blocks[8 + i]),
-                          availability_zone=az, tags={"Name": f"{name}-private-{i}", "tier": "private"})
+            priv = Subnet(
+                self,
+                f"private_{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=str(blocks[8 + i]),
+                availability_zone=az,
+                tags={"Name": f"{name}-private-{i}", "tier": "private"},
+            )
             rt = RouteTable(self, f"private_{i}_rt_table", vpc_id=self.vpc.id, tags={"Name": f"{name}-private-{i}"})
             RouteTableAssociation(self, f"private_{i}_rt", subnet_id=priv.id, route_table_id=rt.id)
             public.append(pub)
@@ -82,34 +110,67 @@ class Network(Construct):
         count = 1 if spec.nat_gateways == "single" else spec.az_count
         for i in range(count):
             eip = Eip(self, f"nat_eip_{i}", domain="vpc", tags={"Name": f"{name}-nat-{i}"})
-            self.nat_gateways.append(NatGateway(self, f"nat_{i}", allocation_id=eip.id, subnet_id=public[i].id,
-                                                tags={"Name": f"{name}-nat-{i}"}))
+            self.nat_gateways.append(
+                NatGateway(
+                    self, f"nat_{i}", allocation_id=eip.id, subnet_id=public[i].id, tags={"Name": f"{name}-nat-{i}"}
+                )
+            )
         for i, rt in enumerate(private_rts):
-            Route(self, f"private_{i}_default", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
-                  nat_gateway_id=self.nat_gateways[i % count].id)
+            Route(
+                self,
+                f"private_{i}_default",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=self.nat_gateways[i % count].id,
+            )
 
     def _endpoints(self, name: str, spec: NetworkSpec, private_rts: list[RouteTable]) -> None:
         interface = [e for e in spec.vpc_endpoints if e not in GATEWAY_ENDPOINTS]
         self.endpoint_security_group: SecurityGroup | None = None
         if interface:
             assert self.vpc is not None
-            sg = SecurityGroup(self, "endpoints_sg", name=f"{name}-endpoints", vpc_id=self.vpc.id,
-                               description="HTTPS from inside the VPC to interface endpoints",
-                               tags={"Name": f"{name}-endpoints"})
-            VpcSecurityGroupIngressRule(self, "endpoints_https", security_group_id=sg.id, ip_protocol="tcp",
-                                        from_port=443, to_port=443, cidr_ipv4=spec.cidr_block,
-                                        description="HTTPS from the VPC")
+            sg = SecurityGroup(
+                self,
+                "endpoints_sg",
+                name=f"{name}-endpoints",
+                vpc_id=self.vpc.id,
+                description="HTTPS from inside the VPC to interface endpoints",
+                tags={"Name": f"{name}-endpoints"},
+            )
+            VpcSecurityGroupIngressRule(
+                self,
+                "endpoints_https",
+                security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=spec.cidr_block,
+                description="HTTPS from the VPC",
+            )
             self.endpoint_security_group = sg
         for endpoint in sorted(set(spec.vpc_endpoints)):
             service = f"com.amazonaws.{spec.region}.{endpoint}"
             key = endpoint.replace(".", "_").replace("-", "_")
             if endpoint in GATEWAY_ENDPOINTS:
                 self.endpoints[endpoint] = VpcEndpoint(
-                    self, f"endpoint_{key}", vpc_id=self.vpc_id, service_name=service, vpc_endpoint_type="Gateway",
-                    route_table_ids=[rt.id for rt in private_rts], tags={"Name": f"{name}-{endpoint}"})
+                    self,
+                    f"endpoint_{key}",
+                    vpc_id=self.vpc_id,
+                    service_name=service,
+                    vpc_endpoint_type="Gateway",
+                    route_table_ids=[rt.id for rt in private_rts],
+                    tags={"Name": f"{name}-{endpoint}"},
+                )
             else:
                 assert self.endpoint_security_group is not None
                 self.endpoints[endpoint] = VpcEndpoint(
-                    self, f"endpoint_{key}", vpc_id=self.vpc_id, service_name=service, vpc_endpoint_type="Interface",
-                    private_dns_enabled=True, subnet_ids=self.private_subnet_ids,
-                    security_group_ids=[self.endpoint_security_group.id], tags={"Name": f"{name}-{endpoint}"})
+                    self,
+                    f"endpoint_{key}",
+                    vpc_id=self.vpc_id,
+                    service_name=service,
+                    vpc_endpoint_type="Interface",
+                    private_dns_enabled=True,
+                    subnet_ids=self.private_subnet_ids,
+                    security_group_ids=[self.endpoint_security_group.id],
+                    tags={"Name": f"{name}-{endpoint}"},
+                )

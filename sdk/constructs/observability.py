@@ -30,15 +30,33 @@ class FlowLogs(Construct):
     def __init__(self, scope: Construct, id_: str, *, name: str, vpc_id: str, retention_days: int = 90) -> None:
         super().__init__(scope, id_)
         self.log_group = LogGroup(self, "logs", name=f"/vpc/{name}/flow-logs", retention_days=retention_days)
-        self.role = IamRole(self, "role", name=f"{name}-flow-logs",
-                            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"))
-        IamRolePolicy(self, "policy", role=self.role.id, name="write-flow-logs", policy=policy_json([{
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            "Resource": [f"{self.log_group.arn}:*"]}]))
-        self.flow_log = FlowLog(self, "flow_log", vpc_id=vpc_id, traffic_type="ALL",
-                                log_destination=self.log_group.arn, iam_role_arn=self.role.arn,
-                                tags={"Name": f"{name}-flow-logs"})
+        self.role = IamRole(
+            self, "role", name=f"{name}-flow-logs", assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com")
+        )
+        IamRolePolicy(
+            self,
+            "policy",
+            role=self.role.id,
+            name="write-flow-logs",
+            policy=policy_json(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        "Resource": [f"{self.log_group.arn}:*"],
+                    }
+                ]
+            ),
+        )
+        self.flow_log = FlowLog(
+            self,
+            "flow_log",
+            vpc_id=vpc_id,
+            traffic_type="ALL",
+            log_destination=self.log_group.arn,
+            iam_role_arn=self.role.arn,
+            tags={"Name": f"{name}-flow-logs"},
+        )
 
 
 class AlarmTopic(Construct):
@@ -56,9 +74,18 @@ class AlarmTopic(Construct):
         return [self.arn] if self.arn else []
 
 
-def alarm(scope: Construct, id_: str, *, name: str, description: str, topic: AlarmTopic,
-          **settings: Any) -> CloudwatchMetricAlarm:
+def alarm(
+    scope: Construct, id_: str, *, name: str, description: str, topic: AlarmTopic, **settings: Any
+) -> CloudwatchMetricAlarm:
     """One alarm wired to the topic; missing data is not breaching unless the caller says otherwise."""
     settings.setdefault("treat_missing_data", "notBreaching")
-    return new(CloudwatchMetricAlarm, scope, id_, alarm_name=name, alarm_description=description,
-                                 alarm_actions=topic.actions(), ok_actions=topic.actions(), **settings)
+    return new(
+        CloudwatchMetricAlarm,
+        scope,
+        id_,
+        alarm_name=name,
+        alarm_description=description,
+        alarm_actions=topic.actions(),
+        ok_actions=topic.actions(),
+        **settings,
+    )

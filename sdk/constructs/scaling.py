@@ -12,35 +12,90 @@ from sdk.constructs.structs import new
 class ServiceScaling(Construct):
     """`.target` plus the policies added with `target_tracking` / `step_scaling` (`.policies`)."""
 
-    def __init__(self, scope: Construct, id_: str, *, cluster_name: str, service_name: str, min_tasks: int,
-                 max_tasks: int, depends_on: list[Any]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster_name: str,
+        service_name: str,
+        min_tasks: int,
+        max_tasks: int,
+        depends_on: list[Any],
+    ) -> None:
         super().__init__(scope, id_)
         self.resource_id = f"service/{cluster_name}/{service_name}"
-        self.target = AppautoscalingTarget(self, "target", service_namespace="ecs", resource_id=self.resource_id,
-                                           scalable_dimension="ecs:service:DesiredCount", min_capacity=min_tasks,
-                                           max_capacity=max_tasks, depends_on=depends_on)
+        self.target = AppautoscalingTarget(
+            self,
+            "target",
+            service_namespace="ecs",
+            resource_id=self.resource_id,
+            scalable_dimension="ecs:service:DesiredCount",
+            min_capacity=min_tasks,
+            max_capacity=max_tasks,
+            depends_on=depends_on,
+        )
         self.policies: dict[str, AppautoscalingPolicy] = {}
 
     def _policy(self, key: str, **config: Any) -> AppautoscalingPolicy:
-        policy = new(AppautoscalingPolicy, self, key, service_namespace="ecs", resource_id=self.resource_id,
-                                      scalable_dimension="ecs:service:DesiredCount", depends_on=[self.target],
-                                      **config)
+        policy = new(
+            AppautoscalingPolicy,
+            self,
+            key,
+            service_namespace="ecs",
+            resource_id=self.resource_id,
+            scalable_dimension="ecs:service:DesiredCount",
+            depends_on=[self.target],
+            **config,
+        )
         self.policies[key] = policy
         return policy
 
-    def target_tracking(self, key: str, *, name: str, metric: str, target: float, resource_label: str | None = None,
-                        scale_in_cooldown: int = 300, scale_out_cooldown: int = 60) -> AppautoscalingPolicy:
+    def target_tracking(
+        self,
+        key: str,
+        *,
+        name: str,
+        metric: str,
+        target: float,
+        resource_label: str | None = None,
+        scale_in_cooldown: int = 300,
+        scale_out_cooldown: int = 60,
+    ) -> AppautoscalingPolicy:
         predefined: dict[str, Any] = {"predefined_metric_type": metric}
         if resource_label:
             predefined["resource_label"] = resource_label
-        return self._policy(key, name=name, policy_type="TargetTrackingScaling",
-                            target_tracking_scaling_policy_configuration={
-                                "target_value": target, "predefined_metric_specification": predefined,
-                                "scale_in_cooldown": scale_in_cooldown, "scale_out_cooldown": scale_out_cooldown})
+        return self._policy(
+            key,
+            name=name,
+            policy_type="TargetTrackingScaling",
+            target_tracking_scaling_policy_configuration={
+                "target_value": target,
+                "predefined_metric_specification": predefined,
+                "scale_in_cooldown": scale_in_cooldown,
+                "scale_out_cooldown": scale_out_cooldown,
+            },
+        )
 
-    def step_scaling(self, key: str, *, name: str, adjustment_type: str, steps: list[dict[str, Any]],
-                     cooldown: int = 60, aggregation: str = "Maximum") -> AppautoscalingPolicy:
+    def step_scaling(
+        self,
+        key: str,
+        *,
+        name: str,
+        adjustment_type: str,
+        steps: list[dict[str, Any]],
+        cooldown: int = 60,
+        aggregation: str = "Maximum",
+    ) -> AppautoscalingPolicy:
         """`steps`: dicts with scaling_adjustment and metric_interval_lower_bound/upper_bound (alarm-relative)."""
-        return self._policy(key, name=name, policy_type="StepScaling", step_scaling_policy_configuration={
-            "adjustment_type": adjustment_type, "cooldown": cooldown, "metric_aggregation_type": aggregation,
-            "step_adjustment": steps})
+        return self._policy(
+            key,
+            name=name,
+            policy_type="StepScaling",
+            step_scaling_policy_configuration={
+                "adjustment_type": adjustment_type,
+                "cooldown": cooldown,
+                "metric_aggregation_type": aggregation,
+                "step_adjustment": steps,
+            },
+        )

@@ -12,22 +12,48 @@ from sdk.constructs.structs import new
 class GpuService(Construct):
     """`.service`, `.name`."""
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, cluster_arn: str, task_definition_arn: str,
-                 capacity_provider: str, desired_count: int, depends_on: list[ITerraformDependable],
-                 network: dict[str, Any] | None = None, load_balancer: dict[str, Any] | None = None,
-                 health_check_grace_seconds: int | None = None, enable_exec: bool = True) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        cluster_arn: str,
+        task_definition_arn: str,
+        capacity_provider: str,
+        desired_count: int,
+        depends_on: list[ITerraformDependable],
+        network: dict[str, Any] | None = None,
+        load_balancer: dict[str, Any] | None = None,
+        health_check_grace_seconds: int | None = None,
+        enable_exec: bool = True,
+    ) -> None:
         super().__init__(scope, id_)
         self.name = name
-        self.service = new(EcsService, self, "service", name=name, cluster=cluster_arn, task_definition=task_definition_arn,
+        self.service = new(
+            EcsService,
+            self,
+            "service",
+            name=name,
+            cluster=cluster_arn,
+            task_definition=task_definition_arn,
             desired_count=desired_count,
             capacity_provider_strategy=[{"capacity_provider": capacity_provider, "weight": 1, "base": 0}],
             deployment_circuit_breaker={"enable": True, "rollback": True},
-            deployment_minimum_healthy_percent=100, deployment_maximum_percent=200,
-            ordered_placement_strategy=[{"type": "spread", "field": "attribute:ecs.availability-zone"},
-                                        {"type": "binpack", "field": "memory"}],
-            enable_execute_command=enable_exec, enable_ecs_managed_tags=True, propagate_tags="SERVICE",
-            network_configuration=network, load_balancer=[load_balancer] if load_balancer else None,
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            ordered_placement_strategy=[
+                {"type": "spread", "field": "attribute:ecs.availability-zone"},
+                {"type": "binpack", "field": "memory"},
+            ],
+            enable_execute_command=enable_exec,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            network_configuration=network,
+            load_balancer=[load_balancer] if load_balancer else None,
             health_check_grace_period_seconds=health_check_grace_seconds if load_balancer else None,
-            wait_for_steady_state=False, depends_on=depends_on,
+            wait_for_steady_state=False,
+            depends_on=depends_on,
             # Application Auto Scaling owns desired_count after creation.
-            lifecycle={"ignore_changes": ["desired_count"]})
+            lifecycle={"ignore_changes": ["desired_count"]},
+        )

@@ -13,5 +13,10 @@ class GpuStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, *, region: str, tags: dict[str, str] | None = None) -> None:
         super().__init__(scope, name)
         self.region = region
-        self.provider = new(AwsProvider, self, "aws", region=region, default_tags=[{
-            "tags": {"managed-by": "gpu-blueprints", "stack": name, **(tags or {})}}])
+        self.provider = new(
+            AwsProvider,
+            self,
+            "aws",
+            region=region,
+            default_tags=[{"tags": {"managed-by": "gpu-blueprints", "stack": name, **(tags or {})}}],
+        )

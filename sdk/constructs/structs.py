@@ -10,7 +10,7 @@ T = TypeVar("T")
 
 @cache
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls.__init__)
+    return typing.get_type_hints(vars(cls)["__init__"])
 
 
 def _structs_in(hint: Any) -> tuple[type | None, type | None]:

@@ -22,27 +22,48 @@ def scratch_volume_name(index: int) -> str:
     return f"scratch-{index}"
 
 
-def container_definition(container: ContainerSpec, *, network_mode: str, log_group: str, region: str,
-                         stream_prefix: str, extra_environment: dict[str, str] | None = None) -> dict[str, Any]:
+def container_definition(
+    container: ContainerSpec,
+    *,
+    network_mode: str,
+    log_group: str,
+    region: str,
+    stream_prefix: str,
+    extra_environment: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """One container definition as ECS RegisterTaskDefinition expects it (camelCase keys)."""
     env = {**container.environment, **(extra_environment or {})}
-    mounts = [{"sourceVolume": scratch_volume_name(i), "containerPath": path, "readOnly": False}
-              for i, path in enumerate(container.scratch_paths if container.read_only_root else ())]
-    mounts += [{"sourceVolume": v.name, "containerPath": v.container_path, "readOnly": v.read_only}
-               for v in container.volumes]
+    mounts = [
+        {"sourceVolume": scratch_volume_name(i), "containerPath": path, "readOnly": False}
+        for i, path in enumerate(container.scratch_paths if container.read_only_root else ())
+    ]
+    mounts += [
+        {"sourceVolume": v.name, "containerPath": v.container_path, "readOnly": v.read_only} for v in container.volumes
+    ]
     definition: dict[str, Any] = {
-        "name": CONTAINER_NAME, "image": container.image, "essential": True,
-        "cpu": container.cpu, "memory": container.memory_mib,
+        "name": CONTAINER_NAME,
+        "image": container.image,
+        "essential": True,
+        "cpu": container.cpu,
+        "memory": container.memory_mib,
         "resourceRequirements": [{"type": "GPU", "value": gpu_value(container.gpu)}],
         "environment": [{"name": k, "value": v} for k, v in sorted(env.items())],
         "secrets": [{"name": s.name, "valueFrom": s.value_from} for s in container.secrets],
         "mountPoints": mounts,
-        "readonlyRootFilesystem": container.read_only_root, "privileged": False,
+        "readonlyRootFilesystem": container.read_only_root,
+        "privileged": False,
         # Exec needs an init process; NET_RAW is dropped so a container cannot spoof the host network.
         "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["NET_RAW"]}},
-        "logConfiguration": {"logDriver": "awslogs", "options": {
-            "awslogs-group": log_group, "awslogs-region": region, "awslogs-stream-prefix": stream_prefix,
-            "mode": "non-blocking", "max-buffer-size": "25m"}},
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": stream_prefix,
+                "mode": "non-blocking",
+                "max-buffer-size": "25m",
+            },
+        },
     }
     if container.port is not None:
         host_port = container.port if network_mode == "awsvpc" else 0
@@ -52,32 +73,63 @@ def container_definition(container: ContainerSpec, *, network_mode: str, log_gro
     if container.user:
         definition["user"] = container.user
     if (hc := container.health_check) is not None:
-        definition["healthCheck"] = {"command": list(hc.command), "interval": hc.interval_seconds,
-                                     "timeout": hc.timeout_seconds, "retries": hc.retries,
-                                     "startPeriod": hc.start_period_seconds}
+        definition["healthCheck"] = {
+            "command": list(hc.command),
+            "interval": hc.interval_seconds,
+            "timeout": hc.timeout_seconds,
+            "retries": hc.retries,
+            "startPeriod": hc.start_period_seconds,
+        }
     return definition
 
 
 class GpuTask(Construct):
     """`.task_definition`, `.container_definition` (dict), `.family`."""
 
-    def __init__(self, scope: Construct, id_: str, *, family: str, container: ContainerSpec,
-                 network_mode: Literal["awsvpc", "bridge"], execution_role_arn: str, task_role_arn: str,
-                 log_group_name: str, region: str, extra_environment: dict[str, str] | None = None,
-                 placement_constraint: str | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        family: str,
+        container: ContainerSpec,
+        network_mode: Literal["awsvpc", "bridge"],
+        execution_role_arn: str,
+        task_role_arn: str,
+        log_group_name: str,
+        region: str,
+        extra_environment: dict[str, str] | None = None,
+        placement_constraint: str | None = None,
+    ) -> None:
         super().__init__(scope, id_)
         self.family = family
         self.container_definition = container_definition(
-            container, network_mode=network_mode, log_group=log_group_name, region=region, stream_prefix=family,
-            extra_environment=extra_environment)
-        volumes: list[dict[str, Any]] = [{"name": scratch_volume_name(i)} for i in range(
-            len(container.scratch_paths) if container.read_only_root else 0)]
-        volumes += [{"name": v.name, **({"host_path": v.host_path} if v.host_path else {})}
-                    for v in container.volumes]
-        self.task_definition = new(EcsTaskDefinition, self, "task_definition", family=family, network_mode=network_mode, requires_compatibilities=["EC2"],
-            cpu=str(container.cpu), memory=str(container.memory_mib), execution_role_arn=execution_role_arn,
-            task_role_arn=task_role_arn, container_definitions=json.dumps([self.container_definition],
-                                                                          sort_keys=True),
+            container,
+            network_mode=network_mode,
+            log_group=log_group_name,
+            region=region,
+            stream_prefix=family,
+            extra_environment=extra_environment,
+        )
+        volumes: list[dict[str, Any]] = [
+            {"name": scratch_volume_name(i)}
+            for i in range(len(container.scratch_paths) if container.read_only_root else 0)
+        ]
+        volumes += [{"name": v.name, **({"host_path": v.host_path} if v.host_path else {})} for v in container.volumes]
+        self.task_definition = new(
+            EcsTaskDefinition,
+            self,
+            "task_definition",
+            family=family,
+            network_mode=network_mode,
+            requires_compatibilities=["EC2"],
+            cpu=str(container.cpu),
+            memory=str(container.memory_mib),
+            execution_role_arn=execution_role_arn,
+            task_role_arn=task_role_arn,
+            container_definitions=json.dumps([self.container_definition], sort_keys=True),
             volume=volumes or None,
             placement_constraints=[{"type": "memberOf", "expression": placement_constraint}]
-            if placement_constraint else None)
+            if placement_constraint
+            else None,
+        )

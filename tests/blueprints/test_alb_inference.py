@@ -1,0 +1,277 @@
+"""AlbInferenceService: each feature of the issue, asserted on the synthesized example stacks."""
+
+import json
+import re
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from blueprints.alb_inference import AlbInferenceSpec
+from sdk.hints import read_hints
+from tests.blueprints.conftest import only, resources
+
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
+
+
+@pytest.fixture(scope="module")
+def sdxl(example_stacks) -> dict[str, Any]:
+    return example_stacks["sdxl-public"]
+
+
+@pytest.fixture(scope="module")
+def llm(example_stacks) -> dict[str, Any]:
+    return example_stacks["llm-internal"]
+
+
+def user_data(stack: dict[str, Any]) -> str:
+    encoded = only(stack, "aws_launch_template")["user_data"]
+    match = re.fullmatch(r'\$\{base64encode\("(.*)"\)\}', encoded, re.S)
+    assert match, encoded[:80]
+    return json.loads(f'"{match.group(1)}"')
+
+
+def test_a_created_vpc_spans_two_azs_with_public_and_private_subnets_and_one_nat(sdxl):
+    subnets = resources(sdxl, "aws_subnet").values()
+    tiers = sorted(s["tags"]["tier"] for s in subnets)
+    assert tiers == ["private", "private", "public", "public"]
+    assert all(s.get("map_public_ip_on_launch", False) is False for s in subnets)
+    assert len(resources(sdxl, "aws_nat_gateway")) == 1
+    assert only(sdxl, "aws_flow_log")["traffic_type"] == "ALL"
+    assert "ingress" not in only(sdxl, "aws_default_security_group")
+
+
+def test_the_internal_service_reaches_aws_over_vpc_endpoints_without_nat(llm):
+    endpoints = {
+        e["service_name"].rsplit(".", 1)[-1]
+        if "ecr" not in e["service_name"]
+        else e["service_name"].split("us-east-1.")[1]: e
+        for e in resources(llm, "aws_vpc_endpoint").values()
+    }
+    assert {"ecr.api", "ecr.dkr", "s3", "logs", "sts"} <= set(endpoints)
+    assert endpoints["s3"]["vpc_endpoint_type"] == "Gateway"
+    assert endpoints["ecr.dkr"]["private_dns_enabled"] is True
+    assert resources(llm, "aws_nat_gateway") == {}
+    assert only(llm, "aws_lb")["internal"] is True
+
+
+def test_launch_template_uses_the_al2023_gpu_ami_imdsv2_and_an_encrypted_gp3_root(sdxl):
+    lt = only(sdxl, "aws_launch_template")
+    ami = sdxl["data"]["aws_ssm_parameter"]
+    assert [p["name"] for p in ami.values()] == [
+        "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
+    ]
+    assert lt["metadata_options"]["http_tokens"] == "required"
+    ebs = lt["block_device_mappings"][0]["ebs"]
+    assert (ebs["volume_type"], ebs["encrypted"]) == ("gp3", "true")
+
+
+def test_user_data_joins_the_cluster_with_gpu_support_and_spot_draining(sdxl):
+    text = user_data(sdxl)
+    for line in (
+        "ECS_CLUSTER=sdxl",
+        "ECS_ENABLE_GPU_SUPPORT=true",
+        "ECS_ENABLE_SPOT_INSTANCE_DRAINING=true",
+        "ECS_IMAGE_CLEANUP_INTERVAL=30m",
+    ):
+        assert line in text
+    assert "ECS_WARM_POOLS_CHECK" not in text
+
+
+def test_asg_falls_back_over_ordered_gpu_types_with_spot_above_an_on_demand_base(sdxl):
+    asg = only(sdxl, "aws_autoscaling_group")
+    policy = asg["mixed_instances_policy"]
+    assert [o["instance_type"] for o in policy["launch_template"]["override"]] == [
+        "g5.2xlarge",
+        "g6.2xlarge",
+        "g4dn.2xlarge",
+    ]
+    dist = policy["instances_distribution"]
+    assert (dist["on_demand_base_capacity"], dist["on_demand_percentage_above_base_capacity"]) == (1, 0)
+    assert dist["on_demand_allocation_strategy"] == "prioritized"
+    assert asg["capacity_rebalance"] is True
+    assert len(asg["vpc_zone_identifier"]) == 2
+
+
+def test_capacity_provider_managed_scaling_is_wired_as_aws_requires(sdxl):
+    asg = only(sdxl, "aws_autoscaling_group")
+    cp = only(sdxl, "aws_ecs_capacity_provider")["auto_scaling_group_provider"]
+    assert cp["managed_termination_protection"] == "ENABLED"
+    assert asg["protect_from_scale_in"] is True
+    assert cp["managed_scaling"]["status"] == "ENABLED"
+    assert {"key": "AmazonECSManaged", "value": "true", "propagate_at_launch": True} in asg["tag"]
+    assert asg["lifecycle"]["ignore_changes"] == ["desired_capacity"]
+
+
+def test_asg_bounds_come_from_tasks_times_gpus_per_task_over_gpus_per_host(sdxl):
+    # 6 max tasks, 1 GPU each, 1 GPU per host, 200% deployments -> 12 hosts
+    assert only(sdxl, "aws_autoscaling_group")["max_size"] == 12
+    hint = next(iter(read_hints(sdxl).values())).gpu_capacity[0]
+    assert (hint.tasks_per_host, hint.max_hosts) == (1, 12)
+
+
+def test_task_asks_for_a_gpu_with_awsvpc_readonly_root_and_no_privileges(sdxl):
+    td = only(sdxl, "aws_ecs_task_definition")
+    [container] = json.loads(td["container_definitions"])
+    assert td["network_mode"] == "awsvpc"
+    assert container["resourceRequirements"] == [{"type": "GPU", "value": "1"}]
+    assert container["readonlyRootFilesystem"] is True and container["privileged"] is False
+    assert "SYS_ADMIN" not in json.dumps(container) and "devices" not in container["linuxParameters"]
+    assert container["logConfiguration"]["logDriver"] == "awslogs"
+    assert container["healthCheck"]["command"][0] == "CMD-SHELL"
+    assert {m["containerPath"] for m in container["mountPoints"]} == {"/tmp"}
+
+
+def test_service_rolls_back_broken_deployments_and_spreads_over_azs(sdxl):
+    svc = only(sdxl, "aws_ecs_service")
+    assert svc["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    assert (svc["deployment_minimum_healthy_percent"], svc["deployment_maximum_percent"]) == (100, 200)
+    assert svc["ordered_placement_strategy"][0] == {"type": "spread", "field": "attribute:ecs.availability-zone"}
+    assert svc["enable_execute_command"] is True and svc["propagate_tags"] == "SERVICE"
+    assert svc["health_check_grace_period_seconds"] == 180
+    assert svc["capacity_provider_strategy"][0]["capacity_provider"].startswith("${aws_ecs_capacity_provider.")
+    cluster = only(sdxl, "aws_ecs_cluster")
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
+
+
+def test_alb_serves_tls13_redirects_http_and_drops_invalid_headers(sdxl):
+    lb = only(sdxl, "aws_lb")
+    assert lb["drop_invalid_header_fields"] is True and lb["enable_deletion_protection"] is True
+    assert lb["access_logs"]["enabled"] is True
+    listeners = {l_["port"]: l_ for l_ in resources(sdxl, "aws_lb_listener").values()}
+    assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[443]["certificate_arn"].startswith("arn:aws:acm:us-east-1:")
+    assert listeners[80]["default_action"][0]["redirect"]["protocol"] == "HTTPS"
+    tg = only(sdxl, "aws_lb_target_group")
+    assert (tg["health_check"]["path"], tg["health_check"]["matcher"], tg["target_type"]) == ("/healthz", "200", "ip")
+
+
+def test_tasks_accept_traffic_only_from_the_alb_and_the_alb_only_from_allowed_cidrs(llm):
+    rules = resources(llm, "aws_vpc_security_group_ingress_rule").values()
+    alb_sg = next(k for k, v in resources(llm, "aws_security_group").items() if v["name"] == "llm-internal-alb")
+    alb_rules = [r for r in rules if alb_sg in r["security_group_id"]]
+    assert sorted(r["from_port"] for r in alb_rules) == [80, 443]
+    assert {r["cidr_ipv4"] for r in alb_rules} == {"10.0.0.0/8"}
+    task_rules = [r for r in rules if r["from_port"] == 8000]
+    assert len(task_rules) == 1 and "referenced_security_group_id" in task_rules[0]
+    assert "cidr_ipv4" not in task_rules[0]
+
+
+def test_scaling_tracks_requests_per_target_from_the_rps_figure_and_cpu(sdxl):
+    policies = {
+        p["target_tracking_scaling_policy_configuration"]["predefined_metric_specification"][
+            "predefined_metric_type"
+        ]: p
+        for p in resources(sdxl, "aws_appautoscaling_policy").values()
+    }
+    requests = policies["ALBRequestCountPerTarget"]["target_tracking_scaling_policy_configuration"]
+    assert requests["target_value"] == 0.5 * 60 * 0.7  # rps per task x 60 s x 70% utilisation
+    assert (
+        policies["ECSServiceAverageCPUUtilization"]["target_tracking_scaling_policy_configuration"]["target_value"]
+        == 70
+    )
+    target = only(sdxl, "aws_appautoscaling_target")
+    assert (target["min_capacity"], target["max_capacity"]) == (1, 6)
+
+
+def test_task_role_holds_only_the_typed_grants_and_the_execution_role_only_its_repo_and_logs(sdxl):
+    policies = {p["name"]: json.loads(p["policy"]) for p in resources(sdxl, "aws_iam_role_policy").values()}
+    task = policies["sdxl-task-policy"]["Statement"]
+    put = next(s for s in task if s["Action"] == ["s3:PutObject"])
+    assert put["Resource"] == ["arn:aws:s3:::sdxl-generated-images/outputs/*"]
+    assert put["Condition"]["StringEquals"]["s3:x-amz-server-side-encryption"] == "aws:kms"
+    execution = policies["sdxl-execution-policy"]["Statement"]
+    pull = next(s for s in execution if s["Sid"] == "EcrPull")
+    assert pull["Resource"] == ["arn:aws:ecr:us-east-1:123456789012:repository/sdxl-server"]
+    logs = next(s for s in execution if s["Sid"] == "Logs")
+    assert logs["Resource"][0].startswith("${aws_cloudwatch_log_group.")
+
+
+def test_alarms_cover_missing_tasks_5xx_rate_p95_latency_and_unhealthy_targets(sdxl):
+    alarms = {a["alarm_name"]: a for a in resources(sdxl, "aws_cloudwatch_metric_alarm").values()}
+    assert {"sdxl-running-below-desired", "sdxl-5xx-rate", "sdxl-p95-latency", "sdxl-unhealthy-targets"} <= set(alarms)
+    assert alarms["sdxl-p95-latency"]["extended_statistic"] == "p95"
+    assert alarms["sdxl-p95-latency"]["threshold"] == 8.0
+    topic = only(sdxl, "aws_sns_topic")
+    assert alarms["sdxl-5xx-rate"]["alarm_actions"] == [
+        f"${{aws_sns_topic.{next(iter(resources(sdxl, 'aws_sns_topic')))}.arn}}"
+    ]
+    assert topic["kms_master_key_id"] == "alias/aws/sns"
+
+
+def test_outputs_name_the_alb_dns_service_and_cluster(sdxl):
+    outputs = {k.rsplit("_", 1)[0] for k in sdxl["output"]}
+    assert {"sdxl_alb_dns_name", "sdxl_service_name", "sdxl_cluster_name"} <= outputs
+
+
+def base_spec(**changes: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": "svc",
+        "capacity": {"instance_types": ["g5.xlarge"]},
+        "container": {"image": IMAGE, "port": 8080, "gpu": 1, "cpu": 2048, "memory_mib": 8192},
+        "alb": {"certificate_arn": CERT, "allowed_cidrs": ["0.0.0.0/0"]},
+    }
+    for path, value in changes.items():
+        node = spec
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return spec
+
+
+BAD_INPUT = [
+    ("more GPUs than any type offers", {"container.gpu": 2}, "container.gpu"),
+    ("more GPU memory than offered", {"container.gpu_memory_mib": 40000}, "container.gpu_memory_mib"),
+    ("more vCPU than offered", {"container.cpu": 8192}, "container.cpu"),
+    ("more memory than offered", {"container.memory_mib": 16384}, "container.memory_mib"),
+    ("fractional GPU on a whole-GPU type", {"container.gpu": 0.5}, "container.gpu"),
+    ("whole GPU on a fractional type", {"capacity.instance_types": ["g6f.xlarge"]}, "container.gpu"),
+    ("a single AZ", {"network.az_count": 1}, "network.az_count"),
+    (
+        "certificate from another region",
+        {"alb.certificate_arn": CERT.replace("us-east-1", "eu-west-1")},
+        "alb.certificate_arn",
+    ),
+    ("health-check path without a slash", {"alb.health_check_path": "healthz"}, "alb.health_check_path"),
+    ("min tasks above max tasks", {"scaling.min_tasks": 5, "scaling.max_tasks": 2}, "scaling.min_tasks"),
+    ("unknown instance type", {"capacity.instance_types": ["g9.huge"]}, "capacity.instance_types"),
+    ("no container port", {"container.port": None}, "container.port"),
+    ("malformed CIDR", {"alb.allowed_cidrs": ["10.0.0.0/33"]}, "alb.allowed_cidrs"),
+    ("too few hosts for max tasks", {"capacity.max_hosts": 1, "scaling.max_tasks": 3}, "capacity.max_hosts"),
+    ("subnets without their VPC", {"network.private_subnet_ids": ["subnet-1", "subnet-2"]}, "network.vpc_id"),
+    (
+        "existing VPC with one public subnet",
+        {"network.vpc_id": "vpc-1", "network.private_subnet_ids": ["s-1", "s-2"], "network.public_subnet_ids": ["s-3"]},
+        "network.public_subnet_ids",
+    ),
+    ("no NAT and no endpoints", {"network.nat_gateways": "none"}, "network.nat_gateways"),
+    (
+        "warm pool with several types",
+        {"capacity.instance_types": ["g5.xlarge", "g6.xlarge"], "capacity.warm_pool": {"min_size": 1}},
+        "capacity.warm_pool",
+    ),
+    (
+        "secret from an S3 ARN",
+        {"container.secrets": [{"name": "TOKEN", "value_from": "arn:aws:s3:::b/k"}]},
+        "value_from",
+    ),
+    ("log retention CloudWatch does not offer", {"container.log_retention_days": 45}, "log_retention_days"),
+]
+
+
+@pytest.mark.parametrize(("case", "changes", "field"), BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_raises_one_validation_error_naming_the_field_and_the_fix(case, changes, field):
+    # GIVEN a valid spec with one mistake WHEN it is validated
+    with pytest.raises(ValidationError) as error:
+        AlbInferenceSpec.model_validate(base_spec(**changes))
+    # THEN one ValidationError names the field (and, for our own rules, says how to fix it)
+    message = str(error.value)
+    assert field in message, message
+    assert "Fix:" in message or "[type=" in message
+
+
+def test_the_base_spec_of_the_bad_input_table_is_valid():
+    spec = AlbInferenceSpec.model_validate(base_spec())
+    assert spec.max_hosts == 8 and spec.tasks_per_host == 1

@@ -1,0 +1,114 @@
+"""generated/ is what the code synthesizes now, and it passes checkov, botocore's ECS model and IAM rules."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from sdk.synth import STACK_FILE, write_stacks
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATED = ROOT / "generated"
+
+
+def test_generated_matches_what_the_code_synthesizes_now(example_stacks, tmp_path):
+    # GIVEN the stacks synthesized from the current code
+    write_stacks(example_stacks, tmp_path)
+    # WHEN compared with the committed generated/ folder
+    committed = sorted(p.relative_to(GENERATED) for p in GENERATED.glob(f"*/{STACK_FILE}"))
+    fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.glob(f"*/{STACK_FILE}"))
+    # THEN the same stacks exist, byte for byte (run `make synth` and commit when this fails)
+    assert committed == fresh
+    for rel in fresh:
+        assert (GENERATED / rel).read_bytes() == (tmp_path / rel).read_bytes(), f"{rel} is stale: run make synth"
+
+
+def test_synth_output_is_byte_identical_across_runs(example_stacks, tmp_path):
+    # GIVEN one synth written to disk WHEN the CLI synthesizes again in a fresh process
+    write_stacks(example_stacks, tmp_path / "first")
+    subprocess.run(
+        [sys.executable, "-m", "sdk", "synth", "--out", str(tmp_path / "second")],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    # THEN both outputs are identical
+    for path in (tmp_path / "first").glob(f"*/{STACK_FILE}"):
+        assert path.read_bytes() == (tmp_path / "second" / path.parent.name / STACK_FILE).read_bytes()
+
+
+@pytest.mark.skipif(
+    shutil.which("checkov", path=str(Path(sys.executable).parent)) is None,
+    reason="checkov is installed by `make test` (dev extra)",
+)
+def test_checkov_reports_no_failed_checks_on_generated(example_stacks, tmp_path):
+    # GIVEN the synthesized stacks and the skip list with reasons in .checkov.yaml
+    write_stacks(example_stacks, tmp_path)
+    checkov = str(Path(sys.executable).parent / "checkov")
+    # WHEN checkov scans them as terraform_json
+    run = subprocess.run(
+        [checkov, "-d", str(tmp_path), "--config-file", str(ROOT / ".checkov.yaml"), "-o", "json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    reports = json.loads(run.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    # THEN every check that ran passed
+    failed = [(f["check_id"], f["resource"]) for r in reports for f in r["results"]["failed_checks"]]
+    assert failed == []
+    assert sum(r["summary"]["passed"] for r in reports) > 100
+
+
+def _task_definitions(stacks: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{stack}.{name}", td)
+        for stack, tf in stacks.items()
+        for name, td in tf.get("resource", {}).get("aws_ecs_task_definition", {}).items()
+    ]
+
+
+def test_every_container_definition_validates_against_botocores_ecs_model(example_stacks):
+    # GIVEN botocore's ECS service model
+    model = botocore.session.get_session().get_service_model("ecs")
+    shape = model.operation_model("RegisterTaskDefinition").input_shape
+    task_definitions = _task_definitions(example_stacks)
+    assert task_definitions
+    for address, td in task_definitions:
+        # WHEN a task definition's container definitions are checked as RegisterTaskDefinition input
+        params = {
+            "family": td["family"],
+            "containerDefinitions": json.loads(td["container_definitions"]),
+            "networkMode": td["network_mode"],
+            "requiresCompatibilities": td["requires_compatibilities"],
+            "cpu": td["cpu"],
+            "memory": td["memory"],
+        }
+        report = ParamValidator().validate(params, shape)
+        # THEN botocore finds nothing wrong
+        assert not report.has_errors(), f"{address}: {report.generate_report()}"
+
+
+def _policy_documents(tf: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    docs = []
+    for kind in ("aws_iam_role_policy", "aws_iam_policy"):
+        for name, res in tf.get("resource", {}).get(kind, {}).items():
+            docs.append((f"{kind}.{name}", json.loads(res["policy"])))
+    return docs
+
+
+def test_no_iam_policy_grants_a_wildcard_action(example_stacks):
+    for stack, tf in example_stacks.items():
+        documents = _policy_documents(tf)
+        assert documents, f"{stack} has no inline policies"
+        for address, document in documents:
+            for statement in document["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                # THEN no action has a wildcard (the S3 TLS-only Deny is a bucket policy, not IAM)
+                assert not [a for a in actions if "*" in a], f"{stack} {address}: {actions}"
