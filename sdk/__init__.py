@@ -1,3 +1,8 @@
 """gpu-blueprints SDK: typed specs, GPU catalog and cdktf constructs for GPU infrastructure on AWS."""
 
+from sdk import fast_import
+
 __version__ = "0.1.0"
+
+# Cheap: the AWS provider's submodules load on first use when anyone imports it (sdk/fast_import.py).
+fast_import.install()
