@@ -20,9 +20,7 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_input_bytes: int = Field(
-        256 * MiB, gt=0, description="Largest model file accepted, in bytes. Default 256 MiB."
-    )
+    max_input_bytes: int = Field(256 * MiB, gt=0, description="Largest model file accepted, in bytes. Default 256 MiB.")
     max_uncompressed_bytes: int = Field(
         1024 * MiB, gt=0, description="Largest total unzipped size of a 3MF package, in bytes. Default 1 GiB."
     )
@@ -46,10 +44,10 @@ class RenderOptions(BaseModel):
         DEFAULT_VIEWS, min_length=1, description=f"Camera views to render, from {VIEW_NAMES}. Default: {DEFAULT_VIEWS}."
     )
     size: int = Field(512, ge=16, le=8192, description="Square image size in pixels. Default 512.")
-    samples: int = Field(
-        8, ge=1, le=65536, description="Cycles samples per pixel (adaptive; denoised). Default 8."
+    samples: int = Field(8, ge=1, le=65536, description="Cycles samples per pixel (adaptive; denoised). Default 8.")
+    device: DeviceName = Field(
+        "auto", description="Cycles device: auto prefers OptiX, then CUDA, then CPU. Default auto."
     )
-    device: DeviceName = Field("auto", description="Cycles device: auto prefers OptiX, then CUDA, then CPU. Default auto.")
     denoise: bool = Field(True, description="Run OpenImageDenoise on each view. Default true.")
     noise_threshold: float = Field(
         0.05, gt=0, le=1, description="Adaptive sampling noise threshold; lower is cleaner and slower. Default 0.05."

@@ -78,8 +78,7 @@ def _bounded_unzip(package: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limi
                 )
             if read > ratio_cap:
                 raise InputError(
-                    f"3MF part {info.filename!r} expands more than {limits.max_compression_ratio:g}x "
-                    "(zip bomb guard)"
+                    f"3MF part {info.filename!r} expands more than {limits.max_compression_ratio:g}x (zip bomb guard)"
                 )
     return read
 

@@ -5,7 +5,6 @@ Normalising the model makes lighting, camera distance and clipping identical for
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
