@@ -1,0 +1,56 @@
+"""Typed grants become least-privilege statements: one resource each, never a wildcard action."""
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from sdk.grants import DynamoDbItemGrant, Grant, KinesisPutGrant, S3PutGrant, S3ReadGrant, grant_statements
+
+TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/jobs"
+
+
+def test_an_s3_put_grant_is_limited_to_its_prefix_and_requires_encryption():
+    [statement] = S3PutGrant(arn="arn:aws:s3:::bucket", prefix="out/").statements()
+    assert statement["Resource"] == ["arn:aws:s3:::bucket/out/*"]
+    assert statement["Condition"] == {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+
+
+def test_a_read_only_table_grant_has_no_write_actions():
+    [statement] = DynamoDbItemGrant(arn=TABLE, write=False).statements()
+    assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(statement["Action"])
+    assert statement["Resource"] == [TABLE, f"{TABLE}/index/*"]
+
+
+def test_statement_ids_are_unique_and_no_action_has_a_wildcard():
+    grants = [
+        S3ReadGrant(arn="arn:aws:s3:::a", prefix="in/"),
+        S3ReadGrant(arn="arn:aws:s3:::b", prefix="in/"),
+        KinesisPutGrant(arn="arn:aws:kinesis:us-east-1:123456789012:stream/s"),
+    ]
+    statements = grant_statements(grants)
+    assert len({s["Sid"] for s in statements}) == len(statements) == 5
+    assert not [a for s in statements for a in s["Action"] if "*" in a]
+
+
+def test_grants_parse_from_plain_data_by_kind():
+    grant = TypeAdapter(Grant).validate_python(
+        {"kind": "kinesis_put", "arn": "arn:aws:kinesis:us-east-1:123456789012:stream/s"}
+    )
+    assert isinstance(grant, KinesisPutGrant)
+
+
+@pytest.mark.parametrize(
+    ("grant", "data"),
+    [
+        (S3PutGrant, {"arn": TABLE, "prefix": "out/"}),
+        (S3PutGrant, {"arn": "arn:aws:s3:::b", "prefix": "out/*"}),
+        (KinesisPutGrant, {"arn": "not-an-arn"}),
+    ],
+)
+def test_a_grant_on_the_wrong_kind_of_resource_is_rejected(grant, data):
+    with pytest.raises(ValidationError):
+        grant.model_validate(data)
+
+
+def test_a_cdktf_token_is_accepted_where_an_arn_is_expected():
+    grant = S3PutGrant(arn="${TfToken[TOKEN.12]}", prefix="jobs/")
+    assert grant.statements()[0]["Resource"] == ["${TfToken[TOKEN.12]}/jobs/*"]
