@@ -1,0 +1,109 @@
+"""`python -m render_worker probe|render|serve|health`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from render_worker.config import VIEW_NAMES, SettingsError, WorkerSettings, options_with
+from render_worker.errors import DeviceUnavailable, InputError, RenderCrashed, RenderError
+
+EXIT_INPUT, EXIT_DEVICE, EXIT_CRASH, EXIT_NO_GPU, EXIT_UNHEALTHY = 2, 3, 4, 5, 6
+EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
+    (InputError, EXIT_INPUT),
+    (SettingsError, EXIT_INPUT),
+    (DeviceUnavailable, EXIT_DEVICE),
+    (RenderCrashed, EXIT_CRASH),
+    (RenderError, EXIT_CRASH),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m render_worker", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    probe = sub.add_parser("probe", help="report GPU layers and the backend Cycles will use")
+    probe.add_argument("--json", action="store_true", help="print the report as JSON")
+    probe.add_argument("--require-gpu", action="store_true", help=f"exit {EXIT_NO_GPU} without a usable GPU")
+    probe.add_argument("--dev-root", type=Path, default=Path("/dev"), help="device tree to inspect (default /dev)")
+    probe.add_argument("--no-torch", action="store_true", help="skip the torch CUDA kernel check")
+    render = sub.add_parser("render", help="render views of one model into a folder")
+    render.add_argument("model", type=Path, help="3MF, STL, OBJ or PLY file")
+    render.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    render.add_argument("--views", help=f"comma-separated, from {','.join(VIEW_NAMES)}")
+    render.add_argument("--size", type=int, help="square image size in pixels (default 512)")
+    render.add_argument("--samples", type=int, help="Cycles samples per pixel (default 8, adaptive + denoised)")
+    render.add_argument("--device", choices=("auto", "optix", "cuda", "cpu"), help="default auto")
+    render.add_argument("--no-denoise", action="store_true", help="skip OpenImageDenoise")
+    sub.add_parser("serve", help="consume render jobs from the queue (GPU_JOBS_* environment)")
+    health = sub.add_parser("health", help="exit 0 while the serving worker's heartbeat is fresh")
+    health.add_argument("--max-age", type=float, default=60.0, help="seconds (default 60)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except Exception as exc:
+        code = next((c for kind, c in EXIT_CODES if isinstance(exc, kind)), None)
+        if code is None:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return code
+
+
+def _probe(args: argparse.Namespace) -> int:
+    from render_worker.probe import format_report, probe
+
+    report = probe(dev_root=args.dev_root, with_torch=not args.no_torch)
+    print(json.dumps(report.as_dict(), indent=2) if args.json else format_report(report))
+    return EXIT_NO_GPU if args.require_gpu and not report.verdict.gpu_usable else 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    from render_worker.isolation import RenderProcess
+
+    settings = WorkerSettings.from_env()
+    flags = {"views": args.views, "size": args.size, "samples": args.samples, "device": args.device}
+    overrides = {k: v for k, v in flags.items() if v is not None}
+    if args.no_denoise:
+        overrides["denoise"] = False
+    options = options_with(settings.defaults, overrides)
+    renderer = RenderProcess(settings)
+    try:
+        report = renderer.render(args.model, args.out, options)
+    finally:
+        renderer.close()
+    views = ", ".join(f"{v['name']} {v['seconds']:.2f}s" for v in report["views"])
+    print(f"rendered {args.model.name} on {report['device']['backend']}: {views}; outputs in {args.out}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from render_worker.worker import serve
+
+    serve(WorkerSettings.from_env())
+    return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    path = WorkerSettings.from_env().heartbeat_file
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        print(f"unhealthy: no heartbeat file {path}", file=sys.stderr)
+        return EXIT_UNHEALTHY
+    if age > args.max_age:
+        print(f"unhealthy: heartbeat {age:.0f}s old (max {args.max_age:g}s)", file=sys.stderr)
+        return EXIT_UNHEALTHY
+    print(f"healthy: heartbeat {age:.0f}s old")
+    return 0
+
+
+COMMANDS = {"probe": _probe, "render": _render, "serve": _serve, "health": _health}
