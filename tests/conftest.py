@@ -35,8 +35,12 @@ class JobResources:
 
     def worker_env(self, **extra: str) -> dict[str, str]:
         """The GPU_JOBS_* variables an ECS task definition would set for a worker on these resources."""
-        base = {"GPU_JOBS_QUEUE_URL": self.queue_url, "GPU_JOBS_TABLE": self.table_name,
-                "GPU_JOBS_BUCKET": self.bucket, "GPU_JOBS_PREFIX": "jobs/"}
+        base = {
+            "GPU_JOBS_QUEUE_URL": self.queue_url,
+            "GPU_JOBS_TABLE": self.table_name,
+            "GPU_JOBS_BUCKET": self.bucket,
+            "GPU_JOBS_PREFIX": "jobs/",
+        }
         return {**base, **extra}
 
 
@@ -80,9 +84,16 @@ def moto_server() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def aws_env(moto_server: str) -> Iterator[dict[str, str]]:
     """Fake credentials, us-east-1 and AWS_ENDPOINT_URL (honoured by boto3 itself) set in os.environ."""
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-           "AWS_DEFAULT_REGION": AWS_REGION, "AWS_REGION": AWS_REGION, "AWS_ENDPOINT_URL": moto_server,
-           "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": AWS_REGION,
+        "AWS_REGION": AWS_REGION,
+        "AWS_ENDPOINT_URL": moto_server,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
     with pytest.MonkeyPatch.context() as patch:
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "ECS_AGENT_URI"):
             patch.delenv(name, raising=False)
@@ -104,8 +115,12 @@ def job_resources(aws_env: dict[str, str]) -> Iterator[JobResources]:
     _create_job_table(ddb, name)
     s3.create_bucket(Bucket=name)
     yield JobResources(queue_url, queue_arn, dlq_url, dlq_arn, name, name, aws_env["AWS_ENDPOINT_URL"])
-    for cleanup in (lambda: sqs.delete_queue(QueueUrl=queue_url), lambda: sqs.delete_queue(QueueUrl=dlq_url),
-                    lambda: ddb.delete_table(TableName=name), lambda: _delete_bucket(s3, name)):
+    for cleanup in (
+        lambda: sqs.delete_queue(QueueUrl=queue_url),
+        lambda: sqs.delete_queue(QueueUrl=dlq_url),
+        lambda: ddb.delete_table(TableName=name),
+        lambda: _delete_bucket(s3, name),
+    ):
         with contextlib.suppress(Exception):  # a test may have deleted it on purpose
             cleanup()
 
@@ -120,13 +135,23 @@ def _create_job_table(ddb, name: str) -> None:  # type: ignore[no-untyped-def]
     from sdk.jobs.schema import CREATED_AT_ATTRIBUTE, HASH_KEY, STATUS_ATTRIBUTE, STATUS_INDEX, TTL_ATTRIBUTE
 
     ddb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": HASH_KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"}
-                              for a in (HASH_KEY, STATUS_ATTRIBUTE, CREATED_AT_ATTRIBUTE)],
-        GlobalSecondaryIndexes=[{"IndexName": STATUS_INDEX, "Projection": {"ProjectionType": "ALL"},
-                                 "KeySchema": [{"AttributeName": STATUS_ATTRIBUTE, "KeyType": "HASH"},
-                                               {"AttributeName": CREATED_AT_ATTRIBUTE, "KeyType": "RANGE"}]}])
+        AttributeDefinitions=[
+            {"AttributeName": a, "AttributeType": "S"} for a in (HASH_KEY, STATUS_ATTRIBUTE, CREATED_AT_ATTRIBUTE)
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": STATUS_INDEX,
+                "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [
+                    {"AttributeName": STATUS_ATTRIBUTE, "KeyType": "HASH"},
+                    {"AttributeName": CREATED_AT_ATTRIBUTE, "KeyType": "RANGE"},
+                ],
+            }
+        ],
+    )
     ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
 
 

