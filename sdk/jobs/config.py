@@ -94,9 +94,7 @@ class WorkerConfig(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "WorkerConfig":
         """Read WORKER_ENV_VARS (+ OPTIONAL_WORKER_ENV_VARS); overrides win over the environment."""
         env = os.environ if environ is None else environ
-        missing = [
-            name for name in _REQUIRED_ENV if not env.get(name) and _FIELD_BY_ENV[name] not in overrides
-        ]
+        missing = [name for name in _REQUIRED_ENV if not env.get(name) and _FIELD_BY_ENV[name] not in overrides]
         if missing:
             raise JobConfigError(
                 f"{', '.join(missing)} not set: the ECS task definition sets them; export them to run locally"
@@ -114,6 +112,4 @@ def model_from_env(model: type[T], values: dict[str, Any], env_by_field: Mapping
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         name = field_to_env.get(field, field)
-        raise JobConfigError(
-            f"{name}={values.get(field)!r}: {err['msg']}; fix the value or unset it"
-        ) from None
+        raise JobConfigError(f"{name}={values.get(field)!r}: {err['msg']}; fix the value or unset it") from None

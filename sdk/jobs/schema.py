@@ -56,9 +56,7 @@ def json_object(value: Mapping[str, Any], field: str) -> dict[str, Any]:
     try:
         return dict(json.loads(json.dumps(dict(value), allow_nan=False)))
     except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{field} must hold JSON values only (str, number, bool, None, list, dict): {exc}"
-        ) from exc
+        raise ValueError(f"{field} must hold JSON values only (str, number, bool, None, list, dict): {exc}") from exc
 
 
 class JobMessage(BaseModel):
@@ -95,15 +93,12 @@ class JobMessage(BaseModel):
         try:
             return cls.model_validate_json(body)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
-            )
-            raise InvalidJobMessage(
-                f"invalid job message: {problems}"[:1000], _readable_job_id(body)
-            ) from None
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+            raise InvalidJobMessage(f"invalid job message: {problems}"[:1000], job_id_of(body)) from None
 
 
-def _readable_job_id(body: str) -> str | None:
+def job_id_of(body: str) -> str | None:
+    """The job_id a raw message body names, if it names a well-formed one."""
     try:
         job_id = json.loads(body).get(HASH_KEY)
     except (ValueError, AttributeError):
@@ -124,9 +119,7 @@ class JobRecord(BaseModel):
     attempts: int = Field(default=0, description="Times a worker claimed the job. Default 0.")
     payload: dict[str, Any] = Field(default_factory=dict, description="Handler arguments. Default {}.")
     inputs: dict[str, str] = Field(default_factory=dict, description="Input name -> S3 key. Default {}.")
-    result: dict[str, Any] | None = Field(
-        default=None, description="What the handler returned. Default None."
-    )
+    result: dict[str, Any] | None = Field(default=None, description="What the handler returned. Default None.")
     error: str | None = Field(default=None, description="Why the job FAILED. Default None.")
     last_error: str | None = Field(default=None, description="Latest retried error. Default None.")
     worker_id: str | None = Field(default=None, description="Worker holding the job. Default None.")

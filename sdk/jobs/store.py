@@ -89,9 +89,7 @@ class JobStore:
         )
 
     def get(self, job_id: str) -> JobRecord | None:
-        item = self._db.get_item(
-            TableName=self.table_name, Key=_item({HASH_KEY: job_id}), ConsistentRead=True
-        )
+        item = self._db.get_item(TableName=self.table_name, Key=_item({HASH_KEY: job_id}), ConsistentRead=True)
         return JobRecord.from_item(_plain(item["Item"])) if "Item" in item else None
 
     def claim(self, job_id: str, worker_id: str, lease_seconds: float, takeover_skew: float) -> Claim:
@@ -111,9 +109,7 @@ class JobStore:
         )
         return Claim(row if ok else None, row)
 
-    def renew(
-        self, job_id: str, worker_id: str, attempt: int, lease_seconds: float
-    ) -> tuple[bool, JobRecord | None]:
+    def renew(self, job_id: str, worker_id: str, attempt: int, lease_seconds: float) -> tuple[bool, JobRecord | None]:
         return self._owned(job_id, worker_id, attempt, {"lease_until": time.time() + lease_seconds})
 
     def succeed(
@@ -126,9 +122,7 @@ class JobStore:
         }
         return self._owned(job_id, worker_id, attempt, values, remove=("lease_until",))
 
-    def retry_later(
-        self, job_id: str, worker_id: str, attempt: int, error: str
-    ) -> tuple[bool, JobRecord | None]:
+    def retry_later(self, job_id: str, worker_id: str, attempt: int, error: str) -> tuple[bool, JobRecord | None]:
         values = {STATUS_ATTRIBUTE: JobStatus.PENDING, "last_error": error}
         return self._owned(job_id, worker_id, attempt, values, remove=("lease_until", "worker_id"))
 
@@ -141,9 +135,7 @@ class JobStore:
             remove=("lease_until", "worker_id"),
         )
 
-    def fail_owned(
-        self, job_id: str, worker_id: str, attempt: int, error: str
-    ) -> tuple[bool, JobRecord | None]:
+    def fail_owned(self, job_id: str, worker_id: str, attempt: int, error: str) -> tuple[bool, JobRecord | None]:
         values = {STATUS_ATTRIBUTE: JobStatus.FAILED, "error": error, "finished_at": iso(utc_now())}
         return self._owned(job_id, worker_id, attempt, values, remove=("lease_until",))
 
@@ -181,9 +173,7 @@ class JobStore:
         values: Mapping[str, Any],
         remove: tuple[str, ...] = (),
     ) -> tuple[bool, JobRecord | None]:
-        return self._update(
-            job_id, values, _OWNED, {":c_me": worker_id, ":c_attempt": attempt}, remove=remove
-        )
+        return self._update(job_id, values, _OWNED, {":c_me": worker_id, ":c_attempt": attempt}, remove=remove)
 
     def _update(
         self,

@@ -132,9 +132,7 @@ class Worker:
     def stop(self, grace: float | None = None) -> None:
         """Stop receiving; a running job gets `grace` s (default config.stop_grace_seconds) to finish."""
         if not self._stopping.is_set():
-            self._stop_deadline = time.monotonic() + (
-                self.config.stop_grace_seconds if grace is None else grace
-            )
+            self._stop_deadline = time.monotonic() + (self.config.stop_grace_seconds if grace is None else grace)
             self._stopping.set()
             log.info("stop requested", extra={"worker_id": self.worker_id})
 
@@ -159,9 +157,7 @@ class Worker:
             time.sleep(1)
             return []
         return [
-            _Delivery(
-                m["ReceiptHandle"], int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)), m["Body"]
-            )
+            _Delivery(m["ReceiptHandle"], int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)), m["Body"])
             for m in out.get("Messages", [])
         ]
 
@@ -205,9 +201,7 @@ class Worker:
 
     def _not_claimed(self, delivery: _Delivery, job: JobMessage, current: JobRecord | None) -> None:
         if current is None:
-            self._reject(
-                delivery, "no job row for this message (expired or never written)", job.job_id, job.kind
-            )
+            self._reject(delivery, "no job row for this message (expired or never written)", job.job_id, job.kind)
         elif current.status in (JobStatus.SUCCEEDED, JobStatus.CANCELLED):
             log.info("skipping finished job", extra={"job_id": job.job_id, "status": str(current.status)})
             self._delete(delivery)
@@ -259,9 +253,7 @@ class Worker:
 
     def _upload(self, ctx: JobContext) -> None:
         for path, relative in output_files(ctx.output_dir):
-            self._s3.upload_file(
-                str(path), self.config.bucket, output_key(self.config.prefix, ctx.job_id, relative)
-            )
+            self._s3.upload_file(str(path), self.config.bucket, output_key(self.config.prefix, ctx.job_id, relative))
 
     def _finish(self, running: _Running, outcome: _Outcome, seconds: float) -> None:
         job, attempt, delivery = running.job, running.attempt, running.delivery
@@ -301,9 +293,7 @@ class Worker:
     @contextmanager
     def _heartbeat(self, running: _Running) -> Iterator[None]:
         halt = threading.Event()
-        thread = threading.Thread(
-            target=self._beat_loop, args=(running, halt), name="job-heartbeat", daemon=True
-        )
+        thread = threading.Thread(target=self._beat_loop, args=(running, halt), name="job-heartbeat", daemon=True)
         with self._lock:
             self._running = running
         thread.start()
@@ -335,9 +325,7 @@ class Worker:
         self._protection.enable()
         if not ok:
             running.ctx.cancelled.set()
-            log.warning(
-                "lease lost", extra={"job_id": running.job.job_id, "status": str(current and current.status)}
-            )
+            log.warning("lease lost", extra={"job_id": running.job.job_id, "status": str(current and current.status)})
 
     def _release(self, running: _Running) -> None:
         """Stop grace is over: hand the job back now (row PENDING, message visible) instead of at the VT."""
@@ -361,14 +349,10 @@ class Worker:
             return
         reader, writer = socket.socketpair()
         writer.setblocking(False)
-        previous = {
-            sig: signal.signal(sig, lambda *_: self.stop()) for sig in (signal.SIGTERM, signal.SIGINT)
-        }
+        previous = {sig: signal.signal(sig, lambda *_: self.stop()) for sig in (signal.SIGTERM, signal.SIGINT)}
         old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
         # The C-level handler writes the wakeup fd, so a stop is seen even while the handler runs C code.
-        watcher = threading.Thread(
-            target=self._watch_signals, args=(reader,), name="job-signals", daemon=True
-        )
+        watcher = threading.Thread(target=self._watch_signals, args=(reader,), name="job-signals", daemon=True)
         watcher.start()
         try:
             yield
@@ -393,9 +377,7 @@ class Worker:
 
     def _read_max_receive_count(self) -> int:
         try:
-            attrs = self._sqs.get_queue_attributes(
-                QueueUrl=self.config.queue_url, AttributeNames=["RedrivePolicy"]
-            )
+            attrs = self._sqs.get_queue_attributes(QueueUrl=self.config.queue_url, AttributeNames=["RedrivePolicy"])
             return int(json.loads(attrs["Attributes"]["RedrivePolicy"])["maxReceiveCount"])
         except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
             log.warning(

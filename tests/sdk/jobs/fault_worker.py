@@ -1,7 +1,8 @@
 """A test handler with injectable faults, and a worker process entry point (`python fault_worker.py`).
 
 The payload picks the behaviour: mode ok | flaky (fails `fail_attempts` times) | doomed (always fails) |
-permanent (PermanentJobError); `sleep` seconds before finishing (on attempts up to `slow_attempts`, default all); `marker_dir` gets a file when it starts.
+permanent (PermanentJobError); `sleep` seconds before finishing (on attempts up to `slow_attempts`, default
+all); `marker_dir` gets a file named `{job_id}.{attempt}` holding the worker's pid when a run starts.
 Each completed run adds 1 to the row's `effects` attribute: the side effect the tests count.
 """
 

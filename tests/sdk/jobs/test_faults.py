@@ -153,3 +153,21 @@ def test_sigterm_past_the_grace_releases_the_job_at_once(jobs, tmp_path: Path) -
     record = jobs.client.status(job_id)
     assert (record.status, record.attempts) == (JobStatus.SUCCEEDED, 2)
     assert jobs.tally([job_id]).succeeded_once == 1
+
+
+def test_a_job_whose_consumers_all_died_before_claiming_is_failed_from_the_dlq(jobs) -> None:
+    # GIVEN a job whose message was received maxReceiveCount times by consumers that died before claiming it
+    job_id = jobs.client.submit("render", {})
+    for _ in range(jobs.resources.max_receive_count):
+        got = jobs.sqs.receive_message(QueueUrl=jobs.resources.queue_url, VisibilityTimeout=0, WaitTimeSeconds=1)
+        assert len(got["Messages"]) == 1
+    assert not jobs.worker().run_once()  # this receive makes SQS move it to the DLQ
+    assert jobs.client.status(job_id).status is JobStatus.PENDING
+    # WHEN the operator sweep runs over the DLQ
+    marked = jobs.client.fail_dead_letters(jobs.resources.dlq_url)
+    # THEN the job is FAILED with the reason and its message stays in the DLQ
+    assert marked == [job_id]
+    assert jobs.client.status(job_id).error == (
+        "message dead-lettered before a worker recorded a result; last error: None"
+    )
+    assert jobs.tally([job_id]).failed_with_reason == 1
