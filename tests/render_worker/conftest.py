@@ -1,0 +1,52 @@
+"""Fixtures for render_worker tests: one warm Blender child per test session, sample folder, small settings."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from render_worker.config import Limits, RenderOptions, WorkerSettings
+from render_worker.isolation import RenderProcess
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "3mf"
+FAST = RenderOptions(views=("front", "iso"), size=64, samples=2, denoise=False)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> WorkerSettings:
+    base = tmp_path_factory.mktemp("render-worker")
+    return WorkerSettings(
+        defaults=FAST,
+        limits=Limits(render_timeout_s=120),
+        kernel_cache_dir=base / "kernels",
+        heartbeat_file=base / "heartbeat",
+    )
+
+
+@pytest.fixture(scope="session")
+def renderer(settings: WorkerSettings) -> Iterator[RenderProcess]:
+    """A warm Blender child shared by the session (as in the worker); tests that kill it make their own."""
+    process = RenderProcess(settings)
+    yield process
+    process.close()
+
+
+@pytest.fixture
+def samples() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.skip(f"3MF samples folder {SAMPLES} is absent")
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def models() -> ModuleType:
+    """tests/render_worker/models.py (writers of small model files), loaded by path under any import mode."""
+    spec = importlib.util.spec_from_file_location("render_worker_test_models", Path(__file__).with_name("models.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
