@@ -138,7 +138,7 @@ def node_options_with_hook(node_options: str | None) -> str:
 
 
 @contextlib.contextmanager
-def _kernel_start_env() -> Iterator[None]:
+def kernel_start_env() -> Iterator[None]:
     """JSII_NODE, and in lazy mode the Node hook, for a jsii kernel that may start in this block."""
     configure_jsii_node()
     original = os.environ.get("NODE_OPTIONS")
@@ -197,7 +197,7 @@ class _KernelStartLoader(importlib.machinery.SourceFileLoader):
     """A `<package>._jsii` module: its `JSIIAssembly.load` starts the Node kernel when none runs yet."""
 
     def exec_module(self, module: ModuleType) -> None:
-        with _kernel_start_env():
+        with kernel_start_env():
             super().exec_module(module)
 
 

@@ -59,8 +59,9 @@ def build_app(app: App) -> None:
 
 def loaded_provider_submodules() -> list[str]:
     """Provider submodules in sys.modules (the package's own `_jsii`/`_private` helpers left out)."""
-    names = (name.removeprefix(PROVIDER_PACKAGE + ".") for name in sys.modules)
-    return sorted(n for n in names if n != PROVIDER_PACKAGE and "._" not in f".{n}")
+    prefix = PROVIDER_PACKAGE + "."
+    names = (name.removeprefix(prefix) for name in sys.modules if name.startswith(prefix))
+    return sorted(name for name in names if "._" not in f".{name}")
 
 
 def main(out_dir: str, stats_path: str) -> None:
