@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,15 +99,33 @@ def _check_budget(path: Path, placed: list[tuple[Any, np.ndarray]], limits: Limi
 
 
 def _part(mesh: Any, matrix: np.ndarray, colours: _Colours) -> MeshPart:
-    verts = np.array([v.Coordinates[:] for v in mesh.GetVertices()], dtype=np.float64).reshape(-1, 3)
-    tris = np.array([t.Indices[:] for t in mesh.GetTriangleIndices()], dtype=np.int32).reshape(-1, 3)
-    world = verts @ matrix[:3, :3] + matrix[3, :3]
+    verts = _bulk(mesh, "getvertices", "Position", mesh.GetVertexCount(), np.float32, 3)
+    tris = _bulk(mesh, "gettriangleindices", "Triangle", mesh.GetTriangleCount(), np.uint32, 3).astype(np.int32)
+    if len(tris) and (tris.max() >= len(verts)):
+        raise InputError(f"3MF object {mesh.GetResourceID()} has a triangle index past its {len(verts)} vertices")
+    world = verts.astype(np.float64) @ matrix[:3, :3] + matrix[3, :3]
     return MeshPart(
         name=mesh.GetName() or f"object {mesh.GetResourceID()}",
         vertices=world.astype(np.float32),
         triangles=tris,
         corner_colors=colours.for_mesh(mesh, len(tris)),
     )
+
+
+def _bulk(mesh: Any, call: str, struct: str, count: int, dtype: Any, width: int) -> np.ndarray:
+    """Copy a lib3mf array straight into numpy through the binding's own C entry point.
+
+    The binding's GetVertices/GetTriangleIndices build one Python object per element, which takes seconds and
+    gigabytes at the configured triangle budget; the C call fills a caller-owned buffer of packed structs.
+    """
+    import lib3mf
+
+    out = np.empty((count, width), dtype=dtype)
+    needed = ctypes.c_uint64(0)
+    pointer = out.ctypes.data_as(ctypes.POINTER(getattr(lib3mf, struct)))
+    wrapper = mesh._wrapper
+    wrapper.checkError(mesh, getattr(wrapper.lib, f"lib3mf_meshobject_{call}")(mesh._handle, count, needed, pointer))
+    return out
 
 
 class _Colours:
@@ -116,6 +135,7 @@ class _Colours:
         self._model = model
         self._types = lib3mf.PropertyType
         self._cache: dict[tuple[int, int], tuple[float, ...]] = {}
+        self._kinds: dict[int, Any] = {}
         self._warned: set[str] = set()
 
     @property
@@ -124,18 +144,30 @@ class _Colours:
 
     def for_mesh(self, mesh: Any, count: int) -> np.ndarray | None:
         has_default, default_rid, default_pid = mesh.GetObjectLevelProperty()
-        props = mesh.GetAllTriangleProperties() if count else []
-        if not has_default and not any(p.ResourceID for p in props):
+        props = _bulk(mesh, "getalltriangleproperties", "TriangleProperties", count, np.uint32, 4)
+        if not has_default and not props[:, 0].any():
             return None
-        out = np.empty((count, 3, 4), dtype=np.float32)
         fallback = self.rgba(default_rid, default_pid) if has_default else DEFAULT_RGBA
-        for i, prop in enumerate(props):
-            ids = prop.PropertyIDs[:]
-            if prop.ResourceID:
-                out[i] = [self.rgba(prop.ResourceID, pid or ids[0]) for pid in ids]
-            else:
-                out[i] = fallback
+        out = np.empty((count, 3, 4), dtype=np.float32)
+        out[:] = fallback
+        for rid in np.unique(props[:, 0]):
+            rows = props[:, 0] == rid
+            if rid and self._is_colour(int(rid)):
+                pids = props[rows, 1:4]
+                pids = np.where(pids == 0, pids[:, :1], pids)  # p2/p3 default to p1
+                unique, inverse = np.unique(pids, return_inverse=True)
+                table = np.array([self.rgba(int(rid), int(pid)) for pid in unique], dtype=np.float32)
+                out[rows] = table[inverse.reshape(-1)].reshape(-1, 3, 4)
         return out
+
+    def _is_colour(self, rid: int) -> bool:
+        if rid not in self._kinds:
+            self._kinds[rid] = self._model.GetPropertyTypeByID(rid)
+        kind = self._kinds[rid]
+        if kind in (self._types.BaseMaterial, self._types.Colors):
+            return True
+        self._warned.add(f"3MF property type {kind.name} is rendered in the default colour")
+        return False
 
     def rgba(self, rid: int, pid: int) -> tuple[float, ...]:
         key = (rid, pid)
@@ -144,14 +176,12 @@ class _Colours:
         return self._cache[key]
 
     def _lookup(self, rid: int, pid: int) -> tuple[float, ...]:
-        kind = self._model.GetPropertyTypeByID(rid)
-        if kind == self._types.BaseMaterial:
-            colour = self._model.GetBaseMaterialGroupByID(rid).GetDisplayColor(pid)
-        elif kind == self._types.Colors:
-            colour = self._model.GetColorGroupByID(rid).GetColor(pid)
-        else:
-            self._warned.add(f"3MF property type {kind.name} is rendered in the default colour")
+        if not self._is_colour(rid):
             return DEFAULT_RGBA
+        if self._kinds[rid] == self._types.BaseMaterial:
+            colour = self._model.GetBaseMaterialGroupByID(rid).GetDisplayColor(pid)
+        else:
+            colour = self._model.GetColorGroupByID(rid).GetColor(pid)
         return (*srgb_to_linear(np.array([colour.Red, colour.Green, colour.Blue]) / 255.0), colour.Alpha / 255.0)
 
 

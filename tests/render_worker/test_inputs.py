@@ -65,7 +65,7 @@ def test_a_part_that_expands_too_much_is_stopped_by_the_ratio_guard(models, tmp_
     # GIVEN the same highly compressible part
     path = models.write_raw_3mf(tmp_path / "bomb.3mf", models.EMPTY_MODEL_XML, {"Metadata/pad.bin": bytes(8 << 20)})
     # WHEN it is inspected with the default ratio cap THEN the ratio guard names the part
-    with pytest.raises(InputError, match="'Metadata/pad.bin' expands more than 200x"):
+    with pytest.raises(InputError, match=r"'Metadata/pad.bin' expands more than 200x"):
         inspect_model(path, LIMITS)
 
 
