@@ -125,13 +125,13 @@ def job_resources(aws_env: dict[str, str]) -> Iterator[JobResources]:
             cleanup()
 
 
-def _create_queue(sqs, name: str, attributes: dict[str, str]) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _create_queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str, str]:
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, arn
 
 
-def _create_job_table(ddb, name: str) -> None:  # type: ignore[no-untyped-def]
+def _create_job_table(ddb: Any, name: str) -> None:
     from sdk.jobs.schema import CREATED_AT_ATTRIBUTE, HASH_KEY, STATUS_ATTRIBUTE, STATUS_INDEX, TTL_ATTRIBUTE
 
     ddb.create_table(
@@ -155,7 +155,7 @@ def _create_job_table(ddb, name: str) -> None:  # type: ignore[no-untyped-def]
     ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
 
 
-def _delete_bucket(s3, name: str) -> None:  # type: ignore[no-untyped-def]
+def _delete_bucket(s3: Any, name: str) -> None:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
         for obj in page.get("Contents", []):
             s3.delete_object(Bucket=name, Key=obj["Key"])

@@ -66,12 +66,19 @@ class JobMessage(BaseModel):
 
     version: Literal[1] = Field(default=1, description="Schema version. Default 1 (the only one).")
     job_id: str = Field(pattern=JOB_ID_PATTERN, description="Row key in the job table. Required, no default.")
-    kind: str = Field(pattern=KIND_PATTERN, description="Which handler runs the job. Required, no default.")
+    kind: str = Field(description="Which handler runs the job. Required, no default.")
     payload: dict[str, Any] = Field(default_factory=dict, description="Handler arguments (JSON). Default {}.")
     inputs: dict[str, str] = Field(
         default_factory=dict, description="Input name -> S3 key, downloaded before the handler. Default {}."
     )
     submitted_at: datetime = Field(default_factory=utc_now, description="Submit time (UTC). Default: now.")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if not re.match(KIND_PATTERN, value):
+            raise ValueError(f"kind {value!r}: use 1-64 letters, digits, '.', '_', ':' or '-', e.g. 'render'")
+        return value
 
     @field_validator("payload")
     @classmethod

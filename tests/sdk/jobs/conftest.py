@@ -54,6 +54,7 @@ class JobHarness:
         self.handler = _load_fault_worker().FaultHandler(resources.table_name)
         self._dead: set[str] = set()
         self.dlq_bodies: list[str] = []
+        self.process_logs: dict[int, Path] = {}
 
     def config(self, **overrides: Any) -> WorkerConfig:
         base = {
@@ -170,8 +171,17 @@ class JobHarness:
             **env,
         }
         full_env = {**os.environ, **self.resources.worker_env(**variables)}
-        log = (self.tmp_path / f"worker-{time.monotonic_ns()}.log").open("wb")
-        return subprocess.Popen([sys.executable, str(FAULT_WORKER)], env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        log_path = self.tmp_path / f"worker-{time.monotonic_ns()}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, str(FAULT_WORKER)], env=full_env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.process_logs[process.pid] = log_path
+        return process
+
+    def process_output(self, process: subprocess.Popen[bytes]) -> list[dict[str, Any]]:
+        """The JSON lines a worker process wrote to stdout (logs and EMF metrics)."""
+        return [json.loads(line) for line in self.process_logs[process.pid].read_text().splitlines()]
 
 
 def _job_id(body: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from sdk.jobs import JobClient, JobMessage, JobStatus
 
 
-def _wait_for(predicate, timeout: float = 30, what: str = "condition"):  # type: ignore[no-untyped-def]
+def _wait_for(predicate, timeout: float = 30, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while not (value := predicate()):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -132,6 +132,10 @@ def test_sigterm_mid_job_lets_the_job_finish_within_the_grace(jobs, tmp_path: Pa
     assert process.wait(30) == 0
     assert jobs.client.status(first).status is JobStatus.SUCCEEDED
     assert set(_markers(markers)) == {first}
+    output = jobs.process_output(process)
+    messages = [line["msg"] for line in output if line.get("msg")]
+    assert messages == ["worker started", "job started", "stop requested", "job succeeded", "worker stopped"]
+    assert [line["Kind"] for line in output if line.get("JobsSucceeded")] == ["render"]
     # AND the rest is done by other workers, each job once
     jobs.run_workers(3, job_ids, timeout=60)
     assert jobs.tally(job_ids).succeeded_once == 6
