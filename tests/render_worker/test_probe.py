@@ -9,8 +9,6 @@ import json
 import stat
 from pathlib import Path
 
-import pytest
-
 from render_worker.probe import Layer, device_nodes, nvidia_smi, nvml, probe, torch_cuda, verdict
 
 SMI_L4 = "GPU 0: NVIDIA L4 (UUID: GPU-7a1c0f9e-1111-2222-3333-444455556666)"
