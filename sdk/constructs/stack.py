@@ -1,6 +1,6 @@
 """A Terraform stack with the AWS provider, pinned versions and default tags."""
 
-from cdktf import TerraformStack
+from cdktf import LocalBackend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
@@ -13,6 +13,8 @@ class GpuStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, *, region: str, tags: dict[str, str] | None = None) -> None:
         super().__init__(scope, name)
         self.region = region
+        # cdktf's default local backend records an absolute path: pin a relative one so output is portable.
+        LocalBackend(self, path=f"terraform.{name}.tfstate")
         self.provider = new(
             AwsProvider,
             self,

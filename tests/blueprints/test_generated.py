@@ -27,6 +27,8 @@ def test_generated_matches_what_the_code_synthesizes_now(example_stacks, tmp_pat
     assert committed == fresh
     for rel in fresh:
         assert (GENERATED / rel).read_bytes() == (tmp_path / rel).read_bytes(), f"{rel} is stale: run make synth"
+        # and nothing in it depends on where the checkout lives (e.g. an absolute state path)
+        assert str(ROOT) not in (tmp_path / rel).read_text()
 
 
 def test_synth_output_is_byte_identical_across_runs(example_stacks, tmp_path):
