@@ -13,7 +13,7 @@ How (`install()`, called by `import sdk`; it imports neither jsii nor cdktf):
   list (the assembly load, `check_type` and `publication.publish()` run as written) and gives
   the published module a PEP 562 `__getattr__`: `cdktf_cdktf_provider_aws.vpc` imports `vpc`.
 - Objects that JS hands back resolve through the jsii runtime's own lazy-loading support
-  (jsii >= 1.119): for an FQN it has no class for, it imports the module that
+  (aws/jsii#5110; jsii 1.142 here): for an FQN it has no class for, it imports the module that
   `jsii._reference_map._submodule_fqn_map` names. Packages generated with lazy loading fill
   that map themselves; for this one we fill it from the removed import list
   (`@cdktf/provider-aws.dataAwsAmi` -> `cdktf_cdktf_provider_aws.data_aws_ami`). Our usage does
@@ -30,7 +30,6 @@ to run as shipped. `GPU_BLUEPRINTS_PROVIDER_IMPORT=stock` turns all of it off (d
 import base64
 import contextlib
 import importlib
-import importlib.abc
 import importlib.machinery
 import os
 import re
@@ -164,7 +163,7 @@ def _jsii_fqn_map() -> dict[str, str] | None:
     return fqn_map if isinstance(fqn_map, dict) else None
 
 
-class _ProviderFinder(importlib.abc.MetaPathFinder):
+class _ProviderFinder:
     """Wraps the loaders of the first jsii assembly (kernel start) and of the provider package."""
 
     kernel_start_seen = False
