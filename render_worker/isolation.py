@@ -6,6 +6,7 @@ one job instead of the long-lived worker; the parent keeps polling the queue and
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
 import os
@@ -22,6 +23,7 @@ from render_worker.inputs import inspect_model
 
 log = logging.getLogger("render_worker.isolation")
 START_TIMEOUT_S = 120.0
+PR_SET_PDEATHSIG = 1
 
 
 class RenderProcess:
@@ -115,6 +117,7 @@ def _describe_exit(code: int | None) -> str:
 def _child_main(conn: Connection, settings: WorkerSettings) -> None:
     """Child loop: warm up once, then render each request; errors travel back as (class name, message)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the child stops
+    _die_with_parent()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         _warm_up(settings)
@@ -124,7 +127,7 @@ def _child_main(conn: Connection, settings: WorkerSettings) -> None:
     conn.send(("ok", {"pid": os.getpid()}))
     from render_worker.render import render_model
 
-    while (request := conn.recv()) is not None:
+    while (request := _next_request(conn)) is not None:
         model, out_dir, options, limits = request
         try:
             report = render_model(
@@ -135,6 +138,21 @@ def _child_main(conn: Connection, settings: WorkerSettings) -> None:
             conn.send(("error", (type(exc).__name__, str(exc))))
         except Exception as exc:
             conn.send(("error", ("RenderError", f"unexpected render failure: {type(exc).__name__}: {exc}")))
+
+
+def _next_request(conn: Connection) -> Any:
+    try:
+        return conn.recv()
+    except EOFError:  # the parent went away
+        return None
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this child if the parent dies, so no orphan keeps rendering."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        log.debug("prctl(PR_SET_PDEATHSIG) unavailable; an orphaned child stops after its current job")
 
 
 def _warm_up(settings: WorkerSettings) -> None:

@@ -10,7 +10,9 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,11 +157,26 @@ def cycles_layer(lister: Callable[[], dict[str, list[str]]] | None = None) -> La
     try:
         if lister is None:
             from render_worker.cycles import cycles_devices as lister
-        found = lister()
+        with stdout_to_stderr():  # Blender logs to stdout; keep it clean for --json
+            found = lister()
     except Exception as exc:
         return Layer("cycles", False, (f"Cycles device list unavailable: {exc}",))
     evidence = tuple(f"{b.upper()}: {', '.join(names) or 'none'}" for b, names in found.items())
     return Layer("cycles", bool(found.get("optix") or found.get("cuda")), evidence, {"devices": found})
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Point file descriptor 1 at stderr for the block (catches C-level writes too)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def verdict(layers: Sequence[Layer]) -> Verdict:
