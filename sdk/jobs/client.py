@@ -15,11 +15,13 @@ from sdk.jobs.config import WorkerConfig
 from sdk.jobs.errors import JobNotFoundError, JobSubmitError
 from sdk.jobs.layout import (
     DEFAULT_PREFIX,
+    Sse,
     check_input_name,
     check_prefix,
     input_key,
     output_key,
     outputs_prefix,
+    upload,
 )
 from sdk.jobs.schema import JobMessage, JobRecord, JobStatus, job_id_of
 from sdk.jobs.store import DEFAULT_RETENTION_DAYS, JobStore
@@ -37,10 +39,11 @@ class JobClient:
         *,
         session: boto3.session.Session | None = None,
         retention_days: int = DEFAULT_RETENTION_DAYS,
+        sse: Sse | None = None,
     ) -> None:
         session = session or boto3.session.Session()
         self.queue_url, self.bucket, self.prefix = queue_url, bucket, check_prefix(prefix)
-        self.retention_days = retention_days
+        self.retention_days, self.sse = retention_days, sse
         self._sqs = session.client("sqs")
         self._s3 = session.client("s3")
         self._store = JobStore(session.client("dynamodb"), table_name)
@@ -49,9 +52,9 @@ class JobClient:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, *, session: boto3.session.Session | None = None
     ) -> "JobClient":
-        """Reads GPU_JOBS_QUEUE_URL, GPU_JOBS_TABLE, GPU_JOBS_BUCKET and GPU_JOBS_PREFIX, like the worker."""
+        """Reads GPU_JOBS_QUEUE_URL, _TABLE, _BUCKET, _PREFIX and _SSE, like the worker."""
         cfg = WorkerConfig.from_env(environ)
-        return cls(cfg.queue_url, cfg.table_name, cfg.bucket, cfg.prefix, session=session)
+        return cls(cfg.queue_url, cfg.table_name, cfg.bucket, cfg.prefix, session=session, sse=cfg.sse)
 
     def submit(
         self,
@@ -77,7 +80,7 @@ class JobClient:
         step = "uploading inputs"
         try:
             for name, data in files.items():
-                self._upload(data, message.inputs[name])
+                upload(self._s3, data, self.bucket, message.inputs[name], self.sse)
             step = "sending the message"
             self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
         except (ClientError, BotoCoreError, Boto3Error) as exc:
@@ -85,12 +88,6 @@ class JobClient:
             self._store.fail_unowned(job_id, reason, kind)
             raise JobSubmitError(job_id, reason) from exc
         return job_id
-
-    def _upload(self, data: InputData, key: str) -> None:
-        if isinstance(data, Path):
-            self._s3.upload_file(str(data), self.bucket, key)  # multipart for large meshes
-        else:
-            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data)
 
     def status(self, job_id: str) -> JobRecord:
         record = self._store.get(job_id)

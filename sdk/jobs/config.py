@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sdk.jobs.errors import JobConfigError
-from sdk.jobs.layout import DEFAULT_PREFIX, check_prefix
+from sdk.jobs.layout import DEFAULT_PREFIX, Sse, check_prefix
 
 QUEUE_URL_ENV = "GPU_JOBS_QUEUE_URL"
 TABLE_ENV = "GPU_JOBS_TABLE"
@@ -21,7 +21,8 @@ WORKER_ENV_VARS = (QUEUE_URL_ENV, TABLE_ENV, BUCKET_ENV, PREFIX_ENV, VISIBILITY_
 WAIT_SECONDS_ENV = "GPU_JOBS_WAIT_SECONDS"
 STOP_GRACE_ENV = "GPU_JOBS_STOP_GRACE_SECONDS"
 MAX_RECEIVE_COUNT_ENV = "GPU_JOBS_MAX_RECEIVE_COUNT"
-OPTIONAL_WORKER_ENV_VARS = (WAIT_SECONDS_ENV, STOP_GRACE_ENV, MAX_RECEIVE_COUNT_ENV)
+SSE_ENV = "GPU_JOBS_SSE"
+OPTIONAL_WORKER_ENV_VARS = (WAIT_SECONDS_ENV, STOP_GRACE_ENV, MAX_RECEIVE_COUNT_ENV, SSE_ENV)
 
 _FIELD_BY_ENV = {
     QUEUE_URL_ENV: "queue_url",
@@ -33,6 +34,7 @@ _FIELD_BY_ENV = {
     WAIT_SECONDS_ENV: "wait_seconds",
     STOP_GRACE_ENV: "stop_grace_seconds",
     MAX_RECEIVE_COUNT_ENV: "max_receive_count",
+    SSE_ENV: "sse",
 }
 _REQUIRED_ENV = (QUEUE_URL_ENV, TABLE_ENV, BUCKET_ENV)
 T = TypeVar("T", bound=BaseModel)
@@ -66,6 +68,11 @@ class WorkerConfig(BaseModel):
         ge=1,
         description="Receives before SQS dead-letters a message. Default None: read from the queue's "
         "redrive policy (3 if it cannot be read).",
+    )
+    sse: Sse | None = Field(
+        default=None,
+        description="ServerSideEncryption header on uploads, for a PutObject grant that requires one. "
+        "Default None: no header (the bucket's default encryption applies).",
     )
     heartbeat_seconds: float | None = Field(
         default=None, gt=0, description="Heartbeat interval. Default None: a third of visibility_timeout."

@@ -2,9 +2,11 @@
 
 import re
 from pathlib import Path, PurePosixPath
+from typing import Any, Literal
 
 INPUT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 DEFAULT_PREFIX = "jobs/"
+Sse = Literal["aws:kms", "AES256"]
 
 
 def check_prefix(prefix: str) -> str:
@@ -42,3 +44,12 @@ def output_files(output_dir: Path) -> list[tuple[Path, PurePosixPath]]:
     """Every regular file under output_dir with its posix path relative to it, sorted."""
     files = (p for p in output_dir.rglob("*") if p.is_file() and not p.is_symlink())
     return [(p, PurePosixPath(p.relative_to(output_dir).as_posix())) for p in sorted(files)]
+
+
+def upload(s3: Any, source: Path | bytes, bucket: str, key: str, sse: Sse | None) -> None:
+    """Put one object; files go through upload_file (multipart for large meshes and renders)."""
+    extra = {"ServerSideEncryption": sse} if sse else {}
+    if isinstance(source, Path):
+        s3.upload_file(str(source), bucket, key, ExtraArgs=extra or None)
+    else:
+        s3.put_object(Bucket=bucket, Key=key, Body=source, **extra)

@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sdk.jobs.config import WorkerConfig
 from sdk.jobs.errors import InvalidJobMessage, PermanentJobError
-from sdk.jobs.layout import job_prefix, output_files, output_key
+from sdk.jobs.layout import job_prefix, output_files, output_key, upload
 from sdk.jobs.protection import TaskProtection
 from sdk.jobs.schema import JobMessage, JobRecord, JobStatus, json_object
 from sdk.jobs.store import JobStore
@@ -253,7 +253,8 @@ class Worker:
 
     def _upload(self, ctx: JobContext) -> None:
         for path, relative in output_files(ctx.output_dir):
-            self._s3.upload_file(str(path), self.config.bucket, output_key(self.config.prefix, ctx.job_id, relative))
+            key = output_key(self.config.prefix, ctx.job_id, relative)
+            upload(self._s3, path, self.config.bucket, key, self.config.sse)
 
     def _finish(self, running: _Running, outcome: _Outcome, seconds: float) -> None:
         job, attempt, delivery = running.job, running.attempt, running.delivery

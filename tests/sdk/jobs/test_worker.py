@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from sdk.jobs import JobMessage, JobStatus
+from sdk.jobs import JobClient, JobMessage, JobStatus
 
 
 def test_a_job_runs_with_its_inputs_and_its_outputs_land_in_s3(jobs, tmp_path: Path) -> None:
@@ -219,3 +219,16 @@ def test_a_stop_past_the_grace_releases_the_job_to_another_worker(jobs) -> None:
     jobs.run_workers(1, [job_id], visibility_timeout=30)
     record = jobs.client.status(job_id)
     assert (record.status, record.attempts) == (JobStatus.SUCCEEDED, 2)
+
+
+def test_uploads_carry_the_encryption_header_a_put_grant_may_require(jobs) -> None:
+    # GIVEN a client and a worker configured for AES256 uploads
+    client = JobClient(jobs.resources.queue_url, jobs.resources.table_name, jobs.resources.bucket, sse="AES256")
+    job_id = client.submit("render", {}, inputs={"a.txt": b"a"})
+    # WHEN the job runs
+    assert jobs.worker(sse="AES256").run_once()
+    # THEN the input and every output were written with the header
+    keys = [f"jobs/{job_id}/inputs/a.txt", *client.outputs(job_id)]
+    heads = [jobs.s3.head_object(Bucket=jobs.resources.bucket, Key=key) for key in keys]
+    assert len(heads) == 3
+    assert {head["ServerSideEncryption"] for head in heads} == {"AES256"}
