@@ -7,6 +7,7 @@ overhead per job (requests per job x moto latency), not AWS throughput.
 """
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -61,8 +62,7 @@ def main() -> None:
         queue_url=queue, table_name=name, bucket=name, wait_seconds=1, visibility_timeout=30, max_receive_count=3
     )
     workers = [
-        Worker(lambda ctx: {"n": ctx.payload["n"]}, config, metrics_stream=open(os.devnull, "w"))
-        for _ in range(args.workers)
+        Worker(lambda ctx: {"n": ctx.payload["n"]}, config, metrics_stream=io.StringIO()) for _ in range(args.workers)
     ]
     threads = [threading.Thread(target=w.run, daemon=True) for w in workers]
     started = time.perf_counter()
