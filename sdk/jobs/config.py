@@ -4,7 +4,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sdk.jobs.errors import JobConfigError
 from sdk.jobs.layout import DEFAULT_PREFIX, Sse, check_prefix
@@ -92,6 +92,15 @@ class WorkerConfig(BaseModel):
     @classmethod
     def _prefix(cls, value: str) -> str:
         return check_prefix(value)
+
+    @model_validator(mode="after")
+    def _heartbeat_fits(self) -> "WorkerConfig":
+        if self.heartbeat_interval > self.visibility_timeout / 2:
+            raise ValueError(
+                f"heartbeat_seconds={self.heartbeat_seconds} must be at most half of visibility_timeout="
+                f"{self.visibility_timeout}, or a live job's message reappears; lower it or leave it unset"
+            )
+        return self
 
     @property
     def heartbeat_interval(self) -> float:

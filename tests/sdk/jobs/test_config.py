@@ -57,3 +57,8 @@ def test_a_prefix_without_its_slash_is_refused_with_an_example() -> None:
 def test_a_config_rejects_unknown_fields() -> None:
     with pytest.raises(ValueError, match="visibilty_timeout\n  Extra inputs are not permitted"):
         WorkerConfig(queue_url="q", table_name="t", bucket="b", visibilty_timeout=3)  # type: ignore[call-arg]
+
+
+def test_a_heartbeat_slower_than_half_the_visibility_timeout_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"heartbeat_seconds=40\.0 must be at most half of visibility_timeout=60"):
+        WorkerConfig(queue_url="q", table_name="t", bucket="b", visibility_timeout=60, heartbeat_seconds=40)
