@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--device", choices=("auto", "optix", "cuda", "cpu"), help="default auto")
     render.add_argument("--no-denoise", action="store_true", help="skip OpenImageDenoise")
     sub.add_parser("serve", help="consume render jobs from the queue (GPU_JOBS_* environment)")
+    selftest = sub.add_parser("selftest", help="render one small view of a built-in cube (image smoke test)")
+    selftest.add_argument("--device", choices=("auto", "optix", "cuda", "cpu"), default="auto")
     health = sub.add_parser("health", help="exit 0 while the serving worker's heartbeat is fresh")
     health.add_argument("--max-age", type=float, default=60.0, help="seconds (default 60)")
     return parser
@@ -92,6 +94,41 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _selftest(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from render_worker.isolation import RenderProcess
+
+    settings = WorkerSettings.from_env()
+    options = options_with(settings.defaults, {"views": ("iso",), "size": 32, "samples": 1, "device": args.device})
+    with tempfile.TemporaryDirectory(prefix="render-selftest-") as tmp:
+        model = Path(tmp) / "cube.stl"
+        model.write_text(CUBE_STL)
+        renderer = RenderProcess(settings)
+        try:
+            report = renderer.render(model, Path(tmp) / "out", options)
+        finally:
+            renderer.close()
+        if not (Path(tmp) / "out" / "iso.png").stat().st_size:
+            raise RenderError("self-test rendered an empty image")
+    print(f"selftest ok: {report['triangles']} triangles on {report['device']['backend']} "
+          f"in {report['timings_s']['total']:.2f} s")  # fmt: skip
+    return 0
+
+
+CUBE_STL = "solid cube\n" + "".join(
+    f"facet normal 0 0 0\nouter loop\n{''.join(f'vertex {x} {y} {z}' + chr(10) for x, y, z in tri)}endloop\nendfacet\n"
+    for tri in (
+        ((0, 0, 0), (1, 1, 0), (1, 0, 0)), ((0, 0, 0), (0, 1, 0), (1, 1, 0)),
+        ((0, 0, 1), (1, 0, 1), (1, 1, 1)), ((0, 0, 1), (1, 1, 1), (0, 1, 1)),
+        ((0, 0, 0), (1, 0, 0), (1, 0, 1)), ((0, 0, 0), (1, 0, 1), (0, 0, 1)),
+        ((1, 0, 0), (1, 1, 0), (1, 1, 1)), ((1, 0, 0), (1, 1, 1), (1, 0, 1)),
+        ((1, 1, 0), (0, 1, 0), (0, 1, 1)), ((1, 1, 0), (0, 1, 1), (1, 1, 1)),
+        ((0, 1, 0), (0, 0, 0), (0, 0, 1)), ((0, 1, 0), (0, 0, 1), (0, 1, 1)),
+    )
+) + "endsolid cube\n"  # fmt: skip
+
+
 def _health(args: argparse.Namespace) -> int:
     path = WorkerSettings.from_env().heartbeat_file
     try:
@@ -106,4 +143,4 @@ def _health(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"probe": _probe, "render": _render, "serve": _serve, "health": _health}
+COMMANDS = {"probe": _probe, "render": _render, "serve": _serve, "selftest": _selftest, "health": _health}
