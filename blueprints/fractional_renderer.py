@@ -26,12 +26,13 @@ from sdk.validation import min_tasks_per_host, task_fit_problems, unknown_instan
 
 ViewName = Literal["front", "back", "left", "right", "top", "bottom", "iso"]
 DeviceName = Literal["auto", "optix", "cuda", "cpu"]
-# The worker image's contract (docs/render_worker.md): non-root user, writable scratch, kernel-cache volume.
-WORKER_USER = "1000:1000"
+# The worker image's contract (render_worker/Dockerfile): user render (10001), ENTRYPOINT python -m render_worker,
+# VOLUMEs /scratch (TMPDIR=/scratch/tmp) and the kernel cache, health from the heartbeat file.
+WORKER_USER = "10001:10001"
 SCRATCH_PATH = "/scratch"
 KERNEL_CACHE_PATH = "/var/cache/render-kernels"
 HEARTBEAT_FILE = f"{SCRATCH_PATH}/render-worker.heartbeat"
-SERVE_COMMAND = ("python", "-m", "render_worker", "serve")
+SERVE_COMMAND = ("serve",)
 HEALTH_COMMAND = ("CMD", "python", "-m", "render_worker", "health", "--max-age", "60")
 CPU_STEP, MEMORY_STEP_MIB = 128, 256
 
@@ -105,7 +106,7 @@ class RenderWorkerSpec(Spec):
     def _not_root(self) -> "RenderWorkerSpec":
         problems = []
         if self.user.split(":")[0] == "0":
-            problems.append("worker.user: uid 0 is root. Fix: a non-root uid such as 1000:1000.")
+            problems.append(f"worker.user: uid 0 is root. Fix: a non-root uid such as {WORKER_USER}.")
         reserved = sorted(k for k in self.environment if k.startswith(("RENDER_", "GPU_JOBS_")))
         if reserved:
             problems.append(
@@ -249,7 +250,7 @@ class FractionalRendererSpec(Spec):
                 "RENDER_KERNEL_CACHE_DIR": KERNEL_CACHE_PATH,
                 "RENDER_HEARTBEAT_FILE": HEARTBEAT_FILE,
             },
-            health_check=HealthCheckSpec(command=HEALTH_COMMAND, start_period_seconds=120),
+            health_check=HealthCheckSpec(command=HEALTH_COMMAND, timeout_seconds=10, start_period_seconds=120),
             read_only_root=True,
             scratch_paths=(SCRATCH_PATH, "/tmp"),
             volumes=(VolumeSpec(name="kernel-cache", container_path=KERNEL_CACHE_PATH),),

@@ -76,8 +76,8 @@ def test_render_settings_reach_the_worker_as_variables_it_accepts():
 
 def test_the_container_runs_serve_as_non_root_on_a_read_only_root_with_scratch_and_kernel_cache():
     container = spec().container
-    assert container.command == ("python", "-m", "render_worker", "serve")
-    assert container.user == "1000:1000" and container.read_only_root is True
+    assert container.command == ("serve",)  # the image's ENTRYPOINT is python -m render_worker
+    assert container.user == "10001:10001" and container.read_only_root is True
     assert "/scratch" in container.scratch_paths
     assert [v.container_path for v in container.volumes] == ["/var/cache/render-kernels"]
     assert container.health_check is not None and "health" in container.health_check.command

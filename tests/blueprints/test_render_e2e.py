@@ -40,17 +40,19 @@ def write_pyramid_3mf(path: Path) -> Path:
     return path
 
 
+SPEC = FractionalRendererSpec(
+    name="render-e2e",
+    worker=RenderWorkerSpec(image="render-worker:test"),
+    render=RenderSettings(views=VIEWS, size=48, samples=1, device="cpu"),
+)
+
+
 def task_environment(tmp_path: Path, jobs: JobResources) -> dict[str, str]:
     """The renderer task's environment (render defaults from the spec, GPU_JOBS_* from the queue), with the
     container's scratch and kernel-cache volumes mapped to temporary folders."""
-    spec = FractionalRendererSpec(
-        name="render-e2e",
-        worker=RenderWorkerSpec(image="render-worker:test"),
-        render=RenderSettings(views=VIEWS, size=48, samples=1, device="cpu"),
-    )
     env = {
         **os.environ,
-        **spec.container.environment,
+        **SPEC.container.environment,
         **jobs.worker_env(GPU_JOBS_VISIBILITY_TIMEOUT="120", GPU_JOBS_WAIT_SECONDS="1", GPU_JOBS_IDLE_EXIT_SECONDS="4"),
         "RENDER_KERNEL_CACHE_DIR": str(tmp_path / "kernel-cache"),
         "RENDER_HEARTBEAT_FILE": str(tmp_path / "scratch" / "render-worker.heartbeat"),
@@ -62,7 +64,7 @@ def task_environment(tmp_path: Path, jobs: JobResources) -> dict[str, str]:
 
 def serve_until_idle(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "render_worker", "serve"],
+        [sys.executable, "-m", "render_worker", *SPEC.container.command],  # the image's ENTRYPOINT + the task's command
         env=env,
         cwd=REPO,
         capture_output=True,
