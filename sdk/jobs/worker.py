@@ -126,7 +126,10 @@ class Worker:
             return False
         self._last_message = time.monotonic()
         for delivery in deliveries:
-            self._handle(delivery)
+            try:
+                self._handle(delivery)
+            except Exception:  # an AWS outage mid-job must not end the worker: the message simply reappears
+                log.exception("message handling failed; it reappears after the visibility timeout")
         return True
 
     def stop(self, grace: float | None = None) -> None:

@@ -232,3 +232,20 @@ def test_uploads_carry_the_encryption_header_a_put_grant_may_require(jobs) -> No
     heads = [jobs.s3.head_object(Bucket=jobs.resources.bucket, Key=key) for key in keys]
     assert len(heads) == 3
     assert {head["ServerSideEncryption"] for head in heads} == {"AES256"}
+
+
+def test_a_table_outage_leaves_the_message_for_later_instead_of_crashing(jobs) -> None:
+    # GIVEN a job whose table disappears before a worker claims it
+    job_id = jobs.client.submit("render", {})
+    jobs.ddb.delete_table(TableName=jobs.resources.table_name)
+    # WHEN a worker receives the message
+    handled = jobs.worker().run_once()
+    # THEN the worker carried on and the message is still on the queue for a later attempt
+    assert handled
+    assert jobs.queue_depth() == 1
+    assert (
+        json.loads(
+            jobs.sqs.receive_message(QueueUrl=jobs.resources.queue_url, WaitTimeSeconds=3)["Messages"][0]["Body"]
+        )["job_id"]
+        == job_id
+    )
