@@ -1,0 +1,628 @@
+"""IdleStopGpuQueue: GPU workers that start when jobs arrive and stop when the queue has been idle.
+
+Jobs go through `JobResources` (SQS queue + DLQ, DynamoDB job table, S3 bucket, submitter policy); an ECS
+service of the consumer container runs 0 tasks at rest. Two alarms on visible + in-flight messages drive it:
+backlog > 0 sets one task per outstanding job (up to max_workers), and 0 for `idle_minutes` sets 0 tasks.
+The capacity provider then brings hosts up or takes them to zero.
+"""
+
+import math
+from typing import Any, Literal
+
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from constructs import Construct
+from pydantic import Field, field_validator, model_validator
+
+from sdk import sizing
+from sdk.constructs.bucket import SecureBucket
+from sdk.constructs.cluster import Cluster
+from sdk.constructs.gpu_capacity import GpuCapacity
+from sdk.constructs.iam import Statement, TaskRoles
+from sdk.constructs.job_table import JobTable
+from sdk.constructs.naming import policy_json
+from sdk.constructs.network import Network
+from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
+from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
+from sdk.constructs.review_hints import record_hints
+from sdk.constructs.scaling import ServiceScaling
+from sdk.constructs.service import GpuService
+from sdk.constructs.structs import new
+from sdk.constructs.task import GpuTask
+from sdk.grants import Grant
+from sdk.hints import BlueprintHints, GpuCapacityHint
+from sdk.jobs.config import (
+    BUCKET_ENV,
+    IDLE_EXIT_ENV,
+    MAX_RECEIVE_COUNT_ENV,
+    PREFIX_ENV,
+    QUEUE_URL_ENV,
+    TABLE_ENV,
+    VISIBILITY_TIMEOUT_ENV,
+    WorkerConfig,
+)
+from sdk.jobs.layout import DEFAULT_PREFIX, check_prefix
+from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, NetworkSpec, Spec, problems_to_error
+from sdk.validation import min_tasks_per_host, task_fit_problems
+
+# The worker uploads outputs and marks the row after the handler: visibility covers the job plus this.
+VISIBILITY_MARGIN_SECONDS = 60
+METRIC_LAG_MINUTES = 2  # SQS publishes 1-minute metrics; the alarm sees them a minute or two late
+CAPACITY_PROVIDER_SCALE_IN_MINUTES = 15  # managed scaling's scale-in alarm needs 15 datapoints (fixed by AWS)
+HOST_TERMINATION_MINUTES = 2
+DEPLOYMENT_MAX_PERCENT = 200
+JOBS_METRICS_NAMESPACE: str = WorkerConfig.model_fields["metrics_namespace"].default
+ENV_PREFIX = "GPU_JOBS_"
+
+
+def queue_problems(
+    job_timeout_seconds: int, existing_queue: ExistingQueueSpec | None, fields_set: set[str]
+) -> list[str]:
+    problems = []
+    if job_timeout_seconds + VISIBILITY_MARGIN_SECONDS > MAX_VISIBILITY_SECONDS:
+        problems.append(
+            f"job_timeout_seconds: {job_timeout_seconds} s + {VISIBILITY_MARGIN_SECONDS} s margin exceeds SQS's "
+            f"{MAX_VISIBILITY_SECONDS} s (12 h) visibility limit. Fix: at most "
+            f"{MAX_VISIBILITY_SECONDS - VISIBILITY_MARGIN_SECONDS}, or split the job."
+        )
+    if existing_queue is not None and "max_receive_count" in fields_set:
+        problems.append(
+            "max_receive_count: an existing queue keeps its own redrive policy. "
+            "Fix: set maxReceiveCount on that queue and drop max_receive_count."
+        )
+    return problems
+
+
+class JobResourcesSpec(Spec):
+    """Queue + DLQ, job table and bucket of one job stream; another blueprint may receive them."""
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$",
+        description="Base name of the queue, table, bucket and policy (<= 24 chars). Required.",
+    )
+    job_timeout_seconds: int = Field(
+        default=900,
+        ge=30,
+        description="Longest a job runs; the queue's visibility timeout is this + 60 s (SQS allows 12 h). Default 900.",
+    )
+    max_receive_count: int = Field(
+        default=3, ge=1, le=1000, description="Receives before a message moves to the DLQ. Default 3."
+    )
+    existing_queue: ExistingQueueSpec | None = Field(
+        default=None, description="Bring your own queue + DLQ. Default None: both are created."
+    )
+    bucket_expire_days: int = Field(
+        default=30, ge=1, le=3650, description="Days before job inputs/outputs expire from the bucket. Default 30."
+    )
+    prefix: str = Field(default=DEFAULT_PREFIX, description=f"Key prefix of job files. Default {DEFAULT_PREFIX!r}.")
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return check_prefix(value)
+
+    @model_validator(mode="after")
+    def _limits(self) -> "JobResourcesSpec":
+        problems_to_error(queue_problems(self.job_timeout_seconds, self.existing_queue, self.model_fields_set))
+        return self
+
+    @property
+    def visibility_timeout_seconds(self) -> int:
+        return self.job_timeout_seconds + VISIBILITY_MARGIN_SECONDS
+
+
+class JobResources(Construct):
+    """`.queue` (JobQueue), `.table` (JobTable), `.bucket` (SecureBucket), `.submitter_policy` (IamPolicy)."""
+
+    def __init__(self, scope: Construct, id_: str, *, spec: JobResourcesSpec) -> None:
+        super().__init__(scope, id_)
+        self.spec = spec
+        self.queue = JobQueue(
+            self,
+            "queue",
+            name=f"{spec.name}-jobs",
+            visibility_timeout_seconds=spec.visibility_timeout_seconds,
+            max_receive_count=spec.max_receive_count,
+            existing=spec.existing_queue,
+        )
+        self.table = JobTable(self, "table", name=f"{spec.name}-jobs")
+        self.bucket = SecureBucket(
+            self, "bucket", bucket_prefix=f"{spec.name}-jobs-", expire_days=spec.bucket_expire_days
+        )
+        self.submitter_policy = IamPolicy(
+            self,
+            "submitter",
+            name=f"{spec.name}-jobs-submitter",
+            description=f"Submit jobs to {spec.name} and read their rows and outputs",
+            policy=policy_json(self.submitter_statements()),
+        )
+        self._outputs()
+
+    @property
+    def files_arn(self) -> str:
+        return f"{self.bucket.arn}/{self.spec.prefix}*"
+
+    def submitter_statements(self) -> list[Statement]:
+        return [
+            _allow("SendJobs", ["sqs:SendMessage"], self.queue.arn),
+            _allow("JobRows", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], self.table.arn),
+            _allow("JobStatusIndex", ["dynamodb:Query"], self.table.index_arn),
+            _allow("JobFiles", ["s3:GetObject", "s3:PutObject"], self.files_arn),
+            {
+                **_allow("ListJobFiles", ["s3:ListBucket"], self.bucket.arn),
+                "Condition": {"StringLike": {"s3:prefix": [f"{self.spec.prefix}*"]}},
+            },
+        ]
+
+    def worker_statements(self, cluster_name: str, region: str, account_id: str) -> list[Statement]:
+        """What a consumer task needs: its queue, its rows, its files, and its own scale-in protection."""
+        consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+        return [
+            _allow("ConsumeJobs", consume, self.queue.arn),
+            _allow("ClaimJobRows", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], self.table.arn),
+            _allow("JobStatusIndex", ["dynamodb:Query"], self.table.index_arn),
+            _allow("JobFiles", ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], self.files_arn),
+            _allow(
+                "TaskProtection",
+                ["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"],
+                f"arn:aws:ecs:{region}:{account_id}:task/{cluster_name}/*",
+            ),
+        ]
+
+    def worker_environment(self, prefix: str | None = None, idle_exit_seconds: int | None = None) -> dict[str, str]:
+        """The GPU_JOBS_* variables `sdk.jobs.WorkerConfig.from_env` reads."""
+        env = {
+            QUEUE_URL_ENV: self.queue.url,
+            TABLE_ENV: self.table.name,
+            BUCKET_ENV: self.bucket.name,
+            PREFIX_ENV: check_prefix(prefix) if prefix is not None else self.spec.prefix,
+            VISIBILITY_TIMEOUT_ENV: str(self.spec.visibility_timeout_seconds),
+        }
+        if self.spec.existing_queue is None:
+            env[MAX_RECEIVE_COUNT_ENV] = str(self.spec.max_receive_count)
+        if idle_exit_seconds is not None:
+            env[IDLE_EXIT_ENV] = str(idle_exit_seconds)
+        return env
+
+    def _outputs(self) -> None:
+        TerraformOutput(self, "queue_url", value=self.queue.url, description="Job queue URL (GPU_JOBS_QUEUE_URL)")
+        if self.queue.dlq_url is not None:
+            TerraformOutput(self, "dlq_url", value=self.queue.dlq_url, description="Dead-letter queue URL")
+        TerraformOutput(self, "table_name", value=self.table.name, description="Job table (GPU_JOBS_TABLE)")
+        TerraformOutput(self, "bucket_name", value=self.bucket.name, description="Job files bucket (GPU_JOBS_BUCKET)")
+        TerraformOutput(
+            self,
+            "submitter_policy_arn",
+            value=self.submitter_policy.arn,
+            description="Attach to whoever submits jobs (send, rows, files)",
+        )
+
+
+def _allow(sid: str, actions: list[str], resource: str) -> Statement:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": [resource]}
+
+
+class IdleStopGpuQueueSpec(Spec):
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$",
+        description="Queue name (cluster, queue, table, roles derive from it; <= 24 chars). Required.",
+    )
+    region: str = Field(default="us-east-1", description="Stack region. Default us-east-1.")
+    network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
+    capacity: CapacitySpec = Field(description="GPU instance types, Spot, warm pool (min_hosts stays 0). Required.")
+    container: ContainerSpec = Field(
+        description="The consumer container (runs sdk.jobs.Worker; image, gpu, cpu, memory). Required."
+    )
+    network_mode: Literal["awsvpc", "bridge"] = Field(
+        default="awsvpc",
+        description="awsvpc (own ENI + security group) or bridge (shares the host's; more tasks per host). "
+        "Default awsvpc.",
+    )
+    placement_constraint: str | None = Field(
+        default=None,
+        description="ECS memberOf expression, e.g. 'attribute:ecs.instance-type =~ g6.*'. Default None.",
+    )
+    max_workers: int = Field(default=2, ge=1, le=100, description="Most consumer tasks. Default 2.")
+    idle_minutes: int = Field(
+        default=30, ge=1, le=1440, description="Scale to 0 tasks after this long with no jobs. Default 30."
+    )
+    job_timeout_seconds: int = Field(
+        default=900, ge=30, description="Longest a job runs (visibility = this + 60 s, <= 12 h). Default 900."
+    )
+    max_receive_count: int = Field(
+        default=3, ge=1, le=1000, description="Receives before a message moves to the DLQ. Default 3."
+    )
+    existing_queue: ExistingQueueSpec | None = Field(
+        default=None, description="Bring your own queue + DLQ. Default None: both are created."
+    )
+    bucket_expire_days: int = Field(default=30, ge=1, le=3650, description="Days before job files expire. Default 30.")
+    prefix: str = Field(default=DEFAULT_PREFIX, description=f"Key prefix of job files. Default {DEFAULT_PREFIX!r}.")
+    oldest_message_age_alarm_seconds: int = Field(
+        default=1800,
+        ge=60,
+        description="Alarm when the oldest waiting job is older than this (no capacity, workers stuck). Default 1800.",
+    )
+    busy_hours_per_day: float = Field(
+        default=4,
+        ge=0,
+        le=24,
+        description="Assumed hours a day with jobs, for the cost estimate's duty cycle only. Default 4.",
+    )
+    enable_exec: bool = Field(default=True, description="ECS Exec into workers (audited). Default True.")
+    grants: tuple[Grant, ...] = Field(default=(), description="Extra task role permissions. Default none.")
+    alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return check_prefix(value)
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> "IdleStopGpuQueueSpec":
+        problems = [
+            *self._idle_stop_problems(),
+            *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
+        ]
+        reserved = sorted(k for k in self.container.environment if k.startswith(ENV_PREFIX))
+        if reserved:
+            problems.append(
+                f"container.environment: {', '.join(reserved)} are set by the blueprint from its queue, table and "
+                "bucket. Fix: drop them."
+            )
+        problems_to_error(problems)
+        problems_to_error(self._host_bound_problems())
+        return self
+
+    def _idle_stop_problems(self) -> list[str]:
+        problems = []
+        if self.capacity.min_hosts > 0:
+            problems.append(
+                f"capacity.min_hosts: {self.capacity.min_hosts} hosts would run while the queue is idle. "
+                "Fix: 0 (use capacity.warm_pool for faster starts from stopped hosts)."
+            )
+        return problems + queue_problems(self.job_timeout_seconds, self.existing_queue, self.model_fields_set)
+        return problems
+
+    def _host_bound_problems(self) -> list[str]:
+        needed = sizing.hosts_for_tasks(self.max_workers, self.tasks_per_host)
+        if self.capacity.max_hosts is not None and self.capacity.max_hosts < needed:
+            return [
+                f"capacity.max_hosts: {self.capacity.max_hosts} hosts hold "
+                f"{self.capacity.max_hosts * self.tasks_per_host} tasks but max_workers is {self.max_workers}. "
+                f"Fix: max_hosts >= {needed}, or leave it unset to derive it."
+            ]
+        return []
+
+    @property
+    def jobs_spec(self) -> JobResourcesSpec:
+        fields = ("job_timeout_seconds", "existing_queue", "bucket_expire_days", "prefix")
+        values: dict[str, Any] = {f: getattr(self, f) for f in fields}
+        if self.existing_queue is None:
+            values["max_receive_count"] = self.max_receive_count
+        return JobResourcesSpec(name=self.name, **values)
+
+    @property
+    def tasks_per_host(self) -> int:
+        return min_tasks_per_host(self.capacity.instance_types, self.container)
+
+    @property
+    def max_hosts(self) -> int:
+        """Hosts for max_workers during a 200% rolling deployment, unless the spec caps it."""
+        if self.capacity.max_hosts is not None:
+            return self.capacity.max_hosts
+        surge = math.ceil(self.max_workers * DEPLOYMENT_MAX_PERCENT / 100)
+        return sizing.hosts_for_tasks(surge, self.tasks_per_host)
+
+    @property
+    def minutes_to_zero_hosts(self) -> int:
+        """From the last job's end to no running instance: idle wait, alarm lag, capacity-provider scale-in."""
+        return self.idle_minutes + METRIC_LAG_MINUTES + CAPACITY_PROVIDER_SCALE_IN_MINUTES + HOST_TERMINATION_MINUTES
+
+    @property
+    def duty_cycle(self) -> float:
+        """Share of the day hosts run: busy hours plus one tail to zero per day (the cost estimate's guess)."""
+        return round(min(1.0, (self.busy_hours_per_day * 60 + self.minutes_to_zero_hosts) / 1440), 4)
+
+
+def backlog_steps(max_workers: int) -> list[dict[str, Any]]:
+    """ExactCapacity steps on outstanding jobs (alarm threshold 0): one task per job up to 4, then doubling.
+
+    Steps relative to the threshold: [0, c2) -> 1 task, [c_i, c_i+1) -> c_i tasks, [max, inf) -> max, so a
+    backlog of 1 from 0 tasks starts one task (PercentChangeInCapacity could not leave 0).
+    """
+    capacities = sorted(
+        {c for c in range(1, min(max_workers, 4) + 1)}
+        | {2**i for i in range(max_workers.bit_length()) if 2**i <= max_workers}
+        | {max_workers}
+    )
+    steps = []
+    for index, capacity in enumerate(capacities):
+        step: dict[str, Any] = {
+            "metric_interval_lower_bound": "0" if index == 0 else str(capacity),
+            "scaling_adjustment": capacity,
+        }
+        if index + 1 < len(capacities):
+            step["metric_interval_upper_bound"] = str(capacities[index + 1])
+        steps.append(step)
+    return steps
+
+
+def _sqs_metric(id_: str, metric: str, queue_name: str) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "return_data": False,
+        "metric": {
+            "namespace": "AWS/SQS",
+            "metric_name": metric,
+            "period": 60,
+            "stat": "Maximum",
+            "dimensions": {"QueueName": queue_name},
+        },
+    }
+
+
+def outstanding_jobs_query(queue_name: str) -> list[dict[str, Any]]:
+    """Visible + in-flight messages: jobs waiting plus jobs a worker holds."""
+    return [
+        _sqs_metric("visible", "ApproximateNumberOfMessagesVisible", queue_name),
+        _sqs_metric("in_flight", "ApproximateNumberOfMessagesNotVisible", queue_name),
+        {"id": "outstanding", "expression": "visible + in_flight", "label": "outstanding jobs", "return_data": True},
+    ]
+
+
+class IdleStopGpuQueue(Construct):
+    """Children: `.jobs`, `.network`, `.cluster`, `.capacity`, `.logs`, `.roles`, `.task_security_group` (awsvpc),
+    `.task`, `.service`, `.scaling`, `.scaling_alarms`, `.topic`, `.alarms`."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, spec: IdleStopGpuQueueSpec, jobs: JobResources | None = None
+    ) -> None:
+        super().__init__(scope, id_)
+        self.spec = spec
+        name = spec.name
+        self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=spec.jobs_spec)
+        self.network = Network(self, "network", name=name, spec=spec.network.model_copy(update={"region": spec.region}))
+        self.cluster = Cluster(self, "cluster", name=name)
+        self.capacity = GpuCapacity(
+            self,
+            "capacity",
+            name=name,
+            cluster_name=name,
+            spec=spec.capacity,
+            vpc_id=self.network.vpc_id,
+            subnet_ids=self.network.private_subnet_ids,
+            max_hosts=spec.max_hosts,
+            region=spec.region,
+            prepull=[spec.container] if spec.capacity.warm_pool is not None else [],
+        )
+        self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
+        self.logs = LogGroup(self, "logs", name=f"/ecs/{name}", retention_days=spec.container.log_retention_days)
+        self._task()
+        self._service()
+        self._scaling()
+        self._alarms()
+        TerraformOutput(self, "cluster_name", value=self.cluster.cluster.name)
+        TerraformOutput(self, "service_name", value=self.service.service.name)
+        record_hints(self, self.hints())
+
+    def _task(self) -> None:
+        spec = self.spec
+        account = DataAwsCallerIdentity(self, "account")
+        self.roles = TaskRoles(
+            self,
+            "roles",
+            name=spec.name,
+            container=spec.container,
+            log_group_arn=self.logs.arn,
+            region=spec.region,
+            account_id=account.account_id,
+            grants=spec.grants,
+            extra_statements=self.jobs.worker_statements(spec.name, spec.region, account.account_id),
+            enable_exec=spec.enable_exec,
+        )
+        self.task = GpuTask(
+            self,
+            "task",
+            family=spec.name,
+            container=spec.container,
+            network_mode=spec.network_mode,
+            execution_role_arn=self.roles.execution_role.arn,
+            task_role_arn=self.roles.task_role.arn,
+            log_group_name=self.logs.name,
+            region=spec.region,
+            extra_environment=self.jobs.worker_environment(spec.prefix),
+            placement_constraint=spec.placement_constraint,
+        )
+
+    def _service(self) -> None:
+        spec = self.spec
+        self.task_security_group: SecurityGroup | None = None
+        network = None
+        if spec.network_mode == "awsvpc":
+            self.task_security_group = SecurityGroup(
+                self,
+                "tasks_sg",
+                name=f"{spec.name}-tasks",
+                vpc_id=self.network.vpc_id,
+                description=f"Workers of {spec.name}: no ingress; HTTPS out to AWS APIs",
+                tags={"Name": f"{spec.name}-tasks"},
+            )
+            VpcSecurityGroupEgressRule(
+                self,
+                "tasks_https_out",
+                security_group_id=self.task_security_group.id,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4="0.0.0.0/0",
+                description="HTTPS to SQS, DynamoDB, S3, ECR and model registries",
+            )
+            network = {
+                "subnets": self.network.private_subnet_ids,
+                "security_groups": [self.task_security_group.id],
+                "assign_public_ip": False,
+            }
+        assert self.cluster.capacity_providers is not None
+        self.service = GpuService(
+            self,
+            "service",
+            name=spec.name,
+            cluster_arn=self.cluster.arn,
+            task_definition_arn=self.task.task_definition.arn,
+            capacity_provider=self.capacity.capacity_provider.name,
+            desired_count=0,
+            depends_on=[self.cluster.capacity_providers],
+            network=network,
+            enable_exec=spec.enable_exec,
+        )
+
+    def _scaling(self) -> None:
+        spec, queue = self.spec, self.jobs.queue
+        self.scaling = ServiceScaling(
+            self,
+            "scaling",
+            cluster_name=spec.name,
+            service_name=spec.name,
+            min_tasks=0,
+            max_tasks=spec.max_workers,
+            depends_on=[self.service.service],
+        )
+        backlog = self.scaling.step_scaling(
+            "backlog",
+            name=f"{spec.name}-backlog",
+            adjustment_type="ExactCapacity",
+            steps=backlog_steps(spec.max_workers),
+        )
+        idle = self.scaling.step_scaling(
+            "idle",
+            name=f"{spec.name}-idle-stop",
+            adjustment_type="ExactCapacity",
+            steps=[{"metric_interval_upper_bound": "0", "scaling_adjustment": 0}],
+        )
+        self.scaling_alarms = {
+            "backlog": self._scaling_alarm(
+                "backlog_alarm",
+                name=f"{spec.name}-backlog",
+                description="Jobs outstanding: one task per job, up to max_workers (starts from 0)",
+                action=backlog.arn,
+                comparison_operator="GreaterThanThreshold",
+                evaluation_periods=1,
+                treat_missing_data="notBreaching",
+                queue_name=queue.name,
+            ),
+            "idle": self._scaling_alarm(
+                "idle_alarm",
+                name=f"{spec.name}-idle",
+                description=f"No job waiting or running for {spec.idle_minutes} min: scale to 0 tasks",
+                action=idle.arn,
+                comparison_operator="LessThanOrEqualToThreshold",
+                evaluation_periods=spec.idle_minutes,
+                # SQS stops publishing for a queue inactive for hours: no data means idle.
+                treat_missing_data="breaching",
+                queue_name=queue.name,
+            ),
+        }
+
+    def _scaling_alarm(
+        self, id_: str, *, name: str, description: str, action: str, queue_name: str, **settings: Any
+    ) -> CloudwatchMetricAlarm:
+        return new(
+            CloudwatchMetricAlarm,
+            self,
+            id_,
+            alarm_name=name,
+            alarm_description=description,
+            alarm_actions=[action],
+            threshold=0,
+            datapoints_to_alarm=settings["evaluation_periods"],
+            metric_query=outstanding_jobs_query(queue_name),
+            **settings,
+        )
+
+    def _alarms(self) -> None:
+        spec, queue = self.spec, self.jobs.queue
+        self.topic = AlarmTopic(self, "topic", name=spec.name, spec=spec.alarms)
+        common: dict[str, Any] = {
+            "topic": self.topic,
+            "comparison_operator": "GreaterThanThreshold",
+            "evaluation_periods": 1,
+        }
+        self.alarms = {
+            "dlq_not_empty": alarm(
+                self,
+                "dlq_not_empty",
+                name=f"{spec.name}-dlq-not-empty",
+                description="Jobs dead-lettered after max_receive_count attempts (their rows say why)",
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": queue.dlq_name},
+                statistic="Maximum",
+                period=300,
+                threshold=0,
+                **common,
+            ),
+            "oldest_message_age": alarm(
+                self,
+                "oldest_message_age",
+                name=f"{spec.name}-oldest-job-age",
+                description=f"A job has waited over {spec.oldest_message_age_alarm_seconds} s (no capacity or "
+                "workers stuck)",
+                namespace="AWS/SQS",
+                metric_name="ApproximateAgeOfOldestMessage",
+                dimensions={"QueueName": queue.name},
+                statistic="Maximum",
+                period=300,
+                threshold=spec.oldest_message_age_alarm_seconds,
+                **common,
+            ),
+            "jobs_failing": alarm(
+                self,
+                "jobs_failing",
+                name=f"{spec.name}-jobs-failing",
+                description="Workers marked jobs FAILED (EMF metric JobsFailed)",
+                namespace=JOBS_METRICS_NAMESPACE,
+                metric_name="JobsFailed",
+                dimensions={"Queue": queue.name},
+                statistic="Sum",
+                period=300,
+                threshold=0,
+                **common,
+            ),
+        }
+
+    def hints(self) -> BlueprintHints:
+        spec, per_host = self.spec, self.spec.tasks_per_host
+        warm = spec.capacity.warm_pool
+        spot = spec.capacity.spot
+        return BlueprintHints(
+            blueprint=type(self).__name__,
+            gpu_capacity=(
+                GpuCapacityHint(
+                    asg_address=f"aws_autoscaling_group.{self.capacity.asg.friendly_unique_id}",
+                    instance_types=spec.capacity.instance_types,
+                    min_hosts=0,
+                    typical_hosts=sizing.hosts_for_tasks(math.ceil((1 + spec.max_workers) / 2), per_host),
+                    max_hosts=spec.max_hosts,
+                    gpus_per_task=spec.container.gpu,
+                    tasks_per_host=per_host,
+                    on_demand_base=spot.on_demand_base if spot else 0,
+                    spot_percent=100 - spot.on_demand_percent_above_base if spot else 0,
+                    duty_cycle=spec.duty_cycle,
+                    warm_pool_hosts=warm.min_size if warm else 0,
+                ),
+            ),
+            summary=(
+                f"0-{spec.max_workers} workers, 0 at rest; 0 tasks {spec.idle_minutes} min after the last job, "
+                f"0 instances after ~{spec.minutes_to_zero_hosts} min (capacity-provider scale-in adds "
+                f"~{CAPACITY_PROVIDER_SCALE_IN_MINUTES} min)",
+                f"cost assumes {spec.busy_hours_per_day:g} busy h/day: duty cycle {spec.duty_cycle:.0%}",
+            ),
+            review_notes=(
+                "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "
+                "scale from 0 on backlog and back to 0 when idle.",
+            ),
+        )
