@@ -4,7 +4,7 @@
 
 The reference is rendered by the same code at 1024 samples (adaptive threshold 0.01, Blender's default; no
 denoiser) and cached under ~/.cache/render-worker-bench keyed by model, size and the scene/render source, so only
-the first run pays for it. Prints figures; asserts nothing (timing goals are checked by reading them, not by unit tests).
+the first run pays for it. Prints figures and asserts nothing: timing goals are read, not unit-tested.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from render_worker.config import RenderOptions, WorkerSettings  # noqa: E402
+from render_worker.config import Limits, RenderOptions, WorkerSettings  # noqa: E402
 from render_worker.isolation import RenderProcess  # noqa: E402
 from render_worker.metrics import ssim_files  # noqa: E402
 
@@ -85,7 +85,7 @@ def _reference(renderer: RenderProcess, model: Path, options: RenderOptions) -> 
     return folder
 
 
-def settings_limits(renderer: RenderProcess):  # type: ignore[no-untyped-def]
+def settings_limits(renderer: RenderProcess) -> Limits:
     return renderer.settings.limits.model_copy(update={"render_timeout_s": 3600.0})
 
 

@@ -39,7 +39,7 @@ def choose_backend(preference: str, available: Mapping[str, Sequence[str]]) -> D
                 "run `python -m render_worker probe` for the diagnosis, or use --device auto to allow CPU"
             )
         return DeviceChoice(preference, tuple(available[preference]))
-    fallbacks = []
+    fallbacks: list[str] = []
     if preference == "auto":
         for backend in GPU_BACKENDS:
             if available.get(backend):

@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -152,13 +152,13 @@ def torch_cuda() -> Layer:
     )
 
 
-def cycles_layer(lister: Callable[[], dict[str, list[str]]] | None = None) -> Layer:
+def cycles_layer() -> Layer:
     """Cycles' own device list per backend (imports bpy)."""
     try:
-        if lister is None:
-            from render_worker.cycles import cycles_devices as lister
+        from render_worker.cycles import cycles_devices
+
         with stdout_to_stderr():  # Blender logs to stdout; keep it clean for --json
-            found = lister()
+            found = cycles_devices()
     except Exception as exc:
         return Layer("cycles", False, (f"Cycles device list unavailable: {exc}",))
     evidence = tuple(f"{b.upper()}: {', '.join(names) or 'none'}" for b, names in found.items())

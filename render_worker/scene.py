@@ -38,7 +38,8 @@ class Bounds:
         """Half size of the box after `normalise` (bounding sphere radius 1)."""
         dims = np.array(self.dimensions)
         radius = float(np.linalg.norm(dims) / 2) or 1.0
-        return tuple((dims / 2 / radius).tolist())  # type: ignore[return-value]
+        x, y, z = (dims / 2 / radius).tolist()
+        return (x, y, z)
 
     @property
     def dimensions(self) -> tuple[float, float, float]:

@@ -67,7 +67,7 @@ def write_3mf(
     return path
 
 
-def _transform(wrapper, fields: list[list[float]]):  # type: ignore[no-untyped-def]
+def _transform(wrapper, fields: list[list[float]]):
     transform = wrapper.GetIdentityTransform()
     for r, row in enumerate(fields):
         for c, value in enumerate(row):

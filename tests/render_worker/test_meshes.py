@@ -84,7 +84,7 @@ def test_instances_count_towards_the_triangle_budget(models, tmp_path: Path) -> 
 
 def test_every_real_sample_loads_or_fails_cleanly(samples: Path) -> None:
     # GIVEN the 3MF Consortium samples
-    outcomes = {}
+    outcomes: dict[str, int | str] = {}
     for path in sorted(samples.glob("*.3mf")):
         # WHEN each is pre-checked and read
         try:

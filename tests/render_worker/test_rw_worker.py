@@ -22,11 +22,11 @@ from sdk.jobs import JobClient, JobStatus, Worker, WorkerConfig
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _client(res) -> JobClient:  # type: ignore[no-untyped-def]
+def _client(res) -> JobClient:
     return JobClient(res.queue_url, res.table_name, res.bucket)
 
 
-def _worker(res, renderer: RenderProcess, settings: WorkerSettings) -> Worker:  # type: ignore[no-untyped-def]
+def _worker(res, renderer: RenderProcess, settings: WorkerSettings) -> Worker:
     config = WorkerConfig(
         queue_url=res.queue_url, table_name=res.table_name, bucket=res.bucket,
         visibility_timeout=30, wait_seconds=1, max_receive_count=res.max_receive_count,
@@ -45,7 +45,7 @@ def test_a_render_job_uploads_its_images_and_report(
     assert _worker(job_resources, renderer, settings).run_once()
     # THEN the job SUCCEEDED with a summary, and the PNG, contact sheet and render.json are in S3
     record = client.status(job_id)
-    assert record.status is JobStatus.SUCCEEDED, record
+    assert record.status is JobStatus.SUCCEEDED and record.result is not None, record
     assert record.result["views"] == ["iso.png"] and record.result["triangles"] == 12
     prefix = f"jobs/{job_id}/outputs/"
     assert sorted(client.outputs(job_id)) == [prefix + n for n in ("contact_sheet.png", "iso.png", "render.json")]
