@@ -115,7 +115,7 @@ class JobHarness:
         deadline = time.monotonic() + timeout
         try:
             # Twice in a row: moto moves a message to the DLQ in two steps, which a single look can split.
-            while not (done() and (time.sleep(0.3) or done())):
+            while not (done() and _after(0.3, done)):
                 assert time.monotonic() < deadline, f"not done after {timeout}s: {describe()}"
                 time.sleep(0.3)
         finally:
@@ -183,6 +183,11 @@ class JobHarness:
     def process_output(self, process: subprocess.Popen[bytes]) -> list[dict[str, Any]]:
         """The JSON lines a worker process wrote to stdout (logs and EMF metrics)."""
         return [json.loads(line) for line in self.process_logs[process.pid].read_text().splitlines()]
+
+
+def _after(seconds: float, check: Callable[[], bool]) -> bool:
+    time.sleep(seconds)
+    return check()
 
 
 def _job_id(body: str) -> str:
