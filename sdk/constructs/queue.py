@@ -83,10 +83,9 @@ class JobQueue(Construct):
         self.dlq_url: str | None = None
         if existing is not None:
             self.url, self.arn, self.dlq_arn = existing.queue_url, existing.queue_arn, existing.dlq_arn
+            self.name, self.dlq_name = queue_name_of(self.arn), queue_name_of(self.dlq_arn)
         else:
             self._create(name, visibility_timeout_seconds, max_receive_count, retention_seconds)
-        self.name = queue_name_of(self.arn)
-        self.dlq_name = queue_name_of(self.dlq_arn)
 
     def _create(self, name: str, visibility: int, max_receive_count: int, retention: int) -> None:
         self.dlq = SqsQueue(
@@ -114,5 +113,5 @@ class JobQueue(Construct):
         )
         for key, queue in (("queue_policy", self.queue), ("dlq_policy", self.dlq)):
             SqsQueuePolicy(self, key, queue_url=queue.url, policy=_tls_only(queue))
-        self.url, self.arn = self.queue.url, self.queue.arn
-        self.dlq_arn, self.dlq_url = self.dlq.arn, self.dlq.url
+        self.url, self.arn, self.name = self.queue.url, self.queue.arn, self.queue.name
+        self.dlq_arn, self.dlq_url, self.dlq_name = self.dlq.arn, self.dlq.url, self.dlq.name
