@@ -3,8 +3,9 @@
     .venv/bin/python bench/render.py [--model PATH] [--size 512] [--samples 8] [--device auto] [--runs 2]
 
 The reference is rendered by the same code at 1024 samples (adaptive threshold 0.01, Blender's default; no
-denoiser) and cached under ~/.cache/render-worker-bench keyed by model, size and the scene/render source, so only
-the first run pays for it. Prints figures and asserts nothing: timing goals are read, not unit-tested.
+denoiser) and cached under ~/.cache/render-worker-bench keyed by model, size, views and the source of
+render_worker/scene.py and render.py, so only the first run after a change there pays for it (minutes on
+2 cores). Prints figures and asserts nothing: timing goals are read, not unit-tested.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def settings_limits(renderer: RenderProcess) -> Limits:
 
 def _reference_key(model: Path, options: RenderOptions) -> str:
     digest = hashlib.sha256(model.read_bytes())
-    for name in ("scene.py", "render.py", "meshes.py"):
+    for name in ("scene.py", "render.py"):  # what the image depends on besides the model
         digest.update((ROOT / "render_worker" / name).read_bytes())
     digest.update(f"{options.size}|{options.views}|{REFERENCE}".encode())
     return digest.hexdigest()[:16]

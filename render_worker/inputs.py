@@ -97,7 +97,7 @@ def _check_stl(path: Path, limits: Limits) -> None:
             f"{path.name} is a truncated or damaged binary STL: header says {count} triangles "
             f"({84 + 50 * count} bytes) but the file has {size} bytes"
         )
-    _check_triangles(path, count, limits)
+    check_triangles(path, count, limits)
 
 
 def _check_ply(path: Path, limits: Limits) -> None:
@@ -107,7 +107,7 @@ def _check_ply(path: Path, limits: Limits) -> None:
     for line in header.splitlines():
         words = line.split()
         if words[:2] == [b"element", b"face"] and len(words) == 3 and words[2].isdigit():
-            _check_triangles(path, int(words[2]), limits)
+            check_triangles(path, int(words[2]), limits)
 
 
 def _check_obj(path: Path, limits: Limits) -> None:
@@ -116,13 +116,16 @@ def _check_obj(path: Path, limits: Limits) -> None:
         for line in fh:
             if line.startswith(b"f "):
                 faces += max(len(line.split()) - 3, 1)
-    _check_triangles(path, faces, limits)
+    check_triangles(path, faces, limits)
 
 
-def _check_triangles(path: Path, count: int, limits: Limits) -> None:
+def check_triangles(path: Path, count: int, limits: Limits, counted: str = "") -> None:
+    """The one triangle-budget rule, used before import (headers) and after it (real meshes)."""
+    if count == 0:
+        raise InputError(f"{path.name} contains no mesh triangles to render")
     if count > limits.max_triangles:
         raise InputError(
-            f"{path.name} has {count} triangles, over the limit of {limits.max_triangles} "
+            f"{path.name} has {count} triangles{counted}, over the limit of {limits.max_triangles} "
             "(raise RENDER_MAX_TRIANGLES or decimate the model)"
         )
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from render_worker.config import Limits
 from render_worker.errors import InputError
+from render_worker.inputs import check_triangles
 
 UNIT_TO_MM = {"MicroMeter": 0.001, "MilliMeter": 1.0, "CentiMeter": 10.0, "Inch": 25.4, "Foot": 304.8, "Meter": 1000.0}
 MAX_COMPONENT_DEPTH = 16
@@ -57,8 +58,6 @@ def read_3mf(path: Path, limits: Limits) -> Model3mf:
     _check_budget(path, placed, limits)
     colours = _Colours(model, lib3mf)
     parts = tuple(_part(mesh, matrix, colours) for mesh, matrix in placed)
-    if not parts or sum(len(p.triangles) for p in parts) == 0:
-        raise InputError(f"{path.name} contains no mesh triangles to render (no build items with meshes)")
     unit = UNIT_TO_MM.get(model.GetUnit().name, 1.0)
     return Model3mf(parts=parts, unit_mm=unit, warnings=warnings + colours.warnings)
 
@@ -91,11 +90,7 @@ def _matrix(transform: Any) -> np.ndarray:
 
 def _check_budget(path: Path, placed: list[tuple[Any, np.ndarray]], limits: Limits) -> None:
     total = sum(mesh.GetTriangleCount() for mesh, _ in placed)
-    if total > limits.max_triangles:
-        raise InputError(
-            f"{path.name} has {total} triangles (instances counted), over the limit of {limits.max_triangles} "
-            "(raise RENDER_MAX_TRIANGLES or decimate the model)"
-        )
+    check_triangles(path, total, limits, " (instances counted)")
 
 
 def _part(mesh: Any, matrix: np.ndarray, colours: _Colours) -> MeshPart:
@@ -228,14 +223,7 @@ def import_native(path: Path, fmt: str, limits: Limits) -> list[Any]:
     except RuntimeError as exc:
         raise InputError(f"Blender could not import {path.name}: {str(exc).strip()}") from None
     objects = [o for o in bpy.data.objects if o not in before and o.type == "MESH"]
-    triangles = triangle_count(objects)
-    if triangles == 0:
-        raise InputError(f"{path.name} contains no mesh triangles to render")
-    if triangles > limits.max_triangles:
-        raise InputError(
-            f"{path.name} has {triangles} triangles, over the limit of {limits.max_triangles} "
-            "(raise RENDER_MAX_TRIANGLES or decimate the model)"
-        )
+    check_triangles(path, triangle_count(objects), limits)
     return objects
 
 
