@@ -6,12 +6,18 @@ provider and service, started only when the primary falls behind.
 """
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarmMetricQuery
+from constructs import Construct
 from pydantic import Field, model_validator
 
+from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources
 from sdk import sizing
 from sdk.catalog import CATALOG
+from sdk.constructs.review_hints import record_hints
+from sdk.constructs.structs import convert
+from sdk.hints import BlueprintHints
 from sdk.specs import (
     AlarmsSpec,
     CapacitySpec,
@@ -35,6 +41,7 @@ HEARTBEAT_FILE = f"{SCRATCH_PATH}/render-worker.heartbeat"
 SERVE_COMMAND = ("serve",)
 HEALTH_COMMAND = ("CMD", "python", "-m", "render_worker", "health", "--max-age", "60")
 CPU_STEP, MEMORY_STEP_MIB = 128, 256
+FALLBACK_SUFFIX = "-fb"
 
 
 class RenderSettings(Spec):
@@ -132,12 +139,16 @@ class FallbackSpec(Spec):
         le=120,
         description="Start the fallback when the oldest waiting job is older than this. Default 10 minutes.",
     )
+    busy_hours_per_day: float = Field(
+        default=1, ge=0, le=24, description="Assumed hours a day the fallback runs (cost estimate only). Default 1."
+    )
 
 
 class FractionalRendererSpec(Spec):
     name: str = Field(
-        pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$",
-        description="Renderer name (queue, cluster, roles derive from it; <= 24 chars). Required.",
+        pattern=r"^[a-z][a-z0-9-]{1,19}[a-z0-9]$",
+        description="Renderer name (queue, cluster, roles derive from it; <= 21 chars, the fallback adds "
+        f"{FALLBACK_SUFFIX!r}). Required.",
     )
     region: str = Field(default="us-east-1", description="Stack region. Default us-east-1.")
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
@@ -179,6 +190,7 @@ class FractionalRendererSpec(Spec):
         )
         if self.fallback is not None:
             problems_to_error(self._fallback_fit_problems(self.fallback))
+        self.queue_spec()  # the queue's own rules (idle stop, host bounds) on the same field names
         return self
 
     def _render_problems(self) -> list[str]:
@@ -234,6 +246,42 @@ class FractionalRendererSpec(Spec):
     def tasks_per_host(self) -> int:
         return min_tasks_per_host(self.capacity.instance_types, self.container)
 
+    def queue_spec(self) -> IdleStopGpuQueueSpec:
+        """The primary consumer: bridge-mode render tasks pinned to the primary family."""
+        return IdleStopGpuQueueSpec(
+            name=self.name,
+            region=self.region,
+            network=self.network,
+            capacity=self.capacity,
+            container=self.container,
+            network_mode="bridge",
+            placement_constraint=placement_constraint(self.capacity.instance_types),
+            max_workers=self.max_workers,
+            idle_minutes=self.idle_minutes,
+            job_timeout_seconds=self.job_timeout_seconds,
+            alarms=self.alarms,
+        )
+
+    def fallback_queue_spec(self, network: NetworkSpec) -> IdleStopGpuQueueSpec:
+        """The fallback consumer of the same jobs: whole GPUs, its own hosts, the primary's network."""
+        assert self.fallback is not None
+        return IdleStopGpuQueueSpec(
+            name=f"{self.name}{FALLBACK_SUFFIX}",
+            region=self.region,
+            network=network,
+            capacity=CapacitySpec(
+                instance_types=self.fallback.instance_types, root_volume_gib=self.capacity.root_volume_gib
+            ),
+            container=self.fallback_container,
+            network_mode="bridge",
+            placement_constraint=placement_constraint(self.fallback.instance_types),
+            max_workers=self.fallback.max_workers,
+            idle_minutes=self.idle_minutes,
+            job_timeout_seconds=self.job_timeout_seconds,
+            busy_hours_per_day=self.fallback.busy_hours_per_day,
+            alarms=self.alarms,
+        )
+
     def _container(self, instance_types: tuple[str, ...], gpu: float | None) -> ContainerSpec:
         gpu = gpu if gpu is not None else min(min(CATALOG.get(t).gpus for t in instance_types), 1)
         cpu, memory = _host_share(instance_types, gpu)
@@ -276,6 +324,14 @@ def _family_problems(instance_types: tuple[str, ...], field: str) -> list[str]:
     return problems
 
 
+def placement_constraint(instance_types: tuple[str, ...]) -> str:
+    """memberOf expression: the whole family when all sizes share one, else the exact types."""
+    families = {CATALOG.get(t).family for t in instance_types}
+    if len(families) == 1 and CATALOG.get(instance_types[0]).fractional:
+        return f"attribute:ecs.instance-type =~ {families.pop()}.*"
+    return f"attribute:ecs.instance-type in [{', '.join(instance_types)}]"
+
+
 def render_families() -> list[str]:
     """Catalog families whose GPUs have RT cores (OptiX hardware ray tracing)."""
     return sorted({i.family for i in CATALOG.instances.values() if i.rt_cores_per_gpu > 0})
@@ -292,3 +348,87 @@ def _host_share(instance_types: tuple[str, ...], gpu: float) -> tuple[int, int]:
     cpu = max(CPU_STEP, math.floor(min(cpus) / CPU_STEP) * CPU_STEP)
     memory = max(MEMORY_STEP_MIB, math.floor(min(memories) / MEMORY_STEP_MIB) * MEMORY_STEP_MIB)
     return cpu, memory
+
+
+class FractionalGpuRenderer(Construct):
+    """Children: `.primary` (IdleStopGpuQueue on the fractional hosts), `.jobs` (its JobResources, or the one
+    given), `.fallback` (IdleStopGpuQueue on whole-GPU hosts consuming the same jobs, or None)."""
+
+    def __init__(self, scope: Construct, id_: str, *, spec: FractionalRendererSpec, jobs: JobResources | None = None):
+        super().__init__(scope, id_)
+        self.spec = spec
+        self.primary = IdleStopGpuQueue(self, "primary", spec=spec.queue_spec(), jobs=jobs)
+        self.jobs = self.primary.jobs
+        self.fallback: IdleStopGpuQueue | None = None
+        if spec.fallback is not None:
+            self._fallback(spec.fallback)
+        record_hints(self, self.hints())
+
+    def _fallback(self, fallback: FallbackSpec) -> None:
+        network = self.primary.network
+        shared = NetworkSpec(vpc_id=network.vpc_id, private_subnet_ids=tuple(network.private_subnet_ids))
+        self.fallback = IdleStopGpuQueue(self, "fallback", spec=self.spec.fallback_queue_spec(shared), jobs=self.jobs)
+        # The queue's backlog alarm starts workers for any outstanding job; the fallback starts only for jobs
+        # still waiting after `after_minutes` (the primary hosts did not come up, or fell behind).
+        backlog = self.fallback.scaling_alarms["backlog"]
+        backlog.alarm_description = f"Jobs waiting over {fallback.after_minutes} min: start the whole-GPU fallback"
+        query = waiting_jobs_query(self.jobs.queue.name, fallback.after_minutes * 60)
+        backlog.put_metric_query(
+            [CloudwatchMetricAlarmMetricQuery(**convert(CloudwatchMetricAlarmMetricQuery, q)) for q in query]
+        )
+
+    def hints(self) -> BlueprintHints:
+        spec, container = self.spec, self.spec.container
+        primary = f"{container.gpu:g} GPU/task on {', '.join(spec.capacity.instance_types)}, {spec.tasks_per_host}/host"
+        fallback = spec.fallback
+        summary = [f"renderer: {primary}, {len(spec.render.views)} views at {spec.render.size}px"]
+        if fallback is not None:
+            summary.append(
+                f"fallback: 1 GPU/task on {', '.join(fallback.instance_types)} once a job waits "
+                f"{fallback.after_minutes} min (up to {fallback.max_workers})"
+            )
+        return BlueprintHints(blueprint=type(self).__name__, summary=tuple(summary), review_notes=review_notes(spec))
+
+
+def waiting_jobs_query(queue_name: str, after_seconds: int) -> list[dict[str, Any]]:
+    """Visible jobs, counted only once the oldest has waited `after_seconds` (0 before)."""
+
+    def sqs(id_: str, metric: str) -> dict[str, Any]:
+        dims = {"QueueName": queue_name}
+        stat = {"namespace": "AWS/SQS", "metric_name": metric, "period": 60, "stat": "Maximum", "dimensions": dims}
+        return {"id": id_, "return_data": False, "metric": stat}
+
+    return [
+        sqs("visible", "ApproximateNumberOfMessagesVisible"),
+        sqs("age", "ApproximateAgeOfOldestMessage"),
+        {
+            "id": "waiting",
+            "expression": f"IF(age > {after_seconds}, visible, 0)",
+            "label": "jobs waiting too long",
+            "return_data": True,
+        },
+    ]
+
+
+def review_notes(spec: FractionalRendererSpec) -> tuple[str, ...]:
+    container = spec.container
+    notes = [
+        "Differs from the source task definition: no SYS_ADMIN and no hand-made /dev/nvidia0, /dev/nvidiactl, "
+        "/dev/nvidia-uvm mappings; the GPU resourceRequirement makes the ECS agent start the container with the "
+        "NVIDIA runtime and NVIDIA_VISIBLE_DEVICES, so the extra privileges bought nothing.",
+        f"GPU value {container.gpu:g} instead of 1: on {', '.join(spec.capacity.instance_types)} ECS registers "
+        "only the partition of an L4, so a task asking for 1 GPU would never be placed.",
+        "AL2023 ECS GPU AMI (SSM recommended image) instead of the AL2 GPU AMI: AL2 is end of life and g6f needs "
+        "the GRID driver the AL2023 image selects.",
+        f"Runs as uid {spec.worker.user} on a read-only root; writable /scratch, /tmp and a kernel-cache volume at "
+        f"{KERNEL_CACHE_PATH}. Bridge networking kept (no ports, no ENI per task).",
+    ]
+    if "g6f.large" in spec.capacity.instance_types:
+        notes.append("g6f.large hosts get vm.overcommit_memory=1 in user data (GRID driver allocations on 8 GiB).")
+    if spec.fallback is not None:
+        notes.append(
+            f"Fallback on {', '.join(spec.fallback.instance_types)}: its own task definition (gpu=1), capacity "
+            f"provider and service on the same queue, started only once a job waits {spec.fallback.after_minutes} "
+            "min: a fractional GPU value cannot be placed on whole-GPU hosts."
+        )
+    return tuple(notes)
