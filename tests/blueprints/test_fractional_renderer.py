@@ -1,18 +1,29 @@
 """FractionalGpuRenderer: spec validation, derived sizing, and each emitted property on the example stacks."""
 
+import json
+import re
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.validate import ParamValidator
+from cdktf import App
 from pydantic import ValidationError
 
+import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+from blueprints.examples_renderer import heavy_renderer, validation_renderer
 from blueprints.fractional_renderer import (
     FallbackSpec,
+    FractionalGpuRenderer,
     FractionalRendererSpec,
     RenderSettings,
     RenderWorkerSpec,
 )
+from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
 from render_worker.config import WorkerSettings
-from sdk.specs import CapacitySpec, WarmPoolSpec
+from sdk.constructs.stack import GpuStack
+from sdk.hints import read_hints
+from sdk.specs import CapacitySpec, ContainerSpec, WarmPoolSpec
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/render-worker:1"
 
@@ -175,3 +186,193 @@ def test_a_bad_part_of_the_spec_is_rejected_where_it_is_built(case, build, messa
     with pytest.raises(ValidationError) as error:
         build()
     assert message in str(error.value)
+
+
+# -- emitted stacks ------------------------------------------------------------------------------------------
+
+
+def shared_queue_renderer(app: Any) -> None:
+    """A g6f.large renderer that consumes the jobs of an existing IdleStopGpuQueue instead of creating its own."""
+    stack = GpuStack(app, "renderer-shared", region="us-east-1")
+    queue = IdleStopGpuQueue(
+        stack,
+        "queue",
+        spec=IdleStopGpuQueueSpec(
+            name="previews",
+            capacity=types("g6.xlarge"),
+            container=ContainerSpec(image=IMAGE, gpu=1, cpu=2048, memory_mib=8192),
+        ),
+    )
+    FractionalGpuRenderer(stack, "renderer", spec=spec(name="small", capacity=types("g6f.large")), jobs=queue.jobs)
+
+
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory) -> dict[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("renderer-synth")
+    app = App(outdir=str(out))
+    for add in (validation_renderer, heavy_renderer, shared_queue_renderer):
+        add(app)
+    app.synth()
+    return {p.parent.name: json.loads(p.read_text()) for p in out.glob("stacks/*/cdk.tf.json")}
+
+
+def by_path(stack: dict[str, Any], kind: str, fragment: str) -> dict[str, Any]:
+    found = [r for r in stack["resource"].get(kind, {}).values() if fragment in r["//"]["metadata"]["path"]]
+    assert len(found) == 1, f"{kind} under {fragment}: {len(found)}"
+    return found[0]
+
+
+def containers(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    tds = stack["resource"]["aws_ecs_task_definition"].values()
+    return {td["//"]["metadata"]["path"].split("/")[2]: json.loads(td["container_definitions"])[0] for td in tds}
+
+
+def test_the_render_task_asks_for_its_gpu_share_in_bridge_mode_without_privileges_or_device_mappings(stacks):
+    # GIVEN the validation renderer (g6f.xlarge)
+    td = by_path(stacks["renderer-validation"], "aws_ecs_task_definition", "/primary/")
+    container = containers(stacks["renderer-validation"])["primary"]
+    # THEN bridge mode, a 0.125 GPU requirement, no device mappings, no added capabilities, not privileged
+    assert td["network_mode"] == "bridge" and "portMappings" not in container
+    assert container["resourceRequirements"] == [{"type": "GPU", "value": "0.125"}]
+    assert "devices" not in container["linuxParameters"]
+    assert "add" not in container["linuxParameters"].get("capabilities", {})
+    assert container["privileged"] is False and "SYS_ADMIN" not in str(td)
+
+
+def test_the_render_task_runs_non_root_on_a_read_only_root_with_scratch_and_a_kernel_cache_volume(stacks):
+    td = by_path(stacks["renderer-validation"], "aws_ecs_task_definition", "/primary/")
+    container = containers(stacks["renderer-validation"])["primary"]
+    assert container["user"] == "10001:10001" and container["readonlyRootFilesystem"] is True
+    mounts = {m["containerPath"]: m["sourceVolume"] for m in container["mountPoints"]}
+    assert {"/scratch", "/tmp", "/var/cache/render-kernels"} == set(mounts)
+    assert all(m["readOnly"] is False for m in container["mountPoints"])
+    assert {v["name"] for v in td["volume"]} == set(mounts.values())
+    assert container["command"] == ["serve"] and container["healthCheck"]["command"][-3:] == [
+        "health",
+        "--max-age",
+        "60",
+    ]
+
+
+def test_render_defaults_and_the_queue_reach_the_worker_as_environment(stacks):
+    env = {e["name"]: e["value"] for e in containers(stacks["renderer-heavy"])["primary"]["environment"]}
+    assert (env["RENDER_VIEWS"], env["RENDER_SIZE"], env["RENDER_SAMPLES"]) == ("front,left,iso,top", "2048", "256")
+    assert env["RENDER_TIMEOUT_S"] == "1800"
+    assert env["GPU_JOBS_QUEUE_URL"].startswith("${aws_sqs_queue.renderer_primary_jobs_queue")
+    assert env["GPU_JOBS_TABLE"].startswith("${aws_dynamodb_table.") and env["GPU_JOBS_BUCKET"].startswith("${aws_s3")
+
+
+def test_tasks_are_pinned_to_the_instance_family_they_were_sized_for(stacks):
+    def constraint(stack: str, part: str) -> str:
+        td = by_path(stacks[stack], "aws_ecs_task_definition", f"/{part}/")
+        [placement] = td["placement_constraints"]
+        assert placement["type"] == "memberOf"
+        return placement["expression"]
+
+    assert constraint("renderer-validation", "primary") == "attribute:ecs.instance-type =~ g6f.*"
+    assert constraint("renderer-heavy", "primary") == "attribute:ecs.instance-type =~ g6f.*"
+    assert constraint("renderer-heavy", "fallback") == "attribute:ecs.instance-type in [g6.xlarge]"
+
+
+def test_hosts_run_the_al2023_gpu_ami_and_the_validation_renderer_keeps_a_warm_host_with_the_image(stacks):
+    stack = stacks["renderer-validation"]
+    [ami] = stack["data"]["aws_ssm_parameter"].values()
+    assert ami["name"] == "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
+    asg = by_path(stack, "aws_autoscaling_group", "/primary/")
+    assert asg["warm_pool"]["min_size"] == 1 and asg["warm_pool"]["instance_reuse_policy"]["reuse_on_scale_in"] is False
+    assert [o["instance_type"] for o in asg["mixed_instances_policy"]["launch_template"]["override"]] == ["g6f.xlarge"]
+    text = user_data(by_path(stack, "aws_launch_template", "/primary/"))
+    assert "ECS_WARM_POOLS_CHECK=true" in text and "docker pull 123456789012.dkr.ecr" in text
+    assert "vm.overcommit_memory" not in text
+
+
+def test_g6f_large_hosts_get_memory_overcommit_in_user_data(stacks):
+    text = user_data(by_path(stacks["renderer-shared"], "aws_launch_template", "renderer/primary/"))
+    assert "sysctl -w vm.overcommit_memory=1" in text
+
+
+def test_the_heavy_renderer_falls_back_to_whole_l4s_on_its_own_capacity_provider_and_the_same_queue(stacks):
+    stack = stacks["renderer-heavy"]
+    # THEN one job queue and one VPC; two capacity providers, services and task definitions
+    assert len(stack["resource"]["aws_sqs_queue"]) == 2  # the queue and its DLQ
+    assert len(stack["resource"]["aws_vpc"]) == 1
+    assert len(stack["resource"]["aws_ecs_capacity_provider"]) == 2 and len(stack["resource"]["aws_ecs_service"]) == 2
+    fallback = containers(stack)["fallback"]
+    assert fallback["resourceRequirements"] == [{"type": "GPU", "value": "1"}]
+    primary_env = {e["name"]: e["value"] for e in containers(stack)["primary"]["environment"]}
+    fallback_env = {e["name"]: e["value"] for e in fallback["environment"]}
+    assert {k: v for k, v in fallback_env.items() if k.startswith(("GPU_JOBS_", "RENDER_"))} == {
+        k: v for k, v in primary_env.items() if k.startswith(("GPU_JOBS_", "RENDER_"))
+    }
+    asgs = [by_path(stack, "aws_autoscaling_group", f"/{part}/") for part in ("primary", "fallback")]
+    assert asgs[0]["vpc_zone_identifier"] == asgs[1]["vpc_zone_identifier"]
+    assert [o["instance_type"] for o in asgs[1]["mixed_instances_policy"]["launch_template"]["override"]] == [
+        "g6.xlarge"
+    ]
+
+
+def test_the_fallback_starts_only_for_jobs_that_waited_past_the_threshold(stacks):
+    stack = stacks["renderer-heavy"]
+    fallback = by_path(stack, "aws_cloudwatch_metric_alarm", "/fallback/backlog_alarm")
+    primary = by_path(stack, "aws_cloudwatch_metric_alarm", "/primary/backlog_alarm")
+    [expression] = [q["expression"] for q in fallback["metric_query"] if q.get("return_data")]
+    assert expression == "IF(age > 600, visible, 0)"
+    ids = [q["id"] for q in fallback["metric_query"]]
+    assert sorted(ids) == ["age", "visible", "waiting"]
+    queues = {q["metric"]["dimensions"]["QueueName"] for q in fallback["metric_query"] if "metric" in q}
+    assert queues == {q["metric"]["dimensions"]["QueueName"] for q in primary["metric_query"] if "metric" in q}
+    assert "visible + in_flight" in str(primary["metric_query"])
+
+
+def test_worker_roles_reach_only_the_renderers_queue_table_and_files(stacks):
+    stack = stacks["renderer-heavy"]
+    policies = [
+        json.loads(p["policy"])
+        for p in stack["resource"]["aws_iam_role_policy"].values()
+        if p["//"]["metadata"]["path"].endswith("roles/task_policy")
+    ]
+    assert len(policies) == 2  # primary and fallback task roles
+    for policy in policies:
+        by_sid = {s["Sid"]: s for s in policy["Statement"]}
+        assert by_sid["ConsumeJobs"]["Resource"] == ["${aws_sqs_queue.renderer_primary_jobs_queue_6C2D7995.arn}"]
+        assert by_sid["JobFiles"]["Resource"][0].endswith("/jobs/*")
+        assert all("*" not in action for s in policy["Statement"] for action in s["Action"])
+
+
+def test_a_renderer_given_an_existing_queues_jobs_creates_no_queue_of_its_own(stacks):
+    stack = stacks["renderer-shared"]
+    assert len(stack["resource"]["aws_sqs_queue"]) == 2  # the previews queue and its DLQ only
+    td = by_path(stack, "aws_ecs_task_definition", "renderer/primary/")
+    env = {e["name"]: e["value"] for e in json.loads(td["container_definitions"])[0]["environment"]}
+    assert env["GPU_JOBS_QUEUE_URL"].startswith("${aws_sqs_queue.queue_jobs_queue")
+
+
+def test_alarms_and_a_log_group_cover_each_consumer(stacks):
+    stack = stacks["renderer-validation"]
+    names = {a["alarm_name"] for a in stack["resource"]["aws_cloudwatch_metric_alarm"].values()}
+    assert {"render-validate-dlq-not-empty", "render-validate-oldest-job-age", "render-validate-jobs-failing"} <= names
+    assert {g["name"] for g in stack["resource"]["aws_cloudwatch_log_group"].values()} >= {"/ecs/render-validate"}
+
+
+def test_the_review_notes_say_what_differs_from_the_source_task_definition(stacks):
+    hints = read_hints(stacks["renderer-heavy"])["renderer"]
+    notes = " ".join(hints.review_notes)
+    for phrase in ("SYS_ADMIN", "/dev/nvidia0", "GPU value 0.5 instead of 1", "AL2023", "uid 10001", "Fallback"):
+        assert phrase in notes
+    assert hints.gpu_capacity == ()  # each consumer queue reports its own hosts to the cost estimate
+    assert any("fallback: 1 GPU/task on g6.xlarge once a job waits 10 min" in line for line in hints.summary)
+
+
+def test_every_render_container_definition_is_valid_ecs_input(stacks):
+    shape = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition")
+    for stack in stacks.values():
+        for td in stack["resource"]["aws_ecs_task_definition"].values():
+            params = {"family": td["family"], "containerDefinitions": json.loads(td["container_definitions"])}
+            report = ParamValidator().validate(params, shape.input_shape)
+            assert not report.has_errors(), report.generate_report()
+
+
+def user_data(launch_template: dict[str, Any]) -> str:
+    match = re.fullmatch(r'\$\{base64encode\("(.*)"\)\}', launch_template["user_data"], re.S)
+    assert match, launch_template["user_data"][:80]
+    return json.loads(f'"{match.group(1)}"')
