@@ -46,7 +46,7 @@ from sdk.jobs.config import (
     WorkerConfig,
 )
 from sdk.jobs.layout import DEFAULT_PREFIX, check_prefix
-from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, NetworkSpec, Spec, problems_to_error
+from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, NetworkSpec, Spec, arn_parts, problems_to_error
 from sdk.validation import min_tasks_per_host, task_fit_problems
 
 # The worker uploads outputs and marks the row after the handler: visibility covers the job plus this.
@@ -99,11 +99,22 @@ class JobResourcesSpec(Spec):
         default=30, ge=1, le=3650, description="Days before job inputs/outputs expire from the bucket. Default 30."
     )
     prefix: str = Field(default=DEFAULT_PREFIX, description=f"Key prefix of job files. Default {DEFAULT_PREFIX!r}.")
+    table_kms_key_arn: str | None = Field(
+        default=None, description="Customer KMS key of the job table. Default None: the AWS-managed aws/dynamodb key."
+    )
 
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
         return check_prefix(value)
+
+    @field_validator("table_kms_key_arn")
+    @classmethod
+    def _kms(cls, value: str | None) -> str | None:
+        parts = arn_parts(value) if value is not None else None
+        if parts is not None and parts[0] != "kms":
+            raise ValueError(f"expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _limits(self) -> "JobResourcesSpec":
@@ -129,7 +140,7 @@ class JobResources(Construct):
             max_receive_count=spec.max_receive_count,
             existing=spec.existing_queue,
         )
-        self.table = JobTable(self, "table", name=f"{spec.name}-jobs")
+        self.table = JobTable(self, "table", name=f"{spec.name}-jobs", kms_key_arn=spec.table_kms_key_arn)
         self.bucket = SecureBucket(
             self, "bucket", bucket_prefix=f"{spec.name}-jobs-", expire_days=spec.bucket_expire_days
         )

@@ -13,7 +13,9 @@ from sdk.jobs.schema import CREATED_AT_ATTRIBUTE, HASH_KEY, STATUS_ATTRIBUTE, ST
 class JobTable(Construct):
     """`.table`, `.arn`, `.name`, `.index_arn` (the status index)."""
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, deletion_protection: bool = True) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, name: str, deletion_protection: bool = True, kms_key_arn: str | None = None
+    ) -> None:
         super().__init__(scope, id_)
         self.table = new(
             DynamodbTable,
@@ -38,7 +40,8 @@ class JobTable(Construct):
             ],
             ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True},
             point_in_time_recovery={"enabled": True},
-            server_side_encryption={"enabled": True},
+            # AWS-managed key (aws/dynamodb) unless a customer key is given; DynamoDB uses it through its grant.
+            server_side_encryption={"enabled": True, **({"kms_key_arn": kms_key_arn} if kms_key_arn else {})},
             deletion_protection_enabled=deletion_protection,
         )
         self.arn, self.name = self.table.arn, self.table.name

@@ -574,3 +574,10 @@ def test_job_resources_alone_reject_a_timeout_beyond_the_sqs_visibility_limit():
     with pytest.raises(ValidationError, match="job_timeout_seconds: 43141 s"):
         JobResourcesSpec(name="xyz", job_timeout_seconds=43141)
     assert JobResourcesSpec(name="xyz", job_timeout_seconds=43140).visibility_timeout_seconds == 43200
+
+
+def test_job_resources_take_a_customer_kms_key_for_the_table_and_reject_other_arns():
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert JobResourcesSpec(name="xyz", table_kms_key_arn=key).table_kms_key_arn == key
+    with pytest.raises(ValidationError, match="expected a KMS key ARN"):
+        JobResourcesSpec(name="xyz", table_kms_key_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:q")

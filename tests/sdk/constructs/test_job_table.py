@@ -103,3 +103,8 @@ def test_the_declared_table_serves_the_job_client_and_its_status_index_on_moto(t
     )["Items"]
     assert [item[HASH_KEY]["S"] for item in found] == [job_id]
     assert TTL_ATTRIBUTE in found[0]
+
+
+def test_a_customer_kms_key_encrypts_the_table_when_given():
+    arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert synth_table(kms_key_arn=arn)["server_side_encryption"] == {"enabled": True, "kms_key_arn": arn}
