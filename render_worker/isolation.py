@@ -11,6 +11,7 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import sys
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -118,6 +119,7 @@ def _child_main(conn: Connection, settings: WorkerSettings) -> None:
     """Child loop: warm up once, then render each request; errors travel back as (class name, message)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the child stops
     _die_with_parent()
+    sys.path[:] = [p for p in sys.path if not _blender_scripts_dir(p)]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         _warm_up(settings)
@@ -138,6 +140,13 @@ def _child_main(conn: Connection, settings: WorkerSettings) -> None:
             conn.send(("error", (type(exc).__name__, str(exc))))
         except Exception as exc:
             conn.send(("error", ("RenderError", f"unexpected render failure: {type(exc).__name__}: {exc}")))
+
+
+def _blender_scripts_dir(path: str) -> bool:
+    """Paths bpy appends to sys.path once imported; a spawned child inherits them if the parent imported bpy,
+    and their pure-Python `bpy` package would then shadow the real module (No module named '_bpy')."""
+    parts = Path(path).parts
+    return "bpy" in parts and "scripts" in parts[parts.index("bpy") :]
 
 
 def _next_request(conn: Connection) -> Any:

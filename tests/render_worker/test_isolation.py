@@ -73,3 +73,14 @@ def test_a_render_over_its_time_limit_is_killed_and_replaced(settings: WorkerSet
     # THEN it is stopped promptly and the child is gone until the next job
     assert time.monotonic() - started < 10 and not process.alive
     process.close()
+
+
+def test_a_child_starts_even_when_the_parent_has_imported_bpy(settings: WorkerSettings, models, tmp_path: Path) -> None:
+    # GIVEN a parent that imported bpy (which appends Blender's script folders to sys.path)
+    import bpy  # noqa: F401
+
+    process = RenderProcess(settings)
+    # WHEN a fresh child renders THEN it imports the real bpy, not the scripts' shadow package
+    report = process.render(models.write_3mf(tmp_path / "cube.3mf"), tmp_path / "out", FAST)
+    assert report["triangles"] == 12
+    process.close()
