@@ -365,6 +365,7 @@ def test_the_review_notes_say_what_differs_from_the_source_task_definition(stack
 
 def test_every_render_container_definition_is_valid_ecs_input(stacks):
     shape = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition")
+    assert shape.input_shape is not None
     for stack in stacks.values():
         for td in stack["resource"]["aws_ecs_task_definition"].values():
             params = {"family": td["family"], "containerDefinitions": json.loads(td["container_definitions"])}
@@ -373,6 +374,7 @@ def test_every_render_container_definition_is_valid_ecs_input(stacks):
 
 
 def user_data(launch_template: dict[str, Any]) -> str:
+    """The launch template's user data script (cdktf writes it as ${base64encode("...")})."""
     match = re.fullmatch(r'\$\{base64encode\("(.*)"\)\}', launch_template["user_data"], re.S)
     assert match, launch_template["user_data"][:80]
     return json.loads(f'"{match.group(1)}"')
