@@ -6,6 +6,7 @@ Blender child is retried once by SQS (it may be a transient GPU fault), then fai
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -74,6 +75,8 @@ def summary(report: Mapping[str, Any]) -> dict[str, Any]:
 
 def serve(settings: WorkerSettings, config: WorkerConfig | None = None) -> None:
     """Warm the Blender child, then consume render jobs until SIGTERM or idle exit."""
+    if os.environ.get("TMPDIR"):  # job downloads go to the scratch volume, which starts empty on ECS
+        Path(os.environ["TMPDIR"]).mkdir(parents=True, exist_ok=True)
     renderer = RenderProcess(settings)
     renderer.start()
     stop = threading.Event()

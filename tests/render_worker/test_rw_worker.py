@@ -90,13 +90,14 @@ def test_serve_consumes_jobs_and_exits_when_idle(job_resources, models, tmp_path
     client = _client(job_resources)
     job_id = client.submit("render", {"views": "front", "size": 32, "samples": 1},
                            inputs={"model.ply": models.write_ply(tmp_path / "cube.ply")})  # fmt: skip
-    render_env = {"RENDER_KERNEL_CACHE_DIR": str(tmp_path / "kernels"), "RENDER_HEARTBEAT_FILE": str(tmp_path / "hb")}
+    render_env = {"RENDER_KERNEL_CACHE_DIR": str(tmp_path / "kernels"), "RENDER_HEARTBEAT_FILE": str(tmp_path / "hb"),
+                  "TMPDIR": str(tmp_path / "scratch" / "tmp")}  # fmt: skip
     env = {**os.environ, **job_resources.worker_env(GPU_JOBS_IDLE_EXIT_SECONDS="3", GPU_JOBS_WAIT_SECONDS="1")}
     env.update(render_env)
     # WHEN `python -m render_worker serve` runs
     run = subprocess.run([sys.executable, "-m", "render_worker", "serve"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=180)  # fmt: skip
-    # THEN it rendered the job, wrote its heartbeat and exited cleanly once idle
+    # THEN it rendered the job, wrote its heartbeat, made its scratch TMPDIR and exited cleanly once idle
     assert run.returncode == 0, run.stderr[-2000:]
     assert client.status(job_id).status is JobStatus.SUCCEEDED
-    assert (tmp_path / "hb").is_file()
+    assert (tmp_path / "hb").is_file() and (tmp_path / "scratch" / "tmp").is_dir()
