@@ -1,6 +1,6 @@
 """Render benchmark: 5 views of a 3MF sample, cold vs warm process, per-view time and SSIM vs a reference.
 
-    .venv/bin/python bench/render.py [--model PATH] [--size 512] [--samples 8] [--device auto] [--runs 2]
+    .venv/bin/python bench/render.py [--model PATH] [--size 512] [--samples 4] [--device auto] [--runs 2]
 
 The reference is rendered by the same code at 1024 samples (adaptive threshold 0.01, Blender's default; no
 denoiser) and cached under ~/.cache/render-worker-bench keyed by model, size, views and the source of
