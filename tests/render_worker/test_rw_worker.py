@@ -7,17 +7,20 @@ unique basenames.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import boto3
+import pytest
 
-from render_worker.config import WorkerSettings
+from render_worker.config import Limits, WorkerSettings
+from render_worker.errors import RenderTimeout
 from render_worker.isolation import RenderProcess
 from render_worker.worker import RenderHandler
-from sdk.jobs import JobClient, JobStatus, Worker, WorkerConfig
+from sdk.jobs import JobClient, JobContext, JobStatus, PermanentJobError, Worker, WorkerConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,3 +104,24 @@ def test_serve_consumes_jobs_and_exits_when_idle(job_resources, models, tmp_path
     assert run.returncode == 0, run.stderr[-2000:]
     assert client.status(job_id).status is JobStatus.SUCCEEDED
     assert (tmp_path / "hb").is_file() and (tmp_path / "scratch" / "tmp").is_dir()
+
+
+def _context(job_id: str, attempt: int, model: Path, out: Path) -> JobContext:
+    out.mkdir()
+    logger = logging.LoggerAdapter(logging.getLogger("test"), {})
+    return JobContext(job_id, "render", {"views": "front,back,left,right,iso", "size": 256}, {"model.3mf": model},
+                      out, attempt, logger)  # fmt: skip
+
+
+def test_a_crashed_render_is_retried_once_then_fails_the_job(settings: WorkerSettings, models, tmp_path: Path) -> None:
+    # GIVEN a handler whose Blender child cannot finish in time (as when it hangs or dies)
+    slow = settings.model_copy(update={"limits": Limits(render_timeout_s=0.3)})
+    handler = RenderHandler(RenderProcess(slow), slow)
+    model = models.write_3mf(tmp_path / "cube.3mf")
+    # WHEN the first attempt fails THEN the error is left for SQS to retry (not permanent)
+    with pytest.raises(RenderTimeout):
+        handler(_context("j1", 1, model, tmp_path / "a"))
+    # AND on the second attempt the same failure fails the job for good, saying so
+    with pytest.raises(PermanentJobError, match="attempt 2; not retried again"):
+        handler(_context("j1", 2, model, tmp_path / "b"))
+    handler.renderer.close()
