@@ -37,13 +37,7 @@ def inspect_model(path: Path, limits: Limits) -> ModelFile:
     if not path.is_file():
         raise InputError(f"model file {path} does not exist")
     size = path.stat().st_size
-    if size == 0:
-        raise InputError(f"model file {path.name} is empty")
-    if size > limits.max_input_bytes:
-        raise InputError(
-            f"model file {path.name} is {size} bytes, over the limit of {limits.max_input_bytes} "
-            "(raise RENDER_MAX_INPUT_BYTES to accept it)"
-        )
+    _check_amount(path, f"is {size} bytes", size, limits.max_input_bytes, "raise RENDER_MAX_INPUT_BYTES to accept it")
     CHECKS[fmt](path, limits)
     return ModelFile(path=path, format=fmt, size_bytes=size)
 
@@ -121,13 +115,16 @@ def _check_obj(path: Path, limits: Limits) -> None:
 
 def check_triangles(path: Path, count: int, limits: Limits, counted: str = "") -> None:
     """The one triangle-budget rule, used before import (headers) and after it (real meshes)."""
-    if count == 0:
-        raise InputError(f"{path.name} contains no mesh triangles to render")
-    if count > limits.max_triangles:
-        raise InputError(
-            f"{path.name} has {count} triangles{counted}, over the limit of {limits.max_triangles} "
-            "(raise RENDER_MAX_TRIANGLES or decimate the model)"
-        )
+    fix = "raise RENDER_MAX_TRIANGLES or decimate the model"
+    _check_amount(path, f"has {count} triangles{counted}", count, limits.max_triangles, fix)
+
+
+def _check_amount(path: Path, amount: str, value: int, limit: int, fix: str) -> None:
+    """Nothing (empty file, no triangles) and too much are both input errors that name the limit's setting."""
+    if value == 0:
+        raise InputError(f"{path.name} is empty: it {amount}, nothing to render")
+    if value > limit:
+        raise InputError(f"{path.name} {amount}, over the limit of {limit} ({fix})")
 
 
 def _peek(path: Path, size: int = 4096) -> bytes:

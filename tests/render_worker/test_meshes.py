@@ -70,7 +70,7 @@ def test_a_model_without_meshes_is_rejected(models, tmp_path: Path) -> None:
     # GIVEN a valid 3MF with an empty build
     path = models.write_raw_3mf(tmp_path / "empty.3mf", models.EMPTY_MODEL_XML)
     # WHEN it is read THEN it says there is nothing to render
-    with pytest.raises(InputError, match="contains no mesh triangles"):
+    with pytest.raises(InputError, match="is empty: it has 0 triangles"):
         read_3mf(path, LIMITS)
 
 
