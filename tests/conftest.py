@@ -44,18 +44,22 @@ class JobResources:
         return {**base, **extra}
 
 
-class _AtomicDynamoDB:
-    """WSGI wrapper: one DynamoDB request at a time. DynamoDB applies a conditional write atomically; moto
-    checks the condition and writes in two steps without a lock, so two threads could both pass it."""
+class _AtomicRequests:
+    """WSGI wrapper: one SQS and one DynamoDB request at a time. The services apply each request atomically;
+    moto does not lock (a conditional write can pass twice, two receives can hand out the same message or race
+    a DLQ move), so without this the tests would measure moto's races. Test workers short-poll (wait 0), so
+    no request holds a lock for long."""
 
     def __init__(self, app: Any) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self._locks = {"DynamoDB_": threading.Lock(), "AmazonSQS.": threading.Lock()}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        lock = next((lock for prefix, lock in self._locks.items() if target.startswith(prefix)), None)
+        if lock is None:
             return self._app(environ, start_response)
-        with self._lock:
+        with lock:
             return list(self._app(environ, start_response))
 
 
@@ -67,8 +71,8 @@ def moto_server() -> Iterator[str]:
     from werkzeug.serving import make_server
 
     class Server(ThreadedMotoServer):
-        def _server_entry(self) -> None:  # as moto's, with DynamoDB writes made atomic
-            app = _AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
+        def _server_entry(self) -> None:  # as moto's, with requests made atomic
+            app = _AtomicRequests(DomainDispatcherApplication(create_backend_app))
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
             self._server_ready_event.set()
             self._server.serve_forever()

@@ -35,6 +35,7 @@ from sdk.jobs.telemetry import Metrics, configure_json_logging
 
 DEFAULT_MAX_RECEIVE_COUNT = 3
 MAX_VISIBILITY = 43200
+SHORT_POLL_PAUSE = 0.2
 log = logging.getLogger("sdk.jobs.worker")
 
 
@@ -123,6 +124,8 @@ class Worker:
         deliveries = self._receive()
         if not deliveries:
             self._protection.disable()
+            if not self.config.wait_seconds:
+                time.sleep(SHORT_POLL_PAUSE)  # short polling: no hot loop on an empty queue
             return False
         self._last_message = time.monotonic()
         for delivery in deliveries:

@@ -62,7 +62,7 @@ class JobHarness:
             "table_name": self.resources.table_name,
             "bucket": self.resources.bucket,
             "visibility_timeout": 2,
-            "wait_seconds": 1,
+            "wait_seconds": 0,
             "heartbeat_seconds": 0.5,
             "max_receive_count": self.resources.max_receive_count,
         }
@@ -167,7 +167,7 @@ class JobHarness:
 
         variables = {
             "GPU_JOBS_VISIBILITY_TIMEOUT": "2",
-            "GPU_JOBS_WAIT_SECONDS": "1",
+            "GPU_JOBS_WAIT_SECONDS": "0",
             "GPU_JOBS_MAX_RECEIVE_COUNT": str(self.resources.max_receive_count),
             **env,
         }
