@@ -12,6 +12,7 @@ from boto3.exceptions import Boto3Error
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sdk.jobs.config import WorkerConfig
+from sdk.jobs.dead_letters import fail_dead_letters
 from sdk.jobs.errors import JobNotFoundError, JobSubmitError
 from sdk.jobs.layout import (
     DEFAULT_PREFIX,
@@ -23,7 +24,7 @@ from sdk.jobs.layout import (
     outputs_prefix,
     upload,
 )
-from sdk.jobs.schema import JobMessage, JobRecord, JobStatus, job_id_of
+from sdk.jobs.schema import JobMessage, JobRecord, JobStatus
 from sdk.jobs.store import DEFAULT_RETENTION_DAYS, JobStore
 
 InputData = Path | bytes
@@ -132,35 +133,9 @@ class JobClient:
         return paths
 
     def fail_dead_letters(self, dlq_url: str, *, limit: int = 1000) -> list[str]:
-        """FAILED for unfinished jobs whose message reached the DLQ with no worker recording why (the worker
-        died on the last attempt). Run it from an operator script or a schedule; needs sqs:ReceiveMessage and
-        sqs:ChangeMessageVisibility on the DLQ. Messages stay in the DLQ. Returns the job ids it marked."""
-        messages = self._dead_letters(dlq_url, limit)
-        try:
-            return [job_id for _, body in messages if (job_id := self._fail_dead_letter(body))]
-        finally:
-            for receipt, _ in messages:  # visible again, as the sweep found them
-                self._sqs.change_message_visibility(QueueUrl=dlq_url, ReceiptHandle=receipt, VisibilityTimeout=0)
-
-    def _fail_dead_letter(self, body: str) -> str | None:
-        job_id = job_id_of(body)
-        record = self._store.get(job_id) if job_id else None
-        if job_id is None or (record is not None and record.status.terminal):
-            return None
-        last = record.last_error if record else None
-        reason = f"message dead-lettered before a worker recorded a result; last error: {last}"
-        applied, _ = self._store.fail_unowned(job_id, reason, record.kind if record else "")
-        return job_id if applied else None
-
-    def _dead_letters(self, dlq_url: str, limit: int) -> list[tuple[str, str]]:
-        """Up to `limit` DLQ messages, each received once (hidden for 5 minutes while the sweep runs)."""
-        found: list[tuple[str, str]] = []
-        while len(found) < limit:
-            out = self._sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=300)
-            if not out.get("Messages"):
-                return found
-            found += [(m["ReceiptHandle"], m["Body"]) for m in out["Messages"]]
-        return found
+        """FAILED for unfinished jobs whose message is in the DLQ with no result recorded (see dead_letters);
+        workers do this when idle, this is the operator's way. Returns the job ids it marked."""
+        return fail_dead_letters(self._sqs, self._store, dlq_url, limit)
 
     def output_key(self, job_id: str, relative: str) -> str:
         return output_key(self.prefix, job_id, relative)

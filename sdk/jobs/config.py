@@ -74,6 +74,12 @@ class WorkerConfig(BaseModel):
         description="ServerSideEncryption header on uploads, for a PutObject grant that requires one. "
         "Default None: no header (the bucket's default encryption applies).",
     )
+    dead_letter_sweep_seconds: float | None = Field(
+        default=300,
+        gt=0,
+        description="How often an idle worker marks FAILED the unfinished jobs it finds in the DLQ. "
+        "Default 300; None: never (then run JobClient.fail_dead_letters yourself).",
+    )
     heartbeat_seconds: float | None = Field(
         default=None, gt=0, description="Heartbeat interval. Default None: a third of visibility_timeout."
     )

@@ -6,7 +6,6 @@ Every job ends SUCCEEDED, CANCELLED, or FAILED with its reason on the row and it
 The handler runs on the calling thread (bpy wants the main thread); a daemon thread heartbeats.
 """
 
-import json
 import logging
 import math
 import os
@@ -26,6 +25,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sdk.jobs.config import WorkerConfig
+from sdk.jobs.dead_letters import fail_dead_letters, read_redrive
 from sdk.jobs.errors import InvalidJobMessage, PermanentJobError
 from sdk.jobs.layout import job_prefix, output_files, output_key, upload
 from sdk.jobs.protection import TaskProtection
@@ -100,7 +100,8 @@ class Worker:
         self._metrics = Metrics(config.metrics_namespace, config.queue_url.rsplit("/", 1)[-1], metrics_stream)
         self._stopping = threading.Event()
         self._stop_deadline: float | None = None
-        self._max_receives: int | None = config.max_receive_count
+        self._redrive_policy: tuple[int, str | None] | None = None
+        self._next_sweep = 0.0
         self._running: _Running | None = None
         self._lock = threading.Lock()  # guards _running between the main and heartbeat threads
         self._exit_on_release = False
@@ -124,6 +125,7 @@ class Worker:
         deliveries = self._receive()
         if not deliveries:
             self._protection.disable()
+            self._sweep_dead_letters()
             if not self.config.wait_seconds:
                 time.sleep(SHORT_POLL_PAUSE)  # short polling: no hot loop on an empty queue
             return False
@@ -378,23 +380,34 @@ class Worker:
 
     # -- SQS helpers -----------------------------------------------------------------------------------------
     def _max_receive_count(self) -> int:
-        if self._max_receives is None:
-            self._max_receives = self._read_max_receive_count()
-        return self._max_receives
+        return self._redrive()[0]
 
-    def _read_max_receive_count(self) -> int:
+    def _redrive(self) -> tuple[int, str | None]:
+        """(maxReceiveCount, DLQ URL), read once from the queue; config.max_receive_count wins when set."""
+        if self._redrive_policy is None:
+            try:
+                count, dlq = read_redrive(self._sqs, self.config.queue_url)
+            except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
+                fix = "grant sqs:GetQueueAttributes/GetQueueUrl or set GPU_JOBS_MAX_RECEIVE_COUNT"
+                log.warning("redrive policy unreadable: no dead-letter sweep", extra={"error": str(exc), "fix": fix})
+                count, dlq = DEFAULT_MAX_RECEIVE_COUNT, None
+            self._redrive_policy = (self.config.max_receive_count or count, dlq)
+        return self._redrive_policy
+
+    def _sweep_dead_letters(self) -> None:
+        """When idle: FAILED for jobs whose message was dead-lettered before anyone recorded a result."""
+        every, dlq = self.config.dead_letter_sweep_seconds, self._redrive()[1]
+        if every is None or dlq is None or time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + every
         try:
-            attrs = self._sqs.get_queue_attributes(QueueUrl=self.config.queue_url, AttributeNames=["RedrivePolicy"])
-            return int(json.loads(attrs["Attributes"]["RedrivePolicy"])["maxReceiveCount"])
-        except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
-            log.warning(
-                "redrive policy unreadable; assuming maxReceiveCount 3",
-                extra={
-                    "error": str(exc),
-                    "fix": "grant sqs:GetQueueAttributes or set GPU_JOBS_MAX_RECEIVE_COUNT",
-                },
-            )
-            return DEFAULT_MAX_RECEIVE_COUNT
+            marked = fail_dead_letters(self._sqs, self._store, dlq, limit=100)
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("dead-letter sweep failed", extra={"error": str(exc)})
+            return
+        for job_id in marked:
+            self._metrics.emit("", JobsFailed=1)
+            log.error("job failed: dead-lettered", extra={"job_id": job_id})
 
     def _to_dead_letters(self, delivery: _Delivery) -> None:
         """Visible again so the next receive redrives it; without a DLQ it would loop, so delete it then."""

@@ -159,19 +159,42 @@ def test_sigterm_past_the_grace_releases_the_job_at_once(jobs, tmp_path: Path) -
     assert jobs.tally([job_id]).succeeded_once == 1
 
 
-def test_a_job_whose_consumers_all_died_before_claiming_is_failed_from_the_dlq(jobs) -> None:
+def _exhaust_receives(jobs, count: int) -> None:
+    """Consumers that die right after receiving, before any claim: the message's receives run out."""
+    for _ in range(count):
+        got = _wait_for(
+            lambda: jobs.sqs.receive_message(QueueUrl=jobs.resources.queue_url, VisibilityTimeout=0).get("Messages"),
+            what="the message to be visible",
+        )
+        assert len(got) == 1
+
+
+def test_an_idle_worker_fails_jobs_whose_messages_were_dead_lettered_unclaimed(jobs) -> None:
     # GIVEN a job whose message was received maxReceiveCount times by consumers that died before claiming it
     job_id = jobs.client.submit("render", {})
-    for _ in range(jobs.resources.max_receive_count):
-        got = jobs.sqs.receive_message(QueueUrl=jobs.resources.queue_url, VisibilityTimeout=0, WaitTimeSeconds=1)
-        assert len(got["Messages"]) == 1
-    assert not jobs.worker().run_once()  # this receive makes SQS move it to the DLQ
+    _exhaust_receives(jobs, jobs.resources.max_receive_count)
+    # WHEN a worker polls: its receive makes SQS move the message to the DLQ, and it is then idle
+    assert not jobs.worker().run_once()
+    # THEN its dead-letter sweep marked the job FAILED with the reason, leaving the message in the DLQ
+    assert (
+        jobs.client.status(job_id).error == "message dead-lettered before a worker recorded a result; last error: None"
+    )
+    assert jobs.tally([job_id]).failed_with_reason == 1
+
+
+def test_the_operator_sweep_fails_a_dead_lettered_job_with_its_last_error(jobs) -> None:
+    # GIVEN a job that failed once, then had its remaining receives spent by dying consumers
+    job_id = jobs.client.submit("render", {"mode": "flaky"})
+    assert jobs.worker(dead_letter_sweep_seconds=None).run_once()
+    _exhaust_receives(jobs, jobs.resources.max_receive_count - 1)
+    assert not jobs.worker(dead_letter_sweep_seconds=None).run_once()  # moved to the DLQ; no sweep here
     assert jobs.client.status(job_id).status is JobStatus.PENDING
-    # WHEN the operator sweep runs over the DLQ
+    # WHEN the operator runs the sweep
     marked = jobs.client.fail_dead_letters(jobs.resources.dlq_url)
-    # THEN the job is FAILED with the reason and its message stays in the DLQ
+    # THEN the job is FAILED with the error it last retried on
     assert marked == [job_id]
     assert jobs.client.status(job_id).error == (
-        "message dead-lettered before a worker recorded a result; last error: None"
+        "message dead-lettered before a worker recorded a result; last error: "
+        "RuntimeError: injected transient fault on attempt 1"
     )
     assert jobs.tally([job_id]).failed_with_reason == 1
