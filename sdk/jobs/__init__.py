@@ -3,12 +3,15 @@
 boto3 + pydantic only: importing this never imports cdktf, so worker images stay small.
 
 IAM the worker task role needs: sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility and
-sqs:GetQueueAttributes (to read maxReceiveCount; or set GPU_JOBS_MAX_RECEIVE_COUNT) on its queue;
-dynamodb:GetItem and dynamodb:UpdateItem on the job table; s3:GetObject on `{prefix}*/inputs/*` and
-s3:PutObject on `{prefix}*/outputs/*`; ecs:UpdateTaskProtection and ecs:GetTaskProtection (scale-in
-protection through the ECS agent endpoint while a job runs).
-The submitter needs sqs:SendMessage, dynamodb:PutItem/GetItem/UpdateItem, s3:PutObject/GetObject and
-s3:ListBucket (outputs) on the same resources.
+sqs:GetQueueAttributes (redrive policy: maxReceiveCount and the DLQ) on its queue; sqs:GetQueueUrl,
+sqs:ReceiveMessage and sqs:ChangeMessageVisibility on the DLQ (idle dead-letter sweep; without them the worker
+logs a warning and skips the sweep); dynamodb:GetItem and dynamodb:UpdateItem on the job table; s3:GetObject on
+`{prefix}*/inputs/*` and s3:PutObject (+ s3:AbortMultipartUpload) on `{prefix}*/outputs/*`;
+ecs:UpdateTaskProtection and ecs:GetTaskProtection (scale-in protection through the ECS agent endpoint
+while a job runs).
+The submitter needs sqs:SendMessage, dynamodb:PutItem/GetItem/UpdateItem, s3:PutObject on `{prefix}*/inputs/*`,
+s3:GetObject on `{prefix}*/outputs/*` and s3:ListBucket (outputs) on the same resources.
+Set GPU_JOBS_SSE when the bucket policy or the PutObject grant requires a ServerSideEncryption header.
 """
 
 from sdk.jobs.client import JobClient
