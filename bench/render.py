@@ -119,7 +119,7 @@ def _child_cpu(renderer: RenderProcess) -> float:
     """User+system CPU seconds of the Blender child, from /proc (Linux)."""
     if renderer.pid is None:
         return 0.0
-    fields = Path(f"/proc/{renderer.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{renderer.pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

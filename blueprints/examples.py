@@ -3,6 +3,8 @@
 from constructs import Construct
 
 from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec, InferenceScalingSpec
+from blueprints.examples_queue import comfyui_queue
+from blueprints.examples_renderer import heavy_renderer, validation_renderer
 from sdk.constructs.load_balancer import AlbSpec
 from sdk.constructs.stack import GpuStack
 from sdk.grants import DynamoDbItemGrant, S3PutGrant
@@ -106,3 +108,6 @@ def llm_internal(app: Construct) -> None:
 def build_app(app: Construct) -> None:
     sdxl_public(app)
     llm_internal(app)
+    comfyui_queue(app)
+    validation_renderer(app)
+    heavy_renderer(app)

@@ -381,7 +381,7 @@ class FractionalGpuRenderer(Construct):
         spec, container = self.spec, self.spec.container
         primary = f"{container.gpu:g} GPU/task on {', '.join(spec.capacity.instance_types)}, {spec.tasks_per_host}/host"
         fallback = spec.fallback
-        summary = [f"renderer: {primary}, {len(spec.render.views)} views at {spec.render.size}px"]
+        summary = [f"{primary}, {len(spec.render.views)} views at {spec.render.size}px"]
         if fallback is not None:
             summary.append(
                 f"fallback: 1 GPU/task on {', '.join(fallback.instance_types)} once a job waits "

@@ -103,7 +103,7 @@ def _selftest(args: argparse.Namespace) -> int:
     options = options_with(settings.defaults, {"views": ("iso",), "size": 32, "samples": 1, "device": args.device})
     with tempfile.TemporaryDirectory(prefix="render-selftest-") as tmp:
         model = Path(tmp) / "cube.stl"
-        model.write_text(CUBE_STL)
+        model.write_text(CUBE_STL, encoding="utf-8")
         renderer = RenderProcess(settings)
         try:
             report = renderer.render(model, Path(tmp) / "out", options)

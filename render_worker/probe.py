@@ -117,7 +117,9 @@ def nvidia_smi(path_env: str | None = None) -> Layer:
     if exe is None:
         return Layer("nvidia_smi", False, ("nvidia-smi not found on PATH",))
     try:
-        run = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=SMI_TIMEOUT_S, check=False)
+        run = subprocess.run(
+            [exe, "-L"], capture_output=True, encoding="utf-8", errors="replace", timeout=SMI_TIMEOUT_S, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Layer("nvidia_smi", False, (f"{exe} -L failed: {exc}",))
     gpus = [

@@ -74,7 +74,7 @@ def render_model(model_path: Path, out_dir: Path, options: RenderOptions, limits
         "timings_s": {**timer.phases, "total": round(time.perf_counter() - started, 4)},
         "blender": bpy.app.version_string,
     }
-    (out_dir / REPORT_NAME).write_text(json.dumps(report, indent=2))
+    (out_dir / REPORT_NAME).write_text(json.dumps(report, indent=2), encoding="utf-8")
     return report
 
 

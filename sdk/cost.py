@@ -44,7 +44,7 @@ class PriceBook(BaseModel):
 
 @cache
 def load_prices() -> PriceBook:
-    raw = tomllib.loads(_PRICES.read_text())
+    raw = tomllib.loads(_PRICES.read_text(encoding="utf-8"))
     return PriceBook(
         region=raw["meta"]["region"],
         hours_per_month=raw["meta"]["hours_per_month"],

@@ -190,6 +190,20 @@ class CapacitySpec(Spec):
         default_factory=dict, description="Extra /etc/ecs/ecs.config lines. Default none."
     )
 
+    @field_validator("ecs_agent_config")
+    @classmethod
+    def _agent_config(cls, value: dict[str, str]) -> dict[str, str]:
+        # Each pair becomes one line of a quoted heredoc inside a Terraform string: no line breaks, no template
+        # sequences, no backslashes.
+        for key, item in value.items():
+            if not re.fullmatch(r"ECS_[A-Z0-9_]+", key):
+                raise ValueError(f"{key!r} is not an ECS agent variable. Fix: a name like ECS_RESERVED_MEMORY")
+            if any(bad in item for bad in ("\n", "\r", "\\", "${", "%{")):
+                raise ValueError(
+                    f"{key}={item!r} cannot go into ecs.config. Fix: one line without backslashes, ${{ or %{{"
+                )
+        return value
+
     @model_validator(mode="after")
     def _warm_pool_single_type(self) -> "CapacitySpec":
         if self.warm_pool is not None and len(self.instance_types) > 1:

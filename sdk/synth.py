@@ -27,7 +27,7 @@ def synth_app(app_module: str) -> dict[str, dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="gpu-blueprints-") as tmp:
         build(app_module, tmp).synth()
         return {
-            path.parent.name: json.loads(path.read_text())
+            path.parent.name: json.loads(path.read_text(encoding="utf-8"))
             for path in sorted(Path(tmp, STACKS_DIR).glob(f"*/{STACK_FILE}"))
         }
 
@@ -39,17 +39,21 @@ def write_stacks(stacks: dict[str, dict[str, Any]], out_dir: Path) -> None:
         shutil.rmtree(stale)
     for name, tf in stacks.items():
         (out_dir / name).mkdir(exist_ok=True)
-        (out_dir / name / STACK_FILE).write_text(json.dumps(tf, indent=2, sort_keys=True) + "\n")
+        (out_dir / name / STACK_FILE).write_text(json.dumps(tf, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def summary_line(name: str, tf: dict[str, Any]) -> str:
+def summary_lines(name: str, tf: dict[str, Any]) -> list[str]:
+    """One line per stack (resources, typical $/month), then each blueprint's summary and its review notes."""
     from sdk.cost import estimate_stack
     from sdk.hints import read_hints
 
     resources = sum(len(v) for v in tf.get("resource", {}).values())
-    line = f"{name}: {resources} resources, ~${estimate_stack(tf).typical_monthly_usd:,.0f}/month"
-    extra = [s for hints in read_hints(tf).values() for s in hints.summary]
-    return "; ".join([line, *extra])
+    lines = [f"{name}: {resources} resources, ~${estimate_stack(tf).typical_monthly_usd:,.0f}/month"]
+    for path, hints in read_hints(tf).items():
+        if hints.summary:
+            lines.append(f"  {path.rsplit('/', 1)[-1]}: {'; '.join(hints.summary)}")
+        lines.extend(f"    note: {note}" for note in hints.review_notes)
+    return lines
 
 
 def run_synth(*, app_module: str, out_dir: str, cdktf_mode: bool = False) -> int:
@@ -59,5 +63,5 @@ def run_synth(*, app_module: str, out_dir: str, cdktf_mode: bool = False) -> int
     stacks = synth_app(app_module)
     write_stacks(stacks, Path(out_dir))
     for name, tf in stacks.items():
-        print(summary_line(name, tf))
+        print("\n".join(summary_lines(name, tf)))
     return 0

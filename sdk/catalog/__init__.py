@@ -78,7 +78,7 @@ class Catalog(BaseModel):
 @cache
 def load_catalog() -> Catalog:
     """Parse the data file; pydantic rejects a row that breaks a field's bounds."""
-    raw = tomllib.loads(_DATA.read_text())
+    raw = tomllib.loads(_DATA.read_text(encoding="utf-8"))
     meta = raw["meta"]
     instances: dict[str, GpuInstanceType] = {}
     for family, spec in raw["family"].items():

@@ -150,7 +150,7 @@ class GpuCapacity(Construct):
             ],
             monitoring={"enabled": True},
             ebs_optimized="true",
-            user_data=Fn.base64encode(self.user_data),
+            user_data=Fn.base64encode(Fn.raw_string(self.user_data)),
             tag_specifications=[
                 {"resource_type": kind, "tags": {"Name": f"{name}-gpu-host"}} for kind in ("instance", "volume")
             ],

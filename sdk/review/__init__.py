@@ -165,14 +165,14 @@ def review_stack(
 def load_stacks(directory: Path) -> dict[str, dict[str, Any]]:
     """Stack name -> Terraform JSON for every <directory>/<stack>/cdk.tf.json."""
     paths = sorted(directory.glob(f"*/{STACK_FILE}"))
-    return {path.parent.name: json.loads(path.read_text()) for path in paths}
+    return {path.parent.name: json.loads(path.read_text(encoding="utf-8")) for path in paths}
 
 
 def _policy_results(stacks: Mapping[str, dict[str, Any]]) -> dict[str, PolicyResult]:
     with tempfile.TemporaryDirectory(prefix="review-checkov-") as tmp:
         for name, tf_json in stacks.items():
             (Path(tmp) / name).mkdir()
-            (Path(tmp) / name / STACK_FILE).write_text(json.dumps(tf_json, indent=2))
+            (Path(tmp) / name / STACK_FILE).write_text(json.dumps(tf_json, indent=2), encoding="utf-8")
         return run_checkov(Path(tmp), REPO_ROOT)
 
 
@@ -230,7 +230,7 @@ def write_reviews(reviews: list[StackReview], out_dir: Path, fmt: str = "md") ->
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / ("REVIEW.md" if fmt == "md" else "review.json")
         text = render_markdown(review) if fmt == "md" else review.model_dump_json(indent=2) + "\n"
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
 

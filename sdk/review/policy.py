@@ -46,7 +46,7 @@ def documented_skips(repo_root: Path) -> tuple[str, ...]:
     skips: list[str] = []
     reason: list[str] = []
     in_list = False
-    for line in path.read_text().splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
         if not line.startswith((" ", "-", "#")):
             in_list, reason = stripped.startswith("skip-check:"), []
@@ -94,7 +94,7 @@ def run_checkov(stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
         # The skip list, not the whole config: its `quiet` would drop the passed checks we count.
         command += ["--skip-check", ",".join(skip.split(":", 1)[0] for skip in skips)]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False, cwd=stacks_dir)
+    completed = subprocess.run(command, capture_output=True, encoding="utf-8", env=env, check=False, cwd=stacks_dir)
     return _by_stack(completed.stdout, skips)
 
 

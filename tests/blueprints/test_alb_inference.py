@@ -1,7 +1,6 @@
 """AlbInferenceService: each feature of the issue, asserted on the synthesized example stacks."""
 
 import json
-import re
 from typing import Any
 
 import pytest
@@ -9,7 +8,7 @@ from pydantic import ValidationError
 
 from blueprints.alb_inference import AlbInferenceSpec
 from sdk.hints import read_hints
-from tests.blueprints.conftest import only, resources
+from tests.blueprints.conftest import only, resources, user_data
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
@@ -23,13 +22,6 @@ def sdxl(example_stacks) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def llm(example_stacks) -> dict[str, Any]:
     return example_stacks["llm-internal"]
-
-
-def user_data(stack: dict[str, Any]) -> str:
-    encoded = only(stack, "aws_launch_template")["user_data"]
-    match = re.fullmatch(r'\$\{base64encode\("(.*)"\)\}', encoded, re.S)
-    assert match, encoded[:80]
-    return json.loads(f'"{match.group(1)}"')
 
 
 def test_a_created_vpc_spans_two_azs_with_public_and_private_subnets_and_one_nat(sdxl):
@@ -68,7 +60,7 @@ def test_launch_template_uses_the_al2023_gpu_ami_imdsv2_and_an_encrypted_gp3_roo
 
 
 def test_user_data_joins_the_cluster_with_gpu_support_and_spot_draining(sdxl):
-    text = user_data(sdxl)
+    text = user_data(only(sdxl, "aws_launch_template"))
     for line in (
         "ECS_CLUSTER=sdxl",
         "ECS_ENABLE_GPU_SUPPORT=true",
@@ -258,6 +250,12 @@ BAD_INPUT = [
         "value_from",
     ),
     ("log retention CloudWatch does not offer", {"container.log_retention_days": 45}, "log_retention_days"),
+    ("agent setting that is not ECS_*", {"capacity.ecs_agent_config": {"loglevel": "debug"}}, "ecs_agent_config"),
+    (
+        "agent setting that would break the user data",
+        {"capacity.ecs_agent_config": {"ECS_LOGLEVEL": "debug\nrm -rf /"}},
+        "ecs_agent_config",
+    ),
 ]
 
 

@@ -1,7 +1,6 @@
 """FractionalGpuRenderer: spec validation, derived sizing, and each emitted property on the example stacks."""
 
 import json
-import re
 from typing import Any
 
 import botocore.session
@@ -24,6 +23,7 @@ from render_worker.config import WorkerSettings
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
 from sdk.specs import CapacitySpec, ContainerSpec, WarmPoolSpec
+from tests.blueprints.conftest import user_data
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/render-worker:1"
 
@@ -213,7 +213,7 @@ def stacks(tmp_path_factory) -> dict[str, dict[str, Any]]:
     for add in (validation_renderer, heavy_renderer, shared_queue_renderer):
         add(app)
     app.synth()
-    return {p.parent.name: json.loads(p.read_text()) for p in out.glob("stacks/*/cdk.tf.json")}
+    return {p.parent.name: json.loads(p.read_text(encoding="utf-8")) for p in out.glob("stacks/*/cdk.tf.json")}
 
 
 def by_path(stack: dict[str, Any], kind: str, fragment: str) -> dict[str, Any]:
@@ -371,10 +371,3 @@ def test_every_render_container_definition_is_valid_ecs_input(stacks):
             params = {"family": td["family"], "containerDefinitions": json.loads(td["container_definitions"])}
             report = ParamValidator().validate(params, shape.input_shape)
             assert not report.has_errors(), report.generate_report()
-
-
-def user_data(launch_template: dict[str, Any]) -> str:
-    """The launch template's user data script (cdktf writes it as ${base64encode("...")})."""
-    match = re.fullmatch(r'\$\{base64encode\("(.*)"\)\}', launch_template["user_data"], re.S)
-    assert match, launch_template["user_data"][:80]
-    return json.loads(f'"{match.group(1)}"')

@@ -28,7 +28,7 @@ def test_generated_matches_what_the_code_synthesizes_now(example_stacks, tmp_pat
     for rel in fresh:
         assert (GENERATED / rel).read_bytes() == (tmp_path / rel).read_bytes(), f"{rel} is stale: run make synth"
         # and nothing in it depends on where the checkout lives (e.g. an absolute state path)
-        assert str(ROOT) not in (tmp_path / rel).read_text()
+        assert str(ROOT) not in (tmp_path / rel).read_text(encoding="utf-8")
 
 
 def test_synth_output_is_byte_identical_across_runs(example_stacks, tmp_path):
@@ -57,7 +57,7 @@ def test_checkov_reports_no_failed_checks_on_generated(example_stacks, tmp_path)
     run = subprocess.run(
         [checkov, "-d", str(tmp_path), "--config-file", str(ROOT / ".checkov.yaml"), "-o", "json"],
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         cwd=ROOT,
     )
     reports = json.loads(run.stdout)

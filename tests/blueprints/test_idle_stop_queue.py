@@ -29,7 +29,7 @@ from sdk.jobs.config import WORKER_ENV_VARS, WorkerConfig
 from sdk.jobs.worker import JobContext, Worker
 from sdk.specs import AlarmsSpec
 from sdk.synth import synth_app
-from tests.blueprints.conftest import only, resources
+from tests.blueprints.conftest import only, resources, user_data
 from tests.sdk.constructs.test_job_table import create_table_request
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -364,12 +364,6 @@ def test_bridge_mode_shares_the_host_network_and_honours_the_placement_constrain
     assert len(resources(stack, "aws_security_group")) == 1  # the hosts' only
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="GpuCapacity passes the warm-pool user data (it has double quotes) to Fn.base64encode without "
-    "Fn.raw_string, which cdktf rejects; reported to the lead (sdk/constructs/gpu_capacity.py)",
-)
 def test_a_warm_pool_prepulls_the_consumer_image_and_turns_on_the_ecs_warm_pool_check():
     # GIVEN a single-type capacity with a warm pool of 2 stopped hosts
     stack = GpuStack(cdktf.Testing.app(), "warm", region=REGION)
@@ -381,7 +375,7 @@ def test_a_warm_pool_prepulls_the_consumer_image_and_turns_on_the_ecs_warm_pool_
     asg = only(tf, "aws_autoscaling_group")
     assert asg["warm_pool"]["min_size"] == 2
     assert asg["warm_pool"]["instance_reuse_policy"] == {"reuse_on_scale_in": False}
-    text = user_data(tf)
+    text = user_data(only(tf, "aws_launch_template"))
     assert "ECS_WARM_POOLS_CHECK=true" in text and f"docker pull {IMAGE}" in text
     host = statements(tf, "warm-host-policy")
     assert host["EcrPull"]["Resource"] == [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/render-worker"]
@@ -389,14 +383,7 @@ def test_a_warm_pool_prepulls_the_consumer_image_and_turns_on_the_ecs_warm_pool_
 
 
 def test_without_a_warm_pool_no_image_is_prepulled(comfyui):
-    assert "docker pull" not in user_data(comfyui)
-
-
-def user_data(stack: dict[str, Any]) -> str:
-    encoded = only(stack, "aws_launch_template")["user_data"]
-    match = re.fullmatch(r'\$\{base64encode\("(.*)"\)\}', encoded, re.S)
-    assert match
-    return json.loads(f'"{match.group(1)}"')
+    assert "docker pull" not in user_data(only(comfyui, "aws_launch_template"))
 
 
 def test_an_existing_topic_receives_the_alarms(stacks):
@@ -451,7 +438,7 @@ def test_a_job_submitted_to_the_declared_resources_is_done_by_a_worker_configure
     env = {k: resolve(v, real) for k, v in environment(comfyui).items()}
 
     def handler(job: JobContext) -> dict[str, Any]:
-        (job.output_dir / "edited.txt").write_text(job.payload["prompt"].upper())
+        (job.output_dir / "edited.txt").write_text(job.payload["prompt"].upper(), encoding="utf-8")
         return {"ok": True}
 
     # WHEN a client submits a job and a worker built from the task's environment takes it

@@ -68,7 +68,7 @@ def serve_until_idle(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         env=env,
         cwd=REPO,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         timeout=WORKER_TIMEOUT_S,
         check=False,
     )
@@ -82,7 +82,7 @@ def render_and_collect(tmp_path: Path, jobs: JobResources, model: Path) -> tuple
     record = client.status(job_id)
     assert record.status is JobStatus.SUCCEEDED, (record, worker.stderr[-3000:])
     files = client.download_outputs(job_id, tmp_path / "outputs")
-    report = json.loads((tmp_path / "outputs" / "render.json").read_text())
+    report = json.loads((tmp_path / "outputs" / "render.json").read_text(encoding="utf-8"))
     return job_id, client, {"files": sorted(p.name for p in files), "report": report}
 
 

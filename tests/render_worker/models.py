@@ -103,7 +103,7 @@ def write_binary_stl(path: Path, triangles: np.ndarray | None = None, declared: 
 def write_obj(path: Path) -> Path:
     lines = [f"v {x} {y} {z}" for x, y, z in CUBE_VERTICES]
     lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in CUBE_TRIANGLES]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
@@ -115,5 +115,5 @@ def write_ply(path: Path, declared_faces: int | None = None) -> Path:
         "property list uchar int vertex_indices", "end_header",
     ]  # fmt: skip
     body = [f"{x} {y} {z}" for x, y, z in CUBE_VERTICES] + [f"3 {a} {b} {c}" for a, b, c in CUBE_TRIANGLES]
-    path.write_text("\n".join(header + body) + "\n")
+    path.write_text("\n".join(header + body) + "\n", encoding="utf-8")
     return path

@@ -23,7 +23,7 @@ def test_install_verify_passes_in_this_environment(tmp_path: Path) -> None:
     # GIVEN this venv WHEN the image's verify step runs against it
     env = {**os.environ, "RENDER_KERNEL_CACHE_DIR": str(tmp_path / "k")}
     run = subprocess.run(["sh", str(PACKAGE / "install.sh"), "verify", sys.executable], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=300)  # fmt: skip
+                         capture_output=True, encoding="utf-8", timeout=300)  # fmt: skip
     # THEN requirements are met and the self-test rendered on the CPU
     assert run.returncode == 0, run.stderr[-2000:]
     assert "requirements ok" in run.stdout and "selftest ok: 12 triangles on cpu" in run.stdout
@@ -31,7 +31,7 @@ def test_install_verify_passes_in_this_environment(tmp_path: Path) -> None:
 
 def test_the_worker_requirements_match_the_project_extras() -> None:
     # GIVEN pyproject's render and probe extras and the image's requirements.txt
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = [Requirement(r) for group in ("render", "probe") for r in project["optional-dependencies"][group]]
     image = {r.name: r for r in _requirements()}
     # THEN every extra is installed in the image with the same version range
@@ -43,13 +43,13 @@ def test_the_worker_requirements_match_the_project_extras() -> None:
 def test_the_worker_imports_no_cdktf() -> None:
     # GIVEN a fresh interpreter WHEN the worker's modules are imported THEN neither cdktf nor bpy was loaded
     code = "import sys, render_worker.cli, render_worker.worker; print(sorted({'cdktf', 'bpy'} & set(sys.modules)))"
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding="utf-8", check=True)
     assert run.stdout.strip() == "[]"
 
 
 def test_the_dockerfile_uses_the_install_script_and_runs_unprivileged() -> None:
     # GIVEN the Dockerfile
-    text = (PACKAGE / "Dockerfile").read_text()
+    text = (PACKAGE / "Dockerfile").read_text(encoding="utf-8")
     # THEN its install steps are install.sh's, it drops root, declares both volumes and a health check
     assert re.search(r"^ARG CUDA_BASE=nvidia/cuda:\S+-runtime-", text, re.M)
     for step in ("system", "python", "verify"):
@@ -62,5 +62,5 @@ def test_the_dockerfile_uses_the_install_script_and_runs_unprivileged() -> None:
 
 
 def _requirements() -> list[Requirement]:
-    lines = (PACKAGE / "requirements.txt").read_text().splitlines()
+    lines = (PACKAGE / "requirements.txt").read_text(encoding="utf-8").splitlines()
     return [Requirement(line) for line in (raw.split("#", 1)[0].strip() for raw in lines) if line]

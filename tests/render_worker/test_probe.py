@@ -25,7 +25,7 @@ def fake_smi(folder: Path, output: str, code: int = 0) -> str:
     """An nvidia-smi on a PATH of its own that prints `output` and exits with `code`."""
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "nvidia-smi"
-    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{output}\nEOF\nexit {code}\n")
+    script.write_text(f"#!/bin/sh\ncat <<'EOF'\n{output}\nEOF\nexit {code}\n", encoding="utf-8")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return str(folder)
 

@@ -26,7 +26,7 @@ def test_a_3mf_renders_every_view_a_contact_sheet_and_a_report(renderer: RenderP
     for view in ("front", "left", "iso"):
         assert Image.open(out / f"{view}.png").size == (64, 64)
     assert Image.open(out / "contact_sheet.png").size[0] == 3 * 64
-    assert json.loads((out / "render.json").read_text()) == report
+    assert json.loads((out / "render.json").read_text(encoding="utf-8")) == report
     assert report["triangles"] == 24 and report["parts"] == 2
     assert report["device"]["backend"] == "cpu" and report["options"]["samples"] == 2
     assert report["dimensions"]["model_units"] == pytest.approx([30.0, 10.0, 10.0])

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "render_worker", *args], cwd=ROOT, capture_output=True, text=True, timeout=180,
+        [sys.executable, "-m", "render_worker", *args], cwd=ROOT, capture_output=True, encoding="utf-8", timeout=180,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
 
@@ -43,7 +43,7 @@ def test_render_writes_outputs_and_exits_zero(models, tmp_path: Path) -> None:
     # THEN it succeeds and says where the outputs are
     assert run.returncode == 0, run.stderr[-2000:]
     assert "rendered cube.3mf on cpu" in run.stdout
-    assert json.loads((tmp_path / "out" / "render.json").read_text())["options"]["denoise"] is False
+    assert json.loads((tmp_path / "out" / "render.json").read_text(encoding="utf-8"))["options"]["denoise"] is False
 
 
 def test_render_of_a_bad_file_is_one_line_and_exit_code_2(tmp_path: Path, capsys) -> None:

@@ -62,7 +62,7 @@ def test_a_bad_model_fails_the_job_at_once_with_the_reason(
     # GIVEN a job whose 3MF is a text file
     client = _client(job_resources)
     junk = tmp_path / "model.3mf"
-    junk.write_text("hello")
+    junk.write_text("hello", encoding="utf-8")
     job_id = client.submit("render", {}, inputs={"model.3mf": junk})
     # WHEN it is handled THEN it is FAILED on the first attempt, with the reason, and not retried
     assert _worker(job_resources, renderer, settings).run_once()
@@ -99,7 +99,7 @@ def test_serve_consumes_jobs_and_exits_when_idle(job_resources, models, tmp_path
     env.update(render_env)
     # WHEN `python -m render_worker serve` runs
     run = subprocess.run([sys.executable, "-m", "render_worker", "serve"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=180)  # fmt: skip
+                         capture_output=True, encoding="utf-8", timeout=180)  # fmt: skip
     # THEN it rendered the job, wrote its heartbeat, made its scratch TMPDIR and exited cleanly once idle
     assert run.returncode == 0, run.stderr[-2000:]
     assert client.status(job_id).status is JobStatus.SUCCEEDED

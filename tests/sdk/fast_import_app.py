@@ -68,4 +68,4 @@ def main(out_dir: str, stats_path: str) -> None:
     app = App(outdir=out_dir)
     build_app(app)
     app.synth()
-    Path(stats_path).write_text(json.dumps({"provider_submodules": loaded_provider_submodules()}))
+    Path(stats_path).write_text(json.dumps({"provider_submodules": loaded_provider_submodules()}), encoding="utf-8")

@@ -205,7 +205,7 @@ def test_an_empty_stack_costs_nothing():
 @pytest.mark.parametrize("path", sorted(GENERATED.glob("*/cdk.tf.json")), ids=lambda p: p.parent.name)
 def test_generated_stacks_price_their_gpu_hosts_from_the_catalog(path):
     # GIVEN a committed example stack
-    tf_json = json.loads(path.read_text())
+    tf_json = json.loads(path.read_text(encoding="utf-8"))
     estimate = estimate_stack(tf_json)
     # WHEN each hinted ASG's min line is recomputed by hand (min hosts on-demand up to the base)
     for hints in read_hints(tf_json).values():

@@ -76,7 +76,7 @@ def _run_python(code: str, *args: str, mode: str = "lazy") -> str:
         "PYTHONPATH": os.pathsep.join([str(REPO), str(APP_DIR)]),
     }
     done = subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=900
+        [sys.executable, "-c", code, *args], cwd=REPO, env=env, capture_output=True, encoding="utf-8", timeout=900
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return done.stdout
@@ -122,7 +122,7 @@ def test_lazy_and_stock_imports_synthesize_byte_identical_output(synth_outputs: 
 def test_the_lazy_import_loads_only_the_provider_submodules_in_use(synth_outputs: dict[str, Path]):
     # GIVEN the provider submodules each mode's process had loaded after synthesizing
     stock, lazy = (
-        set(json.loads((synth_outputs[mode] / "stats.json").read_text())["provider_submodules"])
+        set(json.loads((synth_outputs[mode] / "stats.json").read_text(encoding="utf-8"))["provider_submodules"])
         for mode in ("stock", "lazy")
     )
     # THEN stock loads every resource and data source, lazy a few dozen at most, among them the ones used
@@ -213,7 +213,7 @@ def test_the_camel_case_name_is_the_jsii_submodule_of_every_provider_submodule()
     submodules = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_"))
     mismatched = []
     for name in submodules:
-        head = (root / name / "__init__.py").read_text()[:20000]
+        head = (root / name / "__init__.py").read_text(encoding="utf-8")[:20000]
         if f'jsii_type="{fast_import.ASSEMBLY}.{fast_import.camel_case(name)}.' not in head:
             mismatched.append(name)
     # THEN the FQN map we give jsii points each FQN at its module
@@ -253,16 +253,20 @@ def test_the_node_hook_defers_every_require_of_the_real_provider_index(tmp_path:
     tgz = _provider_root() / "_jsii" / PROVIDER_TGZ
     package = tmp_path / "node_modules" / "@cdktf" / "provider-aws"
     (package / "lib").mkdir(parents=True)
-    (package / "package.json").write_text(json.dumps({"name": fast_import.ASSEMBLY, "main": "lib/index.js"}))
+    (package / "package.json").write_text(
+        json.dumps({"name": fast_import.ASSEMBLY, "main": "lib/index.js"}), encoding="utf-8"
+    )
     with tarfile.open(tgz, "r:gz") as archive:
         index = archive.extractfile("package/lib/index.js")
         assert index is not None
         (package / "lib" / "index.js").write_bytes(index.read())
     targets = re.findall(
-        r'^exports\.\w+ = require\("\./([\w.-]+)"\);$', (package / "lib" / "index.js").read_text(), re.M
+        r'^exports\.\w+ = require\("\./([\w.-]+)"\);$', (package / "lib" / "index.js").read_text(encoding="utf-8"), re.M
     )
     for target in targets:
-        (package / "lib" / f"{target}.js").write_text(f'globalThis.loaded.push("{target}"); exports.name = "{target}";')
+        (package / "lib" / f"{target}.js").write_text(
+            f'globalThis.loaded.push("{target}"); exports.name = "{target}";', encoding="utf-8"
+        )
     script = (
         "globalThis.loaded = []; const aws = require('@cdktf/provider-aws');"
         "const before = [...globalThis.loaded]; const name = aws.vpc.name, again = aws.vpc.name;"
@@ -271,7 +275,12 @@ def test_the_node_hook_defers_every_require_of_the_real_provider_index(tmp_path:
     # WHEN Node loads the package with the hook and reads one submodule twice
     env = {**os.environ, "NODE_OPTIONS": fast_import.node_options_with_hook(None)}
     done = subprocess.run(
-        [str(node_executable()), "-e", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [str(node_executable()), "-e", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

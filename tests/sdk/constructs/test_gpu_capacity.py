@@ -34,6 +34,6 @@ def test_g6f_large_hosts_get_vm_overcommit_memory_1():
 
 
 def test_extra_agent_settings_are_appended_in_a_stable_order():
-    spec = CapacitySpec(instance_types=("g5.xlarge",), ecs_agent_config={"ECS_LOGLEVEL": "debug", "A_FIRST": "1"})
+    spec = CapacitySpec(instance_types=("g5.xlarge",), ecs_agent_config={"ECS_LOGLEVEL": "debug", "ECS_A_FIRST": "1"})
     text = render_user_data(cluster_name="c", spec=spec, prepull=[])
-    assert text.index("A_FIRST=1") < text.index("ECS_LOGLEVEL=debug")
+    assert text.index("ECS_A_FIRST=1") < text.index("ECS_LOGLEVEL=debug")

@@ -182,7 +182,7 @@ class JobHarness:
 
     def process_output(self, process: subprocess.Popen[bytes]) -> list[dict[str, Any]]:
         """The JSON lines a worker process wrote to stdout (logs and EMF metrics)."""
-        return [json.loads(line) for line in self.process_logs[process.pid].read_text().splitlines()]
+        return [json.loads(line) for line in self.process_logs[process.pid].read_text(encoding="utf-8").splitlines()]
 
 
 def _after(seconds: float, check: Callable[[], bool]) -> bool:

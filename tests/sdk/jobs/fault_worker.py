@@ -25,7 +25,7 @@ class FaultHandler:
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         payload = ctx.payload
         if payload.get("marker_dir"):
-            Path(payload["marker_dir"], f"{ctx.job_id}.{ctx.attempt}").write_text(str(os.getpid()))
+            Path(payload["marker_dir"], f"{ctx.job_id}.{ctx.attempt}").write_text(str(os.getpid()), encoding="utf-8")
         if ctx.attempt <= payload.get("slow_attempts", ctx.attempt):
             time.sleep(payload.get("sleep", 0))
         mode = payload.get("mode", "ok")
@@ -36,7 +36,7 @@ class FaultHandler:
         for name, path in ctx.inputs.items():
             (ctx.output_dir / f"{name}.copy").write_bytes(path.read_bytes())
         (ctx.output_dir / "logs").mkdir()
-        (ctx.output_dir / "logs" / "run.txt").write_text(f"attempt {ctx.attempt}\n")
+        (ctx.output_dir / "logs" / "run.txt").write_text(f"attempt {ctx.attempt}\n", encoding="utf-8")
         self._ddb.update_item(
             TableName=self._table,
             Key={"job_id": {"S": ctx.job_id}},

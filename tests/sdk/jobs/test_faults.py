@@ -20,7 +20,11 @@ def _wait_for(predicate, timeout: float = 30, what: str = "condition"):
 
 def _markers(folder: Path) -> dict[str, int]:
     """job_id -> pid of the process that started it (latest attempt)."""
-    return {p.name.split(".")[0]: int(p.read_text() or 0) for p in folder.iterdir() if p.read_text()}
+    return {
+        p.name.split(".")[0]: int(p.read_text(encoding="utf-8") or 0)
+        for p in folder.iterdir()
+        if p.read_text(encoding="utf-8")
+    }
 
 
 def test_a_mixed_batch_with_injected_faults_loses_no_job(jobs) -> None:

@@ -12,6 +12,6 @@ def test_importing_the_job_protocol_never_loads_cdktf() -> None:
         "'cdktf_cdktf_provider_aws', 'torch', 'bpy'}))"
     )
     # WHEN it imports sdk.jobs
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8", check=True)
     # THEN none of the heavy packages was loaded
     assert out.stdout.strip() == "[]"

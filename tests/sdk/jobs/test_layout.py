@@ -28,6 +28,6 @@ def test_a_malformed_prefix_is_refused(prefix: str) -> None:
 def test_output_files_lists_nested_files_only(tmp_path: Path) -> None:
     (tmp_path / "views").mkdir()
     (tmp_path / "views" / "a.png").write_bytes(b"1")
-    (tmp_path / "summary.json").write_text("{}")
+    (tmp_path / "summary.json").write_text("{}", encoding="utf-8")
     (tmp_path / "empty").mkdir()
     assert [str(rel) for _, rel in output_files(tmp_path)] == ["summary.json", "views/a.png"]

@@ -15,7 +15,7 @@ def _load(stack: str) -> dict[str, Any]:
     path = GENERATED / stack / "cdk.tf.json"
     if not path.exists():
         pytest.skip(f"{path} not synthesized yet (run `make synth`)")
-    return json.loads(path.read_text())
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

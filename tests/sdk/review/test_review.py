@@ -16,7 +16,7 @@ from tests.sdk.review.conftest import GENERATED, PUBLIC
 def _write(directory: Path, stacks: dict[str, dict[str, Any]]) -> Path:
     for name, tf_json in stacks.items():
         (directory / name).mkdir(parents=True, exist_ok=True)
-        (directory / name / "cdk.tf.json").write_text(json.dumps(tf_json, indent=2))
+        (directory / name / "cdk.tf.json").write_text(json.dumps(tf_json, indent=2), encoding="utf-8")
     return directory
 
 
@@ -40,7 +40,7 @@ def test_the_committed_examples_reviewed_against_themselves_flag_nothing(tmp_pat
     assert reviews and all(not r.changes and not r.flags for r in reviews)
     assert exit_code(reviews) == 0
     for path in paths:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
         for heading in ("## Changes", "## Exposure", "## IAM", "## GPU capacity", "## Cost", "## Policy"):
             assert heading in text, (path, heading)
 
@@ -115,7 +115,7 @@ def test_json_format_writes_a_machine_readable_review(tmp_path, internal_stack):
     review = review_stack("llm-internal", internal_stack, None)
     # WHEN written as JSON
     (path,) = write_reviews([review], tmp_path, "json")
-    data = json.loads(path.read_text())
+    data = json.loads(path.read_text(encoding="utf-8"))
     # THEN it carries the totals, the exposure and the new-stack diff
     assert path.name == "review.json"
     assert data["cost"]["typical_monthly_usd"] == review.cost.typical_monthly_usd
@@ -156,7 +156,7 @@ def test_python_m_sdk_review_synthesizes_and_writes_reviews_beside_the_json(tmp_
     result = subprocess.run(
         [sys.executable, "-m", "sdk", "review", "--out", str(tmp_path), "--against", str(GENERATED)],
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         check=False,
         cwd=GENERATED.parent,
     )
