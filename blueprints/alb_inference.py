@@ -6,8 +6,6 @@ from typing import Literal
 
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 from pydantic import Field, model_validator
@@ -17,7 +15,7 @@ from sdk.constructs.cluster import Cluster
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import TaskRoles
 from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
-from sdk.constructs.network import Network
+from sdk.constructs.network import Network, https_out_security_group
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import ServiceScaling
@@ -219,23 +217,13 @@ class AlbInferenceService(Construct):
     def _load_balancer(self) -> None:
         spec, port = self.spec, self.spec.container.port
         assert port is not None
-        self.task_security_group = SecurityGroup(
+        self.task_security_group = https_out_security_group(
             self,
-            "tasks_sg",
+            "tasks",
             name=f"{spec.name}-tasks",
             vpc_id=self.network.vpc_id,
             description=f"Tasks of {spec.name}: in from the ALB only",
-            tags={"Name": f"{spec.name}-tasks"},
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "tasks_https_out",
-            security_group_id=self.task_security_group.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
-            description="HTTPS to AWS APIs and model registries",
+            egress_description="HTTPS to AWS APIs and model registries",
         )
         subnets = self.network.private_subnet_ids if spec.alb.internal else self.network.public_subnet_ids
         self.load_balancer = LoadBalancer(

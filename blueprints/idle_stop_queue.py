@@ -14,7 +14,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 from pydantic import Field, field_validator, model_validator
 
@@ -25,7 +24,7 @@ from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import Statement, TaskRoles
 from sdk.constructs.job_table import JobTable
 from sdk.constructs.naming import policy_json
-from sdk.constructs.network import Network
+from sdk.constructs.network import Network, https_out_security_group
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
 from sdk.constructs.review_hints import record_hints
@@ -454,23 +453,13 @@ class IdleStopGpuQueue(Construct):
         self.task_security_group: SecurityGroup | None = None
         network = None
         if spec.network_mode == "awsvpc":
-            self.task_security_group = SecurityGroup(
+            self.task_security_group = https_out_security_group(
                 self,
-                "tasks_sg",
+                "tasks",
                 name=f"{spec.name}-tasks",
                 vpc_id=self.network.vpc_id,
                 description=f"Workers of {spec.name}: no ingress; HTTPS out to AWS APIs",
-                tags={"Name": f"{spec.name}-tasks"},
-            )
-            VpcSecurityGroupEgressRule(
-                self,
-                "tasks_https_out",
-                security_group_id=self.task_security_group.id,
-                ip_protocol="tcp",
-                from_port=443,
-                to_port=443,
-                cidr_ipv4="0.0.0.0/0",
-                description="HTTPS to SQS, DynamoDB, S3, ECR and model registries",
+                egress_description="HTTPS to SQS, DynamoDB, S3, ECR and model registries",
             )
             network = {
                 "subnets": self.network.private_subnet_ids,

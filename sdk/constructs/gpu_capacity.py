@@ -10,11 +10,10 @@ from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.ecs_capacity_provider import EcsCapacityProvider
 from cdktf_cdktf_provider_aws.launch_template import LaunchTemplate
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
 from sdk.constructs.iam import InstanceRole
+from sdk.constructs.network import https_out_security_group
 from sdk.constructs.structs import new
 from sdk.specs import CapacitySpec, ContainerSpec
 
@@ -76,23 +75,13 @@ class GpuCapacity(Construct):
     ) -> None:
         super().__init__(scope, id_)
         prepull = prepull or []
-        self.security_group = SecurityGroup(
+        self.security_group = https_out_security_group(
             self,
-            "hosts_sg",
+            "hosts",
             name=f"{name}-hosts",
             vpc_id=vpc_id,
             description="GPU hosts: no ingress; HTTPS out (ECR, S3, ECS, logs)",
-            tags={"Name": f"{name}-hosts"},
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "hosts_https_out",
-            security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
-            description="HTTPS to AWS APIs and registries",
+            egress_description="HTTPS to AWS APIs and registries",
         )
         self.instance_role = InstanceRole(self, "iam", name=name, prepull=prepull, region=region)
         ami = DataAwsSsmParameter(self, "gpu_ami", name=GPU_AMI_PARAMETER)

@@ -16,6 +16,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
@@ -174,3 +175,21 @@ class Network(Construct):
                     security_group_ids=[self.endpoint_security_group.id],
                     tags={"Name": f"{name}-{endpoint}"},
                 )
+
+
+def https_out_security_group(
+    scope: Construct, prefix: str, *, name: str, vpc_id: str, description: str, egress_description: str
+) -> SecurityGroup:
+    """A security group with no ingress and HTTPS (443) out only: `<prefix>_sg` + `<prefix>_https_out`."""
+    group = SecurityGroup(scope, f"{prefix}_sg", name=name, vpc_id=vpc_id, description=description, tags={"Name": name})
+    VpcSecurityGroupEgressRule(
+        scope,
+        f"{prefix}_https_out",
+        security_group_id=group.id,
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        cidr_ipv4="0.0.0.0/0",
+        description=egress_description,
+    )
+    return group
