@@ -20,6 +20,7 @@ from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.service import GpuService
+from sdk.constructs.stack import check_region
 from sdk.constructs.task import CONTAINER_NAME, GpuTask
 from sdk.grants import Grant
 from sdk.hints import BlueprintHints, GpuCapacityHint
@@ -85,6 +86,13 @@ class AlbInferenceSpec(Spec):
         problems_to_error(problems)
         if not problems and self.capacity.max_hosts is not None:
             problems_to_error(self._host_bound_problems())
+        if not problems and self.capacity.min_hosts > self.max_hosts:
+            problems_to_error(
+                [
+                    f"capacity.min_hosts: {self.capacity.min_hosts} is more than the {self.max_hosts} hosts that "
+                    f"{self.scaling.max_tasks} tasks need. Fix: min_hosts <= {self.max_hosts}, or raise max_tasks."
+                ]
+            )
         return self
 
     def _alb_problems(self) -> list[str]:
@@ -105,6 +113,9 @@ class AlbInferenceSpec(Spec):
                 ipaddress.ip_network(cidr, strict=True)
             except ValueError:
                 problems.append(f"alb.allowed_cidrs: {cidr!r} is not a CIDR block. Fix: e.g. 203.0.113.0/24.")
+                continue
+            if ipaddress.ip_network(cidr).version == 6:
+                problems.append(f"alb.allowed_cidrs: {cidr!r} is IPv6; the ALB is IPv4-only. Fix: an IPv4 block.")
         return problems
 
     def _scaling_problems(self) -> list[str]:
@@ -146,6 +157,7 @@ class AlbInferenceService(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, spec: AlbInferenceSpec) -> None:
         super().__init__(scope, id_)
+        check_region(self, spec.region)
         self.spec = spec
         name = spec.name
         self.network = Network(self, "network", name=name, spec=spec.network.model_copy(update={"region": spec.region}))
@@ -160,6 +172,7 @@ class AlbInferenceService(Construct):
             subnet_ids=self.network.private_subnet_ids,
             max_hosts=spec.max_hosts,
             region=spec.region,
+            prepull=[spec.container.image],
         )
         self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
         self.logs = LogGroup(self, "logs", name=f"/ecs/{name}", retention_days=spec.container.log_retention_days)

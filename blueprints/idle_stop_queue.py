@@ -30,6 +30,7 @@ from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQ
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.service import GpuService
+from sdk.constructs.stack import check_region
 from sdk.constructs.structs import new
 from sdk.constructs.task import GpuTask
 from sdk.grants import Grant
@@ -173,8 +174,13 @@ class JobResources(Construct):
         consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
         return [
             _allow("ConsumeJobs", consume, self.queue.arn),
-            _allow("ClaimJobRows", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], self.table.arn),
-            _allow("JobStatusIndex", ["dynamodb:Query"], self.table.index_arn),
+            # Idle workers sweep the DLQ for jobs that died on their last attempt (sdk/jobs/dead_letters.py).
+            _allow(
+                "SweepDeadLetters",
+                ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"],
+                self.queue.dlq_arn,
+            ),
+            _allow("ClaimJobRows", ["dynamodb:GetItem", "dynamodb:UpdateItem"], self.table.arn),
             _allow("JobFiles", ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], self.files_arn),
             _allow(
                 "TaskProtection",
@@ -392,6 +398,7 @@ class IdleStopGpuQueue(Construct):
         self, scope: Construct, id_: str, *, spec: IdleStopGpuQueueSpec, jobs: JobResources | None = None
     ) -> None:
         super().__init__(scope, id_)
+        check_region(self, spec.region)
         self.spec = spec
         name = spec.name
         self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=spec.jobs_spec)
@@ -407,7 +414,7 @@ class IdleStopGpuQueue(Construct):
             subnet_ids=self.network.private_subnet_ids,
             max_hosts=spec.max_hosts,
             region=spec.region,
-            prepull=[spec.container] if spec.capacity.warm_pool is not None else [],
+            prepull=[spec.container.image],
         )
         self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
         self.logs = LogGroup(self, "logs", name=f"/ecs/{name}", retention_days=spec.container.log_retention_days)

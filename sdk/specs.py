@@ -69,6 +69,12 @@ def arn_parts(value: str) -> tuple[str, str] | None:
     return match.group(1), match.group(2)
 
 
+def ecr_repository(image: str) -> tuple[str, str, str] | None:
+    """(account, region, repository) of an ECR image URI, else None."""
+    match = re.match(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)", image)
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
 def problems_to_error(problems: list[str]) -> None:
     """Raise one error listing every problem (each names its field and the fix)."""
     if problems:
@@ -112,6 +118,14 @@ class NetworkSpec(Spec):
                 "network.private_subnet_ids: an existing VPC needs the private subnets for the GPU "
                 "hosts. Fix: list them (>= 2 AZs)."
             )
+        if self.vpc_id is not None and 0 < len(set(self.private_subnet_ids)) < 2:
+            problems.append(
+                "network.private_subnet_ids: GPU hosts in one subnet sit in one AZ, and one AZ out of GPU capacity "
+                "stops the service. Fix: list private subnets in >= 2 AZs."
+            )
+        for kind, ids in (("public", self.public_subnet_ids), ("private", self.private_subnet_ids)):
+            if len(set(ids)) < len(ids):
+                problems.append(f"network.{kind}_subnet_ids: a subnet is listed twice. Fix: list each once.")
         if self.vpc_id is not None and self.vpc_endpoints:
             problems.append(
                 "network.vpc_endpoints: endpoints are created only in a VPC this blueprint creates. "
@@ -156,7 +170,13 @@ class WarmPoolSpec(Spec):
         default=False, description="Return instances to the pool on scale-in. Default False (ECS does not support it)."
     )
     prepull_images: tuple[str, ...] = Field(
-        default=(), description="Images pulled during warm-up. Default (): the blueprint adds its container image."
+        default=(), description="More images pulled while a host warms, beside the blueprint's own. Default ()."
+    )
+    launch_timeout_seconds: int = Field(
+        default=1800,
+        ge=300,
+        le=7200,
+        description="How long a warming host may pull images before the ASG lets its launch go on. Default 1800.",
     )
 
     @field_validator("reuse_on_scale_in")
@@ -204,6 +224,13 @@ class CapacitySpec(Spec):
                 )
         return value
 
+    @field_validator("instance_types")
+    @classmethod
+    def _distinct_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) < len(value):
+            raise ValueError(f"{', '.join(value)} lists a type twice. Fix: list each type once, in order of preference")
+        return value
+
     @model_validator(mode="after")
     def _warm_pool_single_type(self) -> "CapacitySpec":
         if self.warm_pool is not None and len(self.instance_types) > 1:
@@ -212,6 +239,10 @@ class CapacitySpec(Spec):
                     "capacity.warm_pool: EC2 warm pools do not support mixed instance types "
                     f"({', '.join(self.instance_types)}). Fix: one instance type, or no warm pool."
                 ]
+            )
+        if self.max_hosts is not None and self.min_hosts > self.max_hosts:
+            problems_to_error(
+                [f"capacity.min_hosts: {self.min_hosts} is more than max_hosts {self.max_hosts}. Fix: min <= max."]
             )
         if self.warm_pool is not None and self.spot is not None:
             problems_to_error(
@@ -293,8 +324,7 @@ class ContainerSpec(Spec):
     @property
     def ecr_repository(self) -> tuple[str, str, str] | None:
         """(account, region, repository) when the image is in ECR, else None."""
-        match = re.match(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)", self.image)
-        return (match.group(1), match.group(2), match.group(3)) if match else None
+        return ecr_repository(self.image)
 
 
 class AlarmsSpec(Spec):

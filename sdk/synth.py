@@ -33,9 +33,10 @@ def synth_app(app_module: str) -> dict[str, dict[str, Any]]:
 
 
 def write_stacks(stacks: dict[str, dict[str, Any]], out_dir: Path) -> None:
-    """Write each stack's JSON (stable formatting); drop stack folders that no longer exist."""
+    """Write each stack's JSON (stable formatting); drop the folders of stacks that no longer exist (only folders
+    holding a stack file: `--out .` must never take the checkout with it)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in sorted(p for p in out_dir.iterdir() if p.is_dir() and p.name not in stacks):
+    for stale in sorted(p.parent for p in out_dir.glob(f"*/{STACK_FILE}") if p.parent.name not in stacks):
         shutil.rmtree(stale)
     for name, tf in stacks.items():
         (out_dir / name).mkdir(exist_ok=True)

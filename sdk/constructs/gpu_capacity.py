@@ -3,6 +3,7 @@ ECS capacity provider with managed scaling, managed termination protection and m
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import jinja2
 from cdktf import Fn
@@ -15,10 +16,12 @@ from constructs import Construct
 from sdk.constructs.iam import InstanceRole
 from sdk.constructs.network import https_out_security_group
 from sdk.constructs.structs import new
-from sdk.specs import CapacitySpec, ContainerSpec
+from sdk.specs import CapacitySpec, ecr_repository
 
 GPU_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
 OVERCOMMIT_TYPES = frozenset({"g6f.large"})
+# Warm pools: the ASG pauses each launch here until the host has pulled its images (user data completes it).
+LAUNCH_HOOK = "gpu-blueprints-launch"
 
 
 @cache
@@ -40,19 +43,29 @@ class PrepullImage:
     region: str | None
 
 
-def render_user_data(*, cluster_name: str, spec: CapacitySpec, prepull: list[ContainerSpec]) -> str:
+def prepull_images(spec: CapacitySpec, images: list[str]) -> list[str]:
+    """What warming hosts pull: the blueprint's images, then the warm pool's extra ones (none without a pool)."""
+    if spec.warm_pool is None:
+        return []
+    return list(dict.fromkeys([*images, *spec.warm_pool.prepull_images]))
+
+
+def render_user_data(*, cluster_name: str, asg_name: str, spec: CapacitySpec, region: str, prepull: list[str]) -> str:
     images = [
         PrepullImage(
-            c.image, *((f"{r[0]}.dkr.ecr.{r[1]}.amazonaws.com", r[1]) if (r := c.ecr_repository) else (None, None))
+            uri, *((f"{r[0]}.dkr.ecr.{r[1]}.amazonaws.com", r[1]) if (r := ecr_repository(uri)) else (None, None))
         )
-        for c in prepull
+        for uri in prepull_images(spec, prepull)
     ]
     return _template().render(
         cluster_name=cluster_name,
+        asg_name=asg_name,
+        region=region,
+        launch_hook=LAUNCH_HOOK,
         warm_pool=spec.warm_pool is not None,
         extra_config=sorted(spec.ecs_agent_config.items()),
         overcommit_memory=bool(OVERCOMMIT_TYPES & set(spec.instance_types)),
-        prepull_images=images if spec.warm_pool is not None else [],
+        prepull_images=images,
     )
 
 
@@ -71,10 +84,11 @@ class GpuCapacity(Construct):
         subnet_ids: list[str],
         max_hosts: int,
         region: str,
-        prepull: list[ContainerSpec] | None = None,
+        prepull: list[str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        prepull = prepull or []
+        images = prepull_images(spec, prepull or [])
+        warm = spec.warm_pool is not None
         self.security_group = https_out_security_group(
             self,
             "hosts",
@@ -83,9 +97,13 @@ class GpuCapacity(Construct):
             description="GPU hosts: no ingress; HTTPS out (ECR, S3, ECS, logs)",
             egress_description="HTTPS to AWS APIs and registries",
         )
-        self.instance_role = InstanceRole(self, "iam", name=name, prepull=prepull, region=region)
+        self.instance_role = InstanceRole(
+            self, "iam", name=name, prepull=images, region=region, launch_hook_asg=f"{name}-gpu" if warm else None
+        )
         ami = DataAwsSsmParameter(self, "gpu_ami", name=GPU_AMI_PARAMETER)
-        self.user_data = render_user_data(cluster_name=cluster_name, spec=spec, prepull=prepull)
+        self.user_data = render_user_data(
+            cluster_name=cluster_name, asg_name=f"{name}-gpu", spec=spec, region=region, prepull=prepull or []
+        )
         self.launch_template = self._launch_template(name, spec, ami)
         self.asg = self._asg(name, spec, subnet_ids, max_hosts)
         self.capacity_provider = new(
@@ -154,6 +172,20 @@ class GpuCapacity(Construct):
             "spot_allocation_strategy": spot.allocation_strategy if spot else "price-capacity-optimized",
         }
         warm = spec.warm_pool
+        template = {
+            "launch_template_specification": {"launch_template_id": self.launch_template.id, "version": "$Latest"}
+        }
+        # EC2 refuses a warm pool on a group with a mixed instances policy (and a pool takes one type anyway).
+        placement: dict[str, Any] = (
+            {
+                "mixed_instances_policy": {
+                    "instances_distribution": distribution,
+                    "launch_template": {**template, "override": [{"instance_type": t} for t in spec.instance_types]},
+                }
+            }
+            if warm is None
+            else {"launch_template": {"id": self.launch_template.id, "version": "$Latest"}}
+        )
         return new(
             AutoscalingGroup,
             self,
@@ -167,16 +199,7 @@ class GpuCapacity(Construct):
             health_check_type="EC2",
             health_check_grace_period=300,
             default_instance_warmup=300,
-            mixed_instances_policy={
-                "instances_distribution": distribution,
-                "launch_template": {
-                    "launch_template_specification": {
-                        "launch_template_id": self.launch_template.id,
-                        "version": "$Latest",
-                    },
-                    "override": [{"instance_type": t} for t in spec.instance_types],
-                },
-            },
+            **placement,
             warm_pool=None
             if warm is None
             else {
@@ -185,6 +208,16 @@ class GpuCapacity(Construct):
                 "max_group_prepared_capacity": warm.max_prepared if warm.max_prepared is not None else -1,
                 "instance_reuse_policy": {"reuse_on_scale_in": False},
             },
+            initial_lifecycle_hook=None
+            if warm is None
+            else [
+                {
+                    "name": LAUNCH_HOOK,
+                    "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+                    "default_result": "CONTINUE",
+                    "heartbeat_timeout": warm.launch_timeout_seconds,
+                }
+            ],
             tag=[
                 {"key": "AmazonECSManaged", "value": "true", "propagate_at_launch": True},
                 {"key": "Name", "value": f"{name}-gpu-host", "propagate_at_launch": True},

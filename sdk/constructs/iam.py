@@ -10,7 +10,7 @@ from constructs import Construct
 
 from sdk.constructs.naming import assume_role_policy, policy_json
 from sdk.grants import Grant, grant_statements
-from sdk.specs import ContainerSpec, arn_parts
+from sdk.specs import ContainerSpec, arn_parts, ecr_repository
 
 Statement = dict[str, Any]
 HOST_MANAGED_POLICIES = (
@@ -32,8 +32,8 @@ EXEC_STATEMENT: Statement = {
 }
 
 
-def ecr_pull_statements(images: list[ContainerSpec], region: str) -> list[Statement]:
-    repos = sorted({f"arn:aws:ecr:{r[1]}:{r[0]}:repository/{r[2]}" for c in images if (r := c.ecr_repository)})
+def ecr_pull_statements(images: list[str], region: str) -> list[Statement]:
+    repos = sorted({f"arn:aws:ecr:{r[1]}:{r[0]}:repository/{r[2]}" for image in images if (r := ecr_repository(image))})
     if not repos:
         return []
     # GetAuthorizationToken is account-wide by design: it has no resource-level permissions.
@@ -78,9 +78,22 @@ def _role(
 class InstanceRole(Construct):
     """`.role` and `.instance_profile` for ECS GPU hosts (ECS agent, SSM, optional image pre-pull)."""
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, prepull: list[ContainerSpec], region: str) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, name: str, prepull: list[str], region: str, launch_hook_asg: str | None
+    ) -> None:
         super().__init__(scope, id_)
-        self.role = _role(self, "role", f"{name}-host", "ec2.amazonaws.com", ecr_pull_statements(prepull, region))
+        statements = ecr_pull_statements(prepull, region)
+        if launch_hook_asg is not None:  # warm-pool hosts complete their own launch lifecycle action
+            asg_arn = f"arn:aws:autoscaling:{region}:*:autoScalingGroup:*:autoScalingGroupName/{launch_hook_asg}"
+            statements.append(
+                {
+                    "Sid": "CompleteLaunch",
+                    "Effect": "Allow",
+                    "Action": ["autoscaling:CompleteLifecycleAction"],
+                    "Resource": [asg_arn],
+                }
+            )
+        self.role = _role(self, "role", f"{name}-host", "ec2.amazonaws.com", statements)
         for index, arn in enumerate(HOST_MANAGED_POLICIES):
             IamRolePolicyAttachment(self, f"managed_{index}", role=self.role.name, policy_arn=arn)
         self.instance_profile = IamInstanceProfile(self, "profile", name=f"{name}-host", role=self.role.name)
@@ -109,7 +122,7 @@ class TaskRoles(Construct):
             "StringEquals": {"aws:SourceAccount": account_id},
         }
         execution = [
-            *ecr_pull_statements([container], region),
+            *ecr_pull_statements([container.image], region),
             {
                 "Sid": "Logs",
                 "Effect": "Allow",

@@ -7,6 +7,21 @@ from constructs import Construct
 from sdk.constructs.structs import new
 
 
+class RegionMismatchError(ValueError):
+    """A blueprint spec names another region than the stack it is added to."""
+
+
+def check_region(scope: Construct, region: str) -> None:
+    """The spec's region must be the stack's: ARNs, log configuration and endpoint names are built from it."""
+    stack = TerraformStack.of(scope)
+    stack_region = getattr(stack, "region", None)
+    if stack_region is not None and stack_region != region:
+        raise RegionMismatchError(
+            f"region: the spec says {region!r} but stack {stack.node.id!r} deploys to {stack_region!r}. "
+            f"Fix: region={stack_region!r} in the spec (or GpuStack(region={region!r}))."
+        )
+
+
 class GpuStack(TerraformStack):
     """`.provider`, `.region`. Every resource gets the default tags (owner, stack, managed-by)."""
 

@@ -22,6 +22,11 @@ def scratch_volume_name(index: int) -> str:
     return f"scratch-{index}"
 
 
+def literal(text: str) -> str:
+    """A user's string as Terraform must read it: `${` and `%{` escaped, so "${HOME}" reaches the container as is."""
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
 def container_definition(
     container: ContainerSpec,
     *,
@@ -32,7 +37,7 @@ def container_definition(
     extra_environment: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One container definition as ECS RegisterTaskDefinition expects it (camelCase keys)."""
-    env = {**container.environment, **(extra_environment or {})}
+    env = {**{k: literal(v) for k, v in container.environment.items()}, **(extra_environment or {})}
     mounts = [
         {"sourceVolume": scratch_volume_name(i), "containerPath": path, "readOnly": False}
         for i, path in enumerate(container.scratch_paths if container.read_only_root else ())
@@ -69,12 +74,12 @@ def container_definition(
         host_port = container.port if network_mode == "awsvpc" else 0
         definition["portMappings"] = [{"containerPort": container.port, "hostPort": host_port, "protocol": "tcp"}]
     if container.command:
-        definition["command"] = list(container.command)
+        definition["command"] = [literal(part) for part in container.command]
     if container.user:
         definition["user"] = container.user
     if (hc := container.health_check) is not None:
         definition["healthCheck"] = {
-            "command": list(hc.command),
+            "command": [literal(part) for part in hc.command],
             "interval": hc.interval_seconds,
             "timeout": hc.timeout_seconds,
             "retries": hc.retries,

@@ -16,12 +16,16 @@ REASON = "message dead-lettered before a worker recorded a result; last error: {
 
 
 def read_redrive(sqs: Any, queue_url: str) -> tuple[int, str]:
-    """(maxReceiveCount, DLQ URL) from the queue's redrive policy; KeyError when it has none."""
+    """(maxReceiveCount, DLQ ARN) from the queue's redrive policy; KeyError when it has none."""
     attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"])["Attributes"]
     policy = json.loads(attrs["RedrivePolicy"])
-    _, _, _, _, account, name = policy["deadLetterTargetArn"].split(":", 5)
-    dlq_url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-    return int(policy["maxReceiveCount"]), dlq_url
+    return int(policy["maxReceiveCount"]), policy["deadLetterTargetArn"]
+
+
+def dlq_url_of(sqs: Any, dlq_arn: str) -> str:
+    """The DLQ's URL from its ARN (sqs:GetQueueUrl on the DLQ)."""
+    _, _, _, _, account, name = dlq_arn.split(":", 5)
+    return str(sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
 
 
 def fail_dead_letters(sqs: Any, store: JobStore, dlq_url: str, limit: int = 1000) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sdk.jobs.errors import InvalidJobMessage
+from sdk.jobs.layout import check_input_name
 
 HASH_KEY = "job_id"
 STATUS_ATTRIBUTE = "status"
@@ -78,6 +79,14 @@ class JobMessage(BaseModel):
     def _kind(cls, value: str) -> str:
         if not re.match(KIND_PATTERN, value):
             raise ValueError(f"kind {value!r}: use 1-64 letters, digits, '.', '_', ':' or '-', e.g. 'render'")
+        return value
+
+    @field_validator("inputs")
+    @classmethod
+    def _input_names(cls, value: dict[str, str]) -> dict[str, str]:
+        # Names become file names in the worker's scratch folder: a raw message must not reach outside it.
+        for name in value:
+            check_input_name(name)
         return value
 
     @field_validator("payload")

@@ -25,7 +25,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sdk.jobs.config import WorkerConfig
-from sdk.jobs.dead_letters import fail_dead_letters, read_redrive
+from sdk.jobs.dead_letters import dlq_url_of, fail_dead_letters, read_redrive
 from sdk.jobs.errors import InvalidJobMessage, PermanentJobError
 from sdk.jobs.layout import job_prefix, output_files, output_key, upload
 from sdk.jobs.protection import TaskProtection
@@ -83,15 +83,16 @@ class Worker:
     def __init__(
         self,
         handler: Handler,
-        config: WorkerConfig,
+        config: WorkerConfig | None = None,
         *,
         session: boto3.session.Session | None = None,
         kinds: set[str] | None = None,
         metrics_stream: Any = None,
         worker_id: str | None = None,
     ) -> None:
+        """`config` defaults to WorkerConfig.from_env(): the GPU_JOBS_* variables the task definition sets."""
         session = session or boto3.session.Session()
-        self.config = config
+        self.config = config = config if config is not None else WorkerConfig.from_env()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._handler, self._kinds = handler, kinds
         self._sqs, self._s3 = session.client("sqs"), session.client("s3")
@@ -385,12 +386,13 @@ class Worker:
     def _redrive(self) -> tuple[int, str | None]:
         """(maxReceiveCount, DLQ URL), read once from the queue; config.max_receive_count wins when set."""
         if self._redrive_policy is None:
+            count, dlq = DEFAULT_MAX_RECEIVE_COUNT, None
             try:
-                count, dlq = read_redrive(self._sqs, self.config.queue_url)
+                count, dlq_arn = read_redrive(self._sqs, self.config.queue_url)
+                dlq = dlq_url_of(self._sqs, dlq_arn)  # the count stands even when only this lookup fails
             except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
-                fix = "grant sqs:GetQueueAttributes/GetQueueUrl or set GPU_JOBS_MAX_RECEIVE_COUNT"
+                fix = "grant sqs:GetQueueAttributes on the queue and sqs:GetQueueUrl on its DLQ"
                 log.warning("redrive policy unreadable: no dead-letter sweep", extra={"error": str(exc), "fix": fix})
-                count, dlq = DEFAULT_MAX_RECEIVE_COUNT, None
             self._redrive_policy = (self.config.max_receive_count or count, dlq)
         return self._redrive_policy
 

@@ -280,7 +280,8 @@ def test_hosts_run_the_al2023_gpu_ami_and_the_validation_renderer_keeps_a_warm_h
     assert ami["name"] == "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
     asg = by_path(stack, "aws_autoscaling_group", "/primary/")
     assert asg["warm_pool"]["min_size"] == 1 and asg["warm_pool"]["instance_reuse_policy"]["reuse_on_scale_in"] is False
-    assert [o["instance_type"] for o in asg["mixed_instances_policy"]["launch_template"]["override"]] == ["g6f.xlarge"]
+    template = by_path(stack, "aws_launch_template", "/primary/")
+    assert "mixed_instances_policy" not in asg and template["instance_type"] == "g6f.xlarge"
     text = user_data(by_path(stack, "aws_launch_template", "/primary/"))
     assert "ECS_WARM_POOLS_CHECK=true" in text and "docker pull 123456789012.dkr.ecr" in text
     assert "vm.overcommit_memory" not in text

@@ -272,8 +272,11 @@ def test_the_worker_role_may_only_consume_its_queue_claim_its_rows_use_its_files
             ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
             [queue_arn],
         ),
-        "ClaimJobRows": (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
-        "JobStatusIndex": (["dynamodb:Query"], [f"{table_arn}/index/status-created_at"]),
+        "SweepDeadLetters": (
+            ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"],
+            [ref(comfyui, "aws_sqs_queue", "arn", name="comfyui-jobs-dlq")],
+        ),
+        "ClaimJobRows": (["dynamodb:GetItem", "dynamodb:UpdateItem"], [table_arn]),
         "JobFiles": (["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], [f"{bucket_arn}/jobs/*"]),
     }
     for sid, (actions, resources_) in expected.items():
@@ -375,6 +378,15 @@ def test_a_warm_pool_prepulls_the_consumer_image_and_turns_on_the_ecs_warm_pool_
     asg = only(tf, "aws_autoscaling_group")
     assert asg["warm_pool"]["min_size"] == 2
     assert asg["warm_pool"]["instance_reuse_policy"] == {"reuse_on_scale_in": False}
+    # EC2 refuses a warm pool beside a mixed instances policy: the group names its launch template directly
+    assert "mixed_instances_policy" not in asg and asg["launch_template"]["version"] == "$Latest"
+    # and each launch waits on a hook until the host has pulled its images (the host may complete it)
+    (hook,) = asg["initial_lifecycle_hook"]
+    assert (hook["lifecycle_transition"], hook["default_result"]) == ("autoscaling:EC2_INSTANCE_LAUNCHING", "CONTINUE")
+    assert f"--lifecycle-hook-name {hook['name']}" in user_data(only(tf, "aws_launch_template"))
+    assert statements(tf, "warm-host-policy")["CompleteLaunch"]["Resource"] == [
+        f"arn:aws:autoscaling:{REGION}:*:autoScalingGroup:*:autoScalingGroupName/{asg['name']}"
+    ]
     text = user_data(only(tf, "aws_launch_template"))
     assert "ECS_WARM_POOLS_CHECK=true" in text and f"docker pull {IMAGE}" in text
     host = statements(tf, "warm-host-policy")
@@ -454,6 +466,51 @@ def test_a_job_submitted_to_the_declared_resources_is_done_by_a_worker_configure
     attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=env["GPU_JOBS_QUEUE_URL"], AttributeNames=["All"])
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
     assert attributes["Attributes"]["VisibilityTimeout"] == "660"
+
+
+def test_every_aws_call_a_worker_makes_is_allowed_by_the_task_role_on_that_resource(comfyui, aws_env):
+    # GIVEN the declared resources on moto, and a worker whose boto3 calls are recorded with their queue
+    real = create_declared_resources(comfyui)
+    env = {k: resolve(v, real) for k, v in environment(comfyui).items()}
+    calls: set[tuple[str, str]] = set()
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.add((f"{model.service_model.endpoint_prefix}:{model.name}", params.get("QueueUrl", "")))
+
+    session = boto3.session.Session()
+    session.events.register("before-parameter-build", record)
+
+    def handler(job: JobContext) -> dict[str, Any]:
+        (job.output_dir / "out.txt").write_text("done", encoding="utf-8")
+        return {"ok": True}
+
+    worker = Worker(handler, WorkerConfig.from_env(env, wait_seconds=0), session=session)
+    client, sqs = JobClient.from_env(env), boto3.client("sqs")
+    # WHEN it runs one job, then sweeps a job whose message went to the DLQ before anyone recorded a result
+    done = client.submit("edit", {"prompt": "x"})
+    assert worker.run_once()
+    lost = client.submit("edit", {"prompt": "y"})
+    (message,) = sqs.receive_message(QueueUrl=env["GPU_JOBS_QUEUE_URL"])["Messages"]
+    dlq_url = next(v for (k, a), v in real.items() if a == "url" and v != env["GPU_JOBS_QUEUE_URL"])
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=message["Body"])
+    sqs.delete_message(QueueUrl=env["GPU_JOBS_QUEUE_URL"], ReceiptHandle=message["ReceiptHandle"])
+    assert not worker.run_once()
+    # THEN both jobs ended, and the task policy allows each action on the queue it was made against
+    assert (client.status(done).status, client.status(lost).status) == ("SUCCEEDED", "FAILED")
+    queue_arns = {f"${{{k}.arn}}": arn for (k, a), arn in real.items() if a == "arn"}
+    allowed = {
+        (action, queue_arns.get(arn, arn))
+        for statement in statements(comfyui, "comfyui-task-policy").values()
+        for action in statement["Action"]
+        for arn in statement["Resource"]
+    }
+    arn_of = {url: real[(k, "arn")] for (k, a), url in real.items() if a == "url"}
+    for action, queue_url in sorted(calls):
+        if queue_url:
+            assert (action, arn_of[queue_url]) in allowed, (action, queue_url)
+        else:
+            assert any(a == action for a, _ in allowed), action
+    assert {action for action, _ in calls} >= {"sqs:GetQueueUrl", "dynamodb:UpdateItem", "s3:PutObject"}
 
 
 def create_declared_resources(stack: dict[str, Any]) -> dict[tuple[str, str], str]:

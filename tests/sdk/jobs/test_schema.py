@@ -47,6 +47,17 @@ def test_a_malformed_job_id_is_not_trusted() -> None:
         JobMessage.from_body(body)
 
 
+@pytest.mark.parametrize("name", ["../../home/worker/.bashrc", "/etc/passwd", "sub/dir.txt", ".hidden"])
+def test_an_input_name_that_is_not_a_plain_file_name_fails_the_job_naming_it(name: str) -> None:
+    # GIVEN a raw message (sent around the client) whose input name would leave the worker's scratch folder
+    body = json.dumps({"job_id": "abc", "kind": "render", "inputs": {name: "jobs/abc/inputs/m"}})
+    # WHEN it is parsed THEN it is rejected for that job, naming the inputs field
+    with pytest.raises(InvalidJobMessage) as caught:
+        JobMessage.from_body(body)
+    assert caught.value.job_id == "abc"
+    assert "inputs" in caught.value.reason and "plain file name" in caught.value.reason
+
+
 def test_a_payload_that_is_not_json_is_refused_naming_the_payload() -> None:
     with pytest.raises(ValueError, match="payload must hold JSON values only"):
         JobMessage(job_id="abc", kind="render", payload={"when": object()})

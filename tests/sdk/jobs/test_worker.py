@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from sdk.jobs import JobClient, JobMessage, JobStatus
+from sdk.jobs import JobClient, JobMessage, JobStatus, Worker
 
 
 def test_a_job_runs_with_its_inputs_and_its_outputs_land_in_s3(jobs, tmp_path: Path) -> None:
@@ -249,3 +249,16 @@ def test_a_table_outage_leaves_the_message_for_later_instead_of_crashing(jobs) -
         )["job_id"]
         == job_id
     )
+
+
+def test_a_worker_without_a_config_reads_the_task_definition_environment(jobs, monkeypatch) -> None:
+    # GIVEN the GPU_JOBS_* variables an ECS task definition sets, and a submitted job
+    for name, value in jobs.resources.worker_env(GPU_JOBS_WAIT_SECONDS="0").items():
+        monkeypatch.setenv(name, value)
+    job_id = jobs.client.submit("echo", {"n": 1})
+    # WHEN Worker(handler) is built with no config and runs once
+    worker = Worker(lambda job: {"echo": job.payload["n"]})
+    assert worker.run_once()
+    # THEN it consumed the queue named by the environment
+    assert worker.config.queue_url == jobs.resources.queue_url
+    assert jobs.client.status(job_id).result == {"echo": 1}
