@@ -27,7 +27,6 @@ def validation_renderer(app: Construct) -> None:
             name="render-validate",
             capacity=CapacitySpec(instance_types=("g6f.xlarge",), warm_pool=WarmPoolSpec(min_size=1)),
             worker=RenderWorkerSpec(image=WORKER_IMAGE),
-            render=RenderSettings(size=512, samples=8),
             max_workers=3,
             idle_minutes=15,
             alarms=AlarmsSpec(create_topic=True),

@@ -79,10 +79,13 @@ def _cycles_prefs() -> Any:
 
 
 def kernel_cache_env(cache_dir: Path) -> dict[str, str]:
-    """Variables that persist CUDA's JIT cache (PTX on H100/A100) and Cycles' kernels under `cache_dir`."""
+    """Variables that persist CUDA's JIT cache (PTX on H100/A100), OptiX's module cache (its default sits under
+    /var/tmp, read-only in the task) and Cycles' kernels under `cache_dir`."""
     return {
         "CUDA_CACHE_PATH": str(cache_dir / "cuda"),
         "CUDA_CACHE_MAXSIZE": str(4 * 1024**3),
+        "OPTIX_CACHE_PATH": str(cache_dir / "optix"),
+        "OPTIX_CACHE_MAXSIZE": str(2 * 1024**3),
         "XDG_CACHE_HOME": str(cache_dir / "xdg"),
     }
 
@@ -90,7 +93,7 @@ def kernel_cache_env(cache_dir: Path) -> dict[str, str]:
 def use_kernel_cache(cache_dir: Path) -> dict[str, str]:
     """Create the cache folders and export the variables; call before bpy initialises CUDA."""
     env = kernel_cache_env(cache_dir)
-    for key in ("CUDA_CACHE_PATH", "XDG_CACHE_HOME"):
+    for key in ("CUDA_CACHE_PATH", "OPTIX_CACHE_PATH", "XDG_CACHE_HOME"):
         Path(env[key]).mkdir(parents=True, exist_ok=True)
     os.environ.update(env)
     return env

@@ -53,7 +53,9 @@ def _check_3mf(path: Path, limits: Limits) -> None:
             total = 0
             for info in package.infolist():
                 total += _bounded_unzip(package, info, limits, total)
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+    except RuntimeError as exc:  # zipfile's word for an encrypted member
+        raise InputError(f"{path.name} is an encrypted 3MF package: {exc}; export it without a password") from None
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, ValueError) as exc:
         raise InputError(f"{path.name} is a damaged 3MF package: {exc}") from None
 
 

@@ -56,6 +56,11 @@ def read_3mf(path: Path, limits: Limits) -> Model3mf:
     warnings = tuple(reader.GetWarning(i)[1] for i in range(reader.GetWarningCount()))
     placed = list(_placements(model))
     _check_budget(path, placed, limits)
+    # An object without faces (a placeholder, an empty slicer group) is skipped, not framed as a point.
+    empty = [mesh.GetResourceID() for mesh, _ in placed if mesh.GetTriangleCount() == 0]
+    placed = [(mesh, matrix) for mesh, matrix in placed if mesh.GetTriangleCount() > 0]
+    if empty:
+        warnings += (f"skipped {len(empty)} object(s) without triangles: ids {sorted(set(empty))}",)
     colours = _Colours(model, lib3mf)
     parts = tuple(_part(mesh, matrix, colours) for mesh, matrix in placed)
     unit = UNIT_TO_MM.get(model.GetUnit().name, 1.0)

@@ -275,7 +275,10 @@ class SecretRef(Spec):
     def _arn(cls, value: str) -> str:
         parts = arn_parts(value)
         if parts is not None and parts[0] not in ("ssm", "secretsmanager"):
-            raise ValueError("secrets come from SSM Parameter Store or Secrets Manager ARNs")
+            raise ValueError(
+                "secrets come from SSM Parameter Store or Secrets Manager. Fix: an arn:aws:ssm:... parameter or "
+                "arn:aws:secretsmanager:... secret ARN"
+            )
         return value
 
 
@@ -283,7 +286,18 @@ class VolumeSpec(Spec):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="Volume name. Required.")
     container_path: str = Field(pattern=r"^/", description="Mount path in the container. Required.")
     host_path: str | None = Field(default=None, description="Host path. Default None: a task-scoped volume.")
+    shared: bool = Field(
+        default=False,
+        description="A Docker volume every task on the host shares and that outlives them (first use copies the "
+        "image's folder and its owner). Default False: task-scoped.",
+    )
     read_only: bool = Field(default=False, description="Default False.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "VolumeSpec":
+        if self.shared and self.host_path is not None:
+            problems_to_error([f"volumes.{self.name}: host_path or shared, not both. Fix: drop one."])
+        return self
 
 
 class ContainerSpec(Spec):
@@ -311,7 +325,8 @@ class ContainerSpec(Spec):
     @classmethod
     def _retention(cls, value: int) -> int:
         if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))}")
+            nearest = min(LOG_RETENTION_DAYS, key=lambda days: abs(days - value))
+            raise ValueError(f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))}. Fix: e.g. {nearest}")
         return value
 
     @field_validator("image")

@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
 from constructs import Construct
 
 from sdk.constructs.structs import new
-from sdk.specs import ContainerSpec
+from sdk.specs import ContainerSpec, VolumeSpec
 
 CONTAINER_NAME = "app"
 
@@ -22,9 +22,21 @@ def scratch_volume_name(index: int) -> str:
     return f"scratch-{index}"
 
 
+SHARED_DOCKER_VOLUME = {"scope": "shared", "autoprovision": True, "driver": "local"}
+
+
 def literal(text: str) -> str:
     """A user's string as Terraform must read it: `${` and `%{` escaped, so "${HOME}" reaches the container as is."""
     return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def volume(spec: VolumeSpec) -> dict[str, Any]:
+    """A task definition volume: task-scoped, a host path, or a shared Docker volume ECS creates on first use."""
+    if spec.host_path is not None:
+        return {"name": spec.name, "host_path": spec.host_path}
+    if spec.shared:
+        return {"name": spec.name, "docker_volume_configuration": SHARED_DOCKER_VOLUME}
+    return {"name": spec.name}
 
 
 def container_definition(
@@ -120,7 +132,7 @@ class GpuTask(Construct):
             {"name": scratch_volume_name(i)}
             for i in range(len(container.scratch_paths) if container.read_only_root else 0)
         ]
-        volumes += [{"name": v.name, **({"host_path": v.host_path} if v.host_path else {})} for v in container.volumes]
+        volumes += [volume(v) for v in container.volumes]
         self.task_definition = new(
             EcsTaskDefinition,
             self,

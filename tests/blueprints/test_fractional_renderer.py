@@ -17,6 +17,7 @@ from blueprints.fractional_renderer import (
     FractionalRendererSpec,
     RenderSettings,
     RenderWorkerSpec,
+    review_notes,
 )
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
 from render_worker.config import WorkerSettings
@@ -247,6 +248,10 @@ def test_the_render_task_runs_non_root_on_a_read_only_root_with_scratch_and_a_ke
     assert {"/scratch", "/tmp", "/var/cache/render-kernels"} == set(mounts)
     assert all(m["readOnly"] is False for m in container["mountPoints"])
     assert {v["name"] for v in td["volume"]} == set(mounts.values())
+    # the kernel cache outlives tasks: a shared Docker volume per host, so a worker scaled from zero finds the
+    # kernels an earlier task compiled on that host
+    (cache,) = [v for v in td["volume"] if v["name"] == mounts["/var/cache/render-kernels"]]
+    assert cache["docker_volume_configuration"] == {"scope": "shared", "autoprovision": True, "driver": "local"}
     assert container["command"] == ["serve"] and container["healthCheck"]["command"][-3:] == [
         "health",
         "--max-age",
@@ -362,6 +367,12 @@ def test_the_review_notes_say_what_differs_from_the_source_task_definition(stack
         assert phrase in notes
     assert hints.gpu_capacity == ()  # each consumer queue reports its own hosts to the cost estimate
     assert any("fallback: 1 GPU/task on g6.xlarge once a job waits 10 min" in line for line in hints.summary)
+
+
+def test_a_renderer_on_whole_gpus_claims_no_fractional_gpu_value_in_its_notes():
+    notes = " ".join(review_notes(spec(capacity=types("g6.xlarge"))))
+    assert "SYS_ADMIN" in notes and "instead of 1" not in notes
+    assert "GPU value 0.125 instead of 1" in " ".join(review_notes(spec(capacity=types("g6f.xlarge"))))
 
 
 def test_every_render_container_definition_is_valid_ecs_input(stacks):

@@ -66,12 +66,15 @@ def test_apply_device_rejects_cuda_when_cycles_has_none() -> None:
         apply_device(bpy.context.scene, "cuda")
 
 
-def test_the_kernel_cache_points_cuda_at_the_configured_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_kernel_cache_points_cuda_and_optix_at_the_configured_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # GIVEN a cache folder WHEN it is used
-    for name in ("CUDA_CACHE_PATH", "CUDA_CACHE_MAXSIZE", "XDG_CACHE_HOME"):
+    for name in ("CUDA_CACHE_PATH", "CUDA_CACHE_MAXSIZE", "OPTIX_CACHE_PATH", "OPTIX_CACHE_MAXSIZE", "XDG_CACHE_HOME"):
         monkeypatch.delenv(name, raising=False)
     env = use_kernel_cache(tmp_path / "kernels")
-    # THEN CUDA's JIT cache lives inside it, exists, and is exported to this process
+    # THEN CUDA's JIT cache and OptiX's module cache live inside it, exist, and are exported to this process
     assert os.environ["CUDA_CACHE_PATH"] == env["CUDA_CACHE_PATH"] == str(tmp_path / "kernels" / "cuda")
-    assert (tmp_path / "kernels" / "cuda").is_dir()
+    assert os.environ["OPTIX_CACHE_PATH"] == env["OPTIX_CACHE_PATH"] == str(tmp_path / "kernels" / "optix")
+    assert (tmp_path / "kernels" / "cuda").is_dir() and (tmp_path / "kernels" / "optix").is_dir()
     assert int(os.environ["CUDA_CACHE_MAXSIZE"]) >= 1 << 30

@@ -69,6 +69,21 @@ def test_a_part_that_expands_too_much_is_stopped_by_the_ratio_guard(models, tmp_
         inspect_model(path, LIMITS)
 
 
+def test_an_encrypted_3mf_is_rejected_as_such(models, tmp_path: Path) -> None:
+    # GIVEN a package whose model part carries the zip "encrypted" flag
+    path = models.write_3mf(tmp_path / "locked.3mf")
+    data = bytearray(path.read_bytes())
+    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (at := data.find(signature, start)) >= 0:
+            data[at + flag_offset] |= 0x1
+            start = at + 4
+    path.write_bytes(bytes(data))
+    # WHEN it is inspected THEN it is one InputError that says so, not zipfile's RuntimeError
+    with pytest.raises(InputError, match="locked.3mf is an encrypted 3MF package"):
+        inspect_model(path, LIMITS)
+
+
 def test_a_zip_without_a_model_part_is_rejected(tmp_path: Path) -> None:
     # GIVEN a zip that is not a 3MF package
     path = tmp_path / "photos.3mf"

@@ -74,6 +74,36 @@ def test_a_model_without_meshes_is_rejected(models, tmp_path: Path) -> None:
         read_3mf(path, LIMITS)
 
 
+def test_an_object_without_triangles_beside_a_real_one_is_skipped_with_a_warning(models, tmp_path: Path) -> None:
+    # GIVEN a cube and an empty mesh object, both in the build
+    vertices = "".join(f'<vertex x="{x * 10}" y="{y * 10}" z="{z * 10}"/>' for x, y, z in models.CUBE_VERTICES)
+    triangles = "".join(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in models.CUBE_TRIANGLES)
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><model unit="millimeter" '
+        'xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02"><resources>'
+        f'<object id="1" type="model"><mesh><vertices>{vertices}</vertices><triangles>{triangles}</triangles></mesh>'
+        '</object><object id="2" type="model"><mesh><vertices></vertices><triangles></triangles></mesh></object>'
+        '</resources><build><item objectid="1"/><item objectid="2"/></build></model>'
+    )
+    # WHEN it is read
+    model = read_3mf(models.write_raw_3mf(tmp_path / "with_empty.3mf", xml), LIMITS)
+    # THEN only the cube is a part, and the skipped object is named in the warnings
+    assert [len(p.triangles) for p in model.parts] == [12]
+    assert any("without triangles: ids [2]" in w for w in model.warnings)
+
+
+def test_a_rotated_build_item_applies_after_its_component_transform(models, tmp_path: Path) -> None:
+    # GIVEN the cube moved 5 mm along x inside a component, and the build item rotating 90 degrees about z
+    # (3MF transforms are row vectors: p' = [p 1] M)
+    rotate_z = [[0, 1, 0], [-1, 0, 0], [0, 0, 1], [0, 0, 0]]
+    path = models.write_3mf(tmp_path / "rot.3mf", items=[rotate_z], as_component=models.translation(5, 0, 0))
+    # WHEN it is read
+    part = read_3mf(path, LIMITS).parts[0]
+    # THEN x in [5, 15] became y, and y in [0, 10] became -x (the other order or a transpose lands elsewhere)
+    np.testing.assert_allclose(part.vertices.min(axis=0), [-10, 5, 0], atol=1e-5)
+    np.testing.assert_allclose(part.vertices.max(axis=0), [0, 15, 10], atol=1e-5)
+
+
 def test_instances_count_towards_the_triangle_budget(models, tmp_path: Path) -> None:
     # GIVEN a 12-triangle cube placed three times (36 triangles)
     path = models.write_3mf(tmp_path / "three.3mf", items=[models.translation(i * 20, 0, 0) for i in range(3)])

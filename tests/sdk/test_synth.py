@@ -1,0 +1,20 @@
+"""Writing synthesized stacks: stable JSON, stale stacks dropped, nothing else touched."""
+
+import json
+
+from sdk.synth import STACK_FILE, write_stacks
+
+
+def test_a_stack_no_longer_in_the_app_is_dropped_and_other_folders_are_left_alone(tmp_path):
+    # GIVEN an output folder with a stale stack and a folder that is not a stack (e.g. --out . in a checkout)
+    (tmp_path / "old-stack").mkdir()
+    (tmp_path / "old-stack" / STACK_FILE).write_text("{}", encoding="utf-8")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "keep.py").write_text("x = 1\n", encoding="utf-8")
+    # WHEN one stack is written
+    write_stacks({"new-stack": {"resource": {"b": 1, "a": 2}}}, tmp_path)
+    # THEN the stale stack is gone, the other folder is untouched, and the JSON is sorted with a final newline
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-stack", "src"]
+    assert (tmp_path / "src" / "keep.py").read_text(encoding="utf-8") == "x = 1\n"
+    text = (tmp_path / "new-stack" / STACK_FILE).read_text(encoding="utf-8")
+    assert text == json.dumps({"resource": {"a": 2, "b": 1}}, indent=2) + "\n"
