@@ -424,8 +424,8 @@ def review_notes(spec: FractionalRendererSpec) -> tuple[str, ...]:
         "NVIDIA runtime and NVIDIA_VISIBLE_DEVICES, so the extra privileges bought nothing.",
         "AL2023 ECS GPU AMI (SSM recommended image) instead of the AL2 GPU AMI: AL2 is end of life and g6f needs "
         "the GRID driver the AL2023 image selects.",
-        f"Runs as uid {spec.worker.user} on a read-only root; writable /scratch, /tmp and a host-shared kernel cache at "
-        f"{KERNEL_CACHE_PATH}. Bridge networking kept (no ports, no ENI per task).",
+        f"Runs as uid {spec.worker.user} on a read-only root; writable /scratch, /tmp and a host-shared kernel "
+        f"cache at {KERNEL_CACHE_PATH}. Bridge networking kept (no ports, no ENI per task).",
     ]
     if spec.fractional:
         notes.insert(

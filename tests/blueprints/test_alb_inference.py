@@ -259,7 +259,7 @@ BAD_INPUT = [
             "network.public_subnet_ids": ["s-2", "s-3"],
         },
         "network.private_subnet_ids",
-    ),  # fmt: skip
+    ),
     (
         "a subnet listed twice",
         {
@@ -268,7 +268,7 @@ BAD_INPUT = [
             "network.public_subnet_ids": ["s-2", "s-3"],
         },
         "network.private_subnet_ids",
-    ),  # fmt: skip
+    ),
     ("min hosts above max hosts", {"capacity.min_hosts": 9, "capacity.max_hosts": 8}, "capacity.min_hosts"),
     ("min hosts above what max tasks need", {"capacity.min_hosts": 20}, "capacity.min_hosts"),
     ("an instance type listed twice", {"capacity.instance_types": ["g5.xlarge", "g5.xlarge"]}, "instance_types"),

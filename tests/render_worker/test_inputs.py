@@ -80,7 +80,7 @@ def test_an_encrypted_3mf_is_rejected_as_such(models, tmp_path: Path) -> None:
             start = at + 4
     path.write_bytes(bytes(data))
     # WHEN it is inspected THEN it is one InputError that says so, not zipfile's RuntimeError
-    with pytest.raises(InputError, match="locked.3mf is an encrypted 3MF package"):
+    with pytest.raises(InputError, match=r"locked\.3mf is an encrypted 3MF package"):
         inspect_model(path, LIMITS)
 
 
