@@ -27,8 +27,6 @@ from sdk.hints import BlueprintHints, GpuCapacityHint
 from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, NetworkSpec, Spec, problems_to_error
 from sdk.validation import min_tasks_per_host, region_problem, task_fit_problems
 
-DEPLOYMENT_MAX_PERCENT = 200
-
 
 class InferenceScalingSpec(Spec):
     min_tasks: int = Field(default=1, ge=0, description="Fewest tasks. Default 1.")
@@ -40,7 +38,10 @@ class InferenceScalingSpec(Spec):
         "Default None: no request-count scaling, CPU only.",
     )
     target_utilization_percent: int = Field(
-        default=70, ge=10, le=100, description="Share of rps_per_task to scale at. Default 70."
+        default=sizing.TARGET_UTILIZATION_PERCENT,
+        ge=10,
+        le=100,
+        description="Share of rps_per_task to scale at. Default 70.",
     )
     cpu_target_percent: int = Field(default=70, ge=10, le=95, description="CPU target tracking. Default 70.")
     p95_latency_budget_ms: int = Field(default=1000, ge=10, description="p95 alarm bound. Default 1000 ms.")
@@ -55,7 +56,7 @@ class InferenceScalingSpec(Spec):
         """The source sizing math: rps per task x 60 s, scaled to the target utilisation."""
         if self.rps_per_task is None:
             return None
-        return round(self.rps_per_task * 60 * self.target_utilization_percent / 100, 2)
+        return sizing.requests_per_target_per_minute(self.rps_per_task, self.target_utilization_percent)
 
 
 class AlbInferenceSpec(Spec):
@@ -147,8 +148,7 @@ class AlbInferenceSpec(Spec):
         """Enough hosts for max tasks during a 200% rolling deployment, unless the spec caps it."""
         if self.capacity.max_hosts is not None:
             return self.capacity.max_hosts
-        surge = math.ceil(self.scaling.max_tasks * DEPLOYMENT_MAX_PERCENT / 100)
-        return sizing.hosts_for_tasks(surge, self.tasks_per_host)
+        return sizing.deployment_hosts(self.scaling.max_tasks, self.tasks_per_host)
 
 
 class AlbInferenceService(Construct):

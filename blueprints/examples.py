@@ -14,40 +14,38 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
 
-def sdxl_public(app: Construct) -> None:
+# A module-level spec, so a test can synthesize a changed copy and review it against generated/.
+SDXL = AlbInferenceSpec(
+    name="sdxl",
+    capacity=CapacitySpec(
+        instance_types=("g5.2xlarge", "g6.2xlarge", "g4dn.2xlarge"),
+        spot=SpotSpec(on_demand_base=1, on_demand_percent_above_base=0),
+    ),
+    container=ContainerSpec(
+        image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sdxl-server:1.4.2",
+        port=8080,
+        gpu=1,
+        gpu_memory_mib=12288,
+        cpu=4096,
+        memory_mib=24576,
+        health_check=HealthCheckSpec(command=("CMD-SHELL", "curl -fsS http://localhost:8080/healthz || exit 1")),
+        environment={"MODEL_ID": "stabilityai/stable-diffusion-xl-base-1.0", "TORCH_DTYPE": "float16"},
+    ),
+    scaling=InferenceScalingSpec(min_tasks=1, max_tasks=6, rps_per_task=0.5, p95_latency_budget_ms=8000),
+    alb=AlbSpec(
+        certificate_arn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55",
+        allowed_cidrs=("0.0.0.0/0",),
+        health_check_path="/healthz",
+    ),
+    grants=(S3PutGrant(arn="arn:aws:s3:::sdxl-generated-images", prefix="outputs/"),),
+    alarms=AlarmsSpec(create_topic=True),
+)
+
+
+def sdxl_public(app: Construct, spec: AlbInferenceSpec = SDXL) -> None:
     """Public SDXL-style image generation: Spot above one on-demand host, three GPU types to fall back on."""
     stack = GpuStack(app, "sdxl-public", region=REGION, tags={"team": "imaging"})
-    AlbInferenceService(
-        stack,
-        "sdxl",
-        spec=AlbInferenceSpec(
-            name="sdxl",
-            capacity=CapacitySpec(
-                instance_types=("g5.2xlarge", "g6.2xlarge", "g4dn.2xlarge"),
-                spot=SpotSpec(on_demand_base=1, on_demand_percent_above_base=0),
-            ),
-            container=ContainerSpec(
-                image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sdxl-server:1.4.2",
-                port=8080,
-                gpu=1,
-                gpu_memory_mib=12288,
-                cpu=4096,
-                memory_mib=24576,
-                health_check=HealthCheckSpec(
-                    command=("CMD-SHELL", "curl -fsS http://localhost:8080/healthz || exit 1")
-                ),
-                environment={"MODEL_ID": "stabilityai/stable-diffusion-xl-base-1.0", "TORCH_DTYPE": "float16"},
-            ),
-            scaling=InferenceScalingSpec(min_tasks=1, max_tasks=6, rps_per_task=0.5, p95_latency_budget_ms=8000),
-            alb=AlbSpec(
-                certificate_arn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55",
-                allowed_cidrs=("0.0.0.0/0",),
-                health_check_path="/healthz",
-            ),
-            grants=(S3PutGrant(arn="arn:aws:s3:::sdxl-generated-images", prefix="outputs/"),),
-            alarms=AlarmsSpec(create_topic=True),
-        ),
-    )
+    AlbInferenceService(stack, "sdxl", spec=spec)
 
 
 def llm_internal(app: Construct) -> None:

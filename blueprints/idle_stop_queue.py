@@ -54,7 +54,6 @@ VISIBILITY_MARGIN_SECONDS = 60
 METRIC_LAG_MINUTES = 2  # SQS publishes 1-minute metrics; the alarm sees them a minute or two late
 CAPACITY_PROVIDER_SCALE_IN_MINUTES = 15  # managed scaling's scale-in alarm needs 15 datapoints (fixed by AWS)
 HOST_TERMINATION_MINUTES = 2
-DEPLOYMENT_MAX_PERCENT = 200
 JOBS_METRICS_NAMESPACE: str = WorkerConfig.model_fields["metrics_namespace"].default
 ENV_PREFIX = "GPU_JOBS_"
 
@@ -330,8 +329,7 @@ class IdleStopGpuQueueSpec(Spec):
         """Hosts for max_workers during a 200% rolling deployment, unless the spec caps it."""
         if self.capacity.max_hosts is not None:
             return self.capacity.max_hosts
-        surge = math.ceil(self.max_workers * DEPLOYMENT_MAX_PERCENT / 100)
-        return sizing.hosts_for_tasks(surge, self.tasks_per_host)
+        return sizing.deployment_hosts(self.max_workers, self.tasks_per_host)
 
     @property
     def minutes_to_zero_hosts(self) -> int:

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--instance", required=True, help="e.g. g5.2xlarge")
     size.add_argument("--p95-budget-ms", type=float, default=None)
     size.add_argument("--headroom-percent", type=float, default=0.0)
+    size.add_argument("--cpu", type=int, default=None, help="CPU units per task (1024 per vCPU); default: not limiting")
+    size.add_argument("--memory-mib", type=int, default=None, help="memory per task, MiB; default: not limiting")
+    size.add_argument("--target-utilization-percent", type=int, default=70, help="ALB target share (default 70)")
     size.set_defaults(func=_size)
     return parser
 

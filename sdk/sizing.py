@@ -24,6 +24,11 @@ ECS_RESERVED_MEMORY_MIB = 256
 # behind other requests on the task, and the model's own inference time.
 LATENCY_SPLIT = {"network": 0.10, "queueing": 0.20, "inference": 0.70}
 
+# ECS services roll out with maximumPercent 200: hosts must hold the old and the new tasks side by side.
+DEPLOYMENT_MAX_PERCENT = 200
+# Scale out before a task is saturated: track requests at 70% of what one task serves.
+TARGET_UTILIZATION_PERCENT = 70
+
 Resource = Literal["gpu", "cpu", "memory"]
 
 
@@ -67,6 +72,43 @@ def binding_resource(
     """The resource that runs out first on a host (ties go to gpu, then cpu, then memory)."""
     limits = _limits(instance, gpus_per_task, cpu_units_per_task, memory_mib_per_task)
     return min(limits, key=lambda resource: limits[resource])
+
+
+def gpu_shape_problem(instance: GpuInstanceType, gpu: float, field: str) -> str | None:
+    """Why `gpu` per task cannot place on `instance` (fractional vs whole, too much, not the partition), or None."""
+    name = instance.instance_type
+    if instance.fractional and gpu >= 1:
+        return (
+            f"{field}: {gpu:g} GPU asks for whole GPUs but {name} is a fractional size ({instance.gpus:g} of an "
+            f"L4). Fix: gpu={instance.gpus:g} (or a whole-GPU type such as g6.xlarge)."
+        )
+    if not instance.fractional and gpu < 1:
+        return (
+            f"{field}: fractional GPU {gpu:g} only places on fractional sizes (g6f/gr6f), not on {name}. "
+            f"Fix: gpu=1, or a g6f/gr6f size."
+        )
+    if not instance.fractional and gpu != int(gpu):
+        return f"{field}: {gpu:g} GPUs is not a whole number. Fix: gpu={int(gpu) + 1}."
+    if gpu > instance.gpus:
+        return f"{field}: {gpu:g} GPU is more than {name} offers ({instance.gpus:g}). Fix: lower gpu, or a larger size."
+    if instance.fractional and gpu != instance.gpus:
+        # A g6f partition is one vGPU device, and the ECS agent pins a device to one container: a smaller
+        # value would not pack several tasks onto it.
+        return (
+            f"{field}: {gpu:g} GPU is less than the {instance.gpus:g} partition of {name}, which one task takes "
+            f"whole. Fix: gpu={instance.gpus:g}, or a smaller size for a smaller share."
+        )
+    return None
+
+
+def deployment_hosts(tasks: int, per_host: int, max_percent: int = DEPLOYMENT_MAX_PERCENT) -> int:
+    """Hosts for `tasks` while a rolling deployment runs up to `max_percent` of them (old and new side by side)."""
+    return hosts_for_tasks(math.ceil(tasks * max_percent / 100), per_host)
+
+
+def requests_per_target_per_minute(rps_per_task: float, utilization_percent: int = TARGET_UTILIZATION_PERCENT) -> float:
+    """The source sizing math for ALB RequestCountPerTarget: rps per task x 60 s, scaled to the target utilisation."""
+    return round(rps_per_task * 60 * utilization_percent / 100, 2)
 
 
 def tasks_for_load(peak_rps: float, rps_per_task: float, headroom_percent: float = 0.0) -> int:
@@ -116,11 +158,13 @@ class SizingPlan(BaseModel):
     gpus_per_host: float = Field(description="GPU capacity ECS registers per host, from the catalog")
     tasks: int = Field(description="Tasks for the peak: the service's max (and desired at peak)")
     tasks_per_host: int = Field(description="Tasks one host places (min over GPU, vCPU, memory)")
-    hosts: int = Field(description="Hosts for `tasks`: the ASG max")
+    hosts: int = Field(description="Hosts for `tasks` at peak")
+    asg_max_hosts: int = Field(description="ASG max: hosts for DEPLOYMENT_MAX_PERCENT (200%) of `tasks` mid-deploy")
     binding_resource: Resource = Field(description="The resource that limits tasks per host")
     requests_per_target_per_minute: float = Field(
-        description="ALB RequestCountPerTarget target tracking value: rps_per_task x 60"
+        description="ALB RequestCountPerTarget target tracking value: rps_per_task x 60 x utilisation"
     )
+    target_utilization_percent: int = Field(description="Share of rps_per_task tracked (default 70)")
     latency_budget: LatencyBudget | None = Field(
         default=None, description="p95 split, when a budget is given (default None: no budget)"
     )
@@ -132,8 +176,10 @@ class SizingPlan(BaseModel):
             f"{self.tasks_per_host} task(s)/host, bound by {self.binding_resource})",
             f"tasks:    ceil({self.peak_rps:g} rps x {1 + self.headroom_percent / 100:g} / "
             f"{self.rps_per_task:g}) = {self.tasks}  -> service min 1, max {self.tasks}",
-            f"hosts:    ceil({self.tasks} / {self.tasks_per_host}) = {self.hosts}  -> ASG max {self.hosts}",
-            f"ALB target tracking: {self.requests_per_target_per_minute:g} requests per target per minute",
+            f"hosts:    ceil({self.tasks} / {self.tasks_per_host}) = {self.hosts} at peak  -> ASG max "
+            f"{self.asg_max_hosts} ({DEPLOYMENT_MAX_PERCENT}% deployments)",
+            f"ALB target tracking: {self.rps_per_task:g} rps x 60 x {self.target_utilization_percent}% = "
+            f"{self.requests_per_target_per_minute:g} requests per target per minute",
         ]
         if (b := self.latency_budget) is not None:
             out.append(
@@ -153,9 +199,14 @@ def plan(
     memory_mib_per_task: int | None = None,
     p95_budget_ms: float | None = None,
     headroom_percent: float = 0.0,
+    target_utilization_percent: int = TARGET_UTILIZATION_PERCENT,
 ) -> SizingPlan:
     """Size a service: tasks from load, hosts from tasks per host. None for cpu/memory means not limiting."""
     instance = CATALOG.get(instance_type)
+    if (problem := gpu_shape_problem(instance, gpus_per_task, "gpus_per_task")) is not None:
+        raise ValueError(problem)
+    if peak_rps <= 0:
+        raise ValueError(f"peak_rps: {peak_rps:g} must be > 0. Fix: the peak requests per second to serve.")
     cpu, memory = cpu_units_per_task or 0, memory_mib_per_task or 0
     per_host = tasks_per_host(instance, gpus_per_task=gpus_per_task, cpu_units_per_task=cpu, memory_mib_per_task=memory)
     tasks = tasks_for_load(peak_rps, rps_per_task, headroom_percent)
@@ -169,10 +220,12 @@ def plan(
         tasks=tasks,
         tasks_per_host=per_host,
         hosts=hosts_for_tasks(tasks, per_host),
+        asg_max_hosts=deployment_hosts(tasks, per_host),
         binding_resource=binding_resource(
             instance, gpus_per_task=gpus_per_task, cpu_units_per_task=cpu, memory_mib_per_task=memory
         ),
-        requests_per_target_per_minute=rps_per_task * 60,
+        requests_per_target_per_minute=requests_per_target_per_minute(rps_per_task, target_utilization_percent),
+        target_utilization_percent=target_utilization_percent,
         latency_budget=None if p95_budget_ms is None else LatencyBudget.split(p95_budget_ms),
     )
 
@@ -187,6 +240,9 @@ def run_size(args: argparse.Namespace) -> int:
             instance_type=args.instance,
             p95_budget_ms=args.p95_budget_ms,
             headroom_percent=args.headroom_percent,
+            cpu_units_per_task=args.cpu,
+            memory_mib_per_task=args.memory_mib,
+            target_utilization_percent=args.target_utilization_percent,
         )
     except (KeyError, ValueError) as error:
         print(f"error: {error.args[0] if error.args else error}")

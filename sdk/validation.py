@@ -16,25 +16,6 @@ def unknown_instance_types(instance_types: Sequence[str], field: str) -> list[st
     ]
 
 
-def _gpu_shape_problem(instance: GpuInstanceType, gpu: float, field: str) -> str | None:
-    name = instance.instance_type
-    if instance.fractional and gpu >= 1:
-        return (
-            f"{field}: {gpu:g} GPU asks for whole GPUs but {name} is a fractional size ({instance.gpus:g} of an "
-            f"L4). Fix: gpu={instance.gpus:g} (or a whole-GPU type such as g6.xlarge)."
-        )
-    if not instance.fractional and gpu < 1:
-        return (
-            f"{field}: fractional GPU {gpu:g} only places on fractional sizes (g6f/gr6f), not on {name}. "
-            f"Fix: gpu=1, or a g6f/gr6f size."
-        )
-    if not instance.fractional and gpu != int(gpu):
-        return f"{field}: {gpu:g} GPUs is not a whole number. Fix: gpu={int(gpu) + 1}."
-    if gpu > instance.gpus:
-        return f"{field}: {gpu:g} GPU is more than {name} offers ({instance.gpus:g}). Fix: lower gpu, or a larger size."
-    return None
-
-
 def task_fit_problems(
     instance_types: Sequence[str], container: ContainerSpec, *, types_field: str, container_field: str = "container"
 ) -> list[str]:
@@ -44,7 +25,7 @@ def task_fit_problems(
         return problems
     for name in instance_types:
         instance = CATALOG.get(name)
-        if (shape := _gpu_shape_problem(instance, container.gpu, f"{container_field}.gpu")) is not None:
+        if (shape := sizing.gpu_shape_problem(instance, container.gpu, f"{container_field}.gpu")) is not None:
             problems.append(shape)
             continue
         problems += _resource_problems(instance, container, container_field)

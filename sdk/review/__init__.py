@@ -54,6 +54,9 @@ class StackReview(BaseModel):
 
     stack: str = Field(description="Stack folder name (no default)")
     new_stack: bool = Field(description="True when the against dir has no such stack (no default)")
+    removed_stack: bool = Field(
+        default=False, description="True when the app no longer has this stack: all of it is destroyed (default False)"
+    )
     changes: tuple[ResourceChange, ...] = Field(description="Diff by address (no default)")
     exposure: tuple[Exposure, ...] = Field(description="Listeners, ingress, public IPs (no default)")
     new_exposure: tuple[str, ...] = Field(description="Public exposure absent before (no default)")
@@ -122,7 +125,8 @@ def _new_wildcards(new: dict[str, Any], before: dict[str, Any] | None) -> tuple[
 
 
 def _flags(review: StackReview, threshold_percent: float) -> tuple[str, ...]:
-    flags = [f"new public exposure: {item}" for item in review.new_exposure]
+    flags = [f"stack removed: {len(review.changes)} resources would be destroyed"] if review.removed_stack else []
+    flags += [f"new public exposure: {item}" for item in review.new_exposure]
     flags += [f"new IAM wildcard: {item}" for item in review.new_wildcards]
     change = review.cost_change_percent
     if change is not None and change > threshold_percent:
@@ -139,14 +143,17 @@ def review_stack(
     *,
     cost_threshold_percent: float = 10.0,
     policy: PolicyResult | None = None,
+    removed: bool = False,
 ) -> StackReview:
-    """Review one stack against its previous version (None: a new stack)."""
+    """Review one stack against its previous version (None: a new stack); `removed`: `new` is empty, the app
+    dropped the stack."""
     cost = estimate_stack(new)
     before_usd = estimate_stack(before).typical_monthly_usd if before is not None else None
     change = None if not before_usd else round((cost.typical_monthly_usd - before_usd) / before_usd * 100, 2)
     review = StackReview(
         stack=name,
         new_stack=before is None,
+        removed_stack=removed,
         changes=diff_stacks(before, new),
         exposure=exposures(new),
         new_exposure=_new_public_exposure(new, before),
@@ -185,12 +192,14 @@ def review_stacks(
 ) -> list[StackReview]:
     """Reviews of every new stack; checkov runs once over all of them when installed and asked for."""
     policies = _policy_results(new) if run_policy else {}
-    return [
+    reviews = [
         review_stack(
             name, tf_json, against.get(name), cost_threshold_percent=cost_threshold_percent, policy=policies.get(name)
         )
         for name, tf_json in sorted(new.items())
     ]
+    # A stack the app no longer builds is a destroy of everything in it: the reviewer must see that too.
+    return reviews + [review_stack(name, {}, against[name], removed=True) for name in sorted(set(against) - set(new))]
 
 
 def review_dir(

@@ -50,19 +50,20 @@ def test_the_default_task_takes_the_whole_partition_and_host_of_a_g6f_xlarge():
     assert spec().tasks_per_host == 1
 
 
-def test_an_eighth_of_an_l4_on_a_g6f_4xlarge_places_four_tasks_with_a_quarter_of_the_host_each():
-    # GIVEN a 0.125 GPU share on a g6f.4xlarge (half an L4, 16 vCPU)
-    renderer = spec(capacity=types("g6f.4xlarge"), worker=RenderWorkerSpec(image=IMAGE, gpu=0.125))
-    # THEN tasks per host follow the GPU share and the vCPU/memory defaults follow it too
-    assert renderer.tasks_per_host == 4
-    assert renderer.container.cpu == 4096
+def test_an_eighth_of_an_l4_on_a_g6f_4xlarge_is_refused_because_one_task_takes_the_partition():
+    # GIVEN a 0.125 GPU share on a g6f.4xlarge (half an L4: one vGPU device, pinned to one container)
+    # WHEN the spec is validated THEN it names the field and the value that places
+    with pytest.raises(ValidationError) as error:
+        spec(capacity=types("g6f.4xlarge"), worker=RenderWorkerSpec(image=IMAGE, gpu=0.125))
+    assert "gpu" in str(error.value) and "Fix: gpu=0.5" in str(error.value)
 
 
-def test_explicit_cpu_and_memory_win_over_the_host_share_and_bound_tasks_per_host():
-    # GIVEN 0.125 GPU per task on g6f.4xlarge but 8 vCPU per task
-    renderer = spec(capacity=types("g6f.4xlarge"), worker=RenderWorkerSpec(image=IMAGE, gpu=0.125, cpu=8192))
-    # THEN vCPU, not GPU, limits a host to two tasks
-    assert (renderer.container.cpu, renderer.tasks_per_host) == (8192, 2)
+def test_explicit_cpu_and_memory_win_over_the_host_share():
+    # GIVEN half an L4 per task on g6f.4xlarge but only 8 of its 16 vCPU asked for
+    renderer = spec(capacity=types("g6f.4xlarge"), worker=RenderWorkerSpec(image=IMAGE, cpu=8192, memory_mib=16384))
+    # THEN the task asks for what was given, and the GPU partition still bounds a host to one task
+    assert (renderer.container.gpu, renderer.container.cpu, renderer.container.memory_mib) == (0.5, 8192, 16384)
+    assert renderer.tasks_per_host == 1
 
 
 def test_the_fallback_container_asks_for_a_whole_gpu_sized_to_its_own_hosts():

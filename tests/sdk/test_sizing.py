@@ -6,18 +6,15 @@ import pytest
 
 from sdk import sizing
 from sdk.catalog import CATALOG
+from sdk.cli import build_parser
 
 
 def _size_args(**overrides: object) -> argparse.Namespace:
-    values = {
-        "rps": 40.0,
-        "rps_per_task": 8.0,
-        "gpus_per_task": 1.0,
-        "instance": "g5.2xlarge",
-        "p95_budget_ms": None,
-        "headroom_percent": 0.0,
-    }
-    return argparse.Namespace(**{**values, **overrides})
+    """The CLI's own parse of the issue's example, with `overrides` on top."""
+    args = build_parser().parse_args(
+        ["size", "--rps", "40", "--rps-per-task", "8", "--gpus-per-task", "1", "--instance", "g5.2xlarge"]
+    )
+    return argparse.Namespace(**{**vars(args), **overrides})
 
 
 def test_registered_memory_follows_the_documented_m4_large_ratio_minus_the_agent_reservation():
@@ -98,9 +95,14 @@ def test_plan_reproduces_the_source_sizing_example_with_a_latency_split():
     # GIVEN the issue's example: 40 rps, 8 rps per task, 1 GPU per task on g5.2xlarge, p95 250 ms
     # WHEN a plan is made
     result = sizing.plan(peak_rps=40, rps_per_task=8, gpus_per_task=1, instance_type="g5.2xlarge", p95_budget_ms=250)
-    # THEN tasks = ceil(40/8) = 5, hosts = ceil(5 x 1 / 1) = 5, ALB target 8 x 60 = 480
-    assert (result.tasks, result.tasks_per_host, result.hosts) == (5, 1, 5)
-    assert result.requests_per_target_per_minute == 480
+    # THEN tasks = ceil(40/8) = 5, hosts = ceil(5 x 1 / 1) = 5 (10 for a 200% deployment), and the ALB target
+    # is the source's 8 x 60 = 480 scaled to the blueprint's 70% utilisation (480 at 100%)
+    assert (result.tasks, result.tasks_per_host, result.hosts, result.asg_max_hosts) == (5, 1, 5, 10)
+    assert result.requests_per_target_per_minute == 336
+    full = sizing.plan(
+        peak_rps=40, rps_per_task=8, gpus_per_task=1, instance_type="g5.2xlarge", target_utilization_percent=100
+    )
+    assert full.requests_per_target_per_minute == 480
     assert result.binding_resource == "gpu"
     assert result.latency_budget is not None
     assert (
@@ -134,8 +136,8 @@ def test_run_size_prints_the_bounds(capsys):
     # THEN it exits 0 and prints the service max, the ASG max, the ALB target and the split
     assert code == 0
     assert "service min 1, max 5" in out
-    assert "ASG max 5" in out
-    assert "480 requests per target per minute" in out
+    assert "5 at peak  -> ASG max 10 (200% deployments)" in out
+    assert "8 rps x 60 x 70% = 336 requests per target per minute" in out
     assert "inference 175 ms" in out
 
 
@@ -147,3 +149,17 @@ def test_run_size_reports_an_unknown_instance_with_the_families(capsys):
     # THEN it exits 2 and lists the families to choose from, without a traceback
     assert code == 2
     assert "g9.xlarge" in out and "g6f" in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"gpus_per_task": 0.5}, "gpus_per_task: fractional GPU 0.5 only places on fractional sizes"),
+        ({"rps": 0.0}, "peak_rps: 0 must be > 0"),
+        ({"cpu": 65536}, "0 tasks fit on one host"),
+    ],
+)
+def test_run_size_refuses_what_the_blueprints_would_refuse(capsys, overrides, message):
+    # GIVEN a shape the blueprints reject WHEN `python -m sdk size` runs THEN it exits 2 with the reason
+    assert sizing.run_size(_size_args(**overrides)) == 2
+    assert message in capsys.readouterr().out

@@ -165,3 +165,42 @@ def test_python_m_sdk_review_synthesizes_and_writes_reviews_beside_the_json(tmp_
     for stack in (p.parent.name for p in GENERATED.glob("*/cdk.tf.json")):
         assert (tmp_path / stack / "REVIEW.md").exists() and (tmp_path / stack / "cdk.tf.json").exists()
     assert "nothing to flag" in result.stdout
+
+
+def test_a_changed_spec_shows_in_the_diff_with_its_addresses_and_attributes(tmp_path):
+    # GIVEN the public example with max_tasks raised from 6 to 8, synthesized for real
+    from cdktf import App
+
+    from blueprints.examples import SDXL, sdxl_public
+    from sdk.synth import synth_app  # noqa: F401  (imports cdktf with the bundled Node)
+
+    spec = SDXL.model_validate({**SDXL.model_dump(), "scaling": {**SDXL.scaling.model_dump(), "max_tasks": 8}})
+    app = App(outdir=str(tmp_path))
+    sdxl_public(app, spec)
+    app.synth()
+    new = json.loads((tmp_path / "stacks" / PUBLIC / "cdk.tf.json").read_text(encoding="utf-8"))
+    before = json.loads((GENERATED / PUBLIC / "cdk.tf.json").read_text(encoding="utf-8"))
+    # WHEN it is reviewed against the committed stack
+    review = review_stack(PUBLIC, new, before, policy=None)
+    # THEN exactly the ASG bound (200% deployments of 8 tasks) and the scaling target change, in place,
+    changed = {c.address: {a.path: (a.before, a.after) for a in c.attributes} for c in review.changes}
+    assert {kind.split(".")[0] for kind in changed} == {"aws_autoscaling_group", "aws_appautoscaling_target"}
+    (asg,) = [v for k, v in changed.items() if k.startswith("aws_autoscaling_group.")]
+    (target,) = [v for k, v in changed.items() if k.startswith("aws_appautoscaling_target.")]
+    assert asg == {"max_size": (12, 16)} and target == {"max_capacity": (6, 8)}
+    assert not any(c.replacement for c in review.changes)
+    # and two more typical hosts cost more than the 10% threshold: the one flag
+    assert review.cost_change_percent is not None and review.cost_change_percent > 10
+    assert review.flags == (f"typical cost up {review.cost_change_percent:.1f}% (threshold 10%)",)
+
+
+def test_a_stack_the_app_no_longer_builds_is_reviewed_as_destroyed_and_flagged(public_stack):
+    # GIVEN the committed public stack, and an app that no longer has it
+    from sdk.review import review_stacks
+
+    # WHEN reviewed
+    (review,) = review_stacks({}, {PUBLIC: public_stack}, run_policy=False)
+    # THEN every resource is a removal, the reviewer is told, and the exit code is 1
+    assert review.removed_stack and review.changes and all(c.kind == "removed" for c in review.changes)
+    assert review.flags[0] == f"stack removed: {len(review.changes)} resources would be destroyed"
+    assert exit_code([review]) == 1
