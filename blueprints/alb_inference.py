@@ -8,7 +8,7 @@ from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sdk import sizing
 from sdk.constructs.cluster import Cluster
@@ -24,7 +24,7 @@ from sdk.constructs.stack import check_region
 from sdk.constructs.task import CONTAINER_NAME, GpuTask
 from sdk.grants import Grant
 from sdk.hints import BlueprintHints, GpuCapacityHint
-from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, NetworkSpec, Spec, problems_to_error
+from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, NetworkSpec, Spec, problems_to_error, resource_name
 from sdk.validation import min_tasks_per_host, region_problem, task_fit_problems
 
 
@@ -61,9 +61,10 @@ class InferenceScalingSpec(Spec):
 
 class AlbInferenceSpec(Spec):
     name: str = Field(
-        pattern=r"^[a-z][a-z0-9-]{1,26}[a-z0-9]$",
-        description="Service name (ALB, cluster, roles derive from it; <= 28 chars). Required.",
+        description="Service name (ALB, cluster, roles derive from it; <= 27 chars: the ALB log bucket prefix "
+        "'<name>-alb-logs-' must fit S3's 37). Required.",
     )
+    _name = field_validator("name")(resource_name(27))
     region: str = Field(default="us-east-1", description="Stack region. Default us-east-1.")
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(description="GPU instance types and Spot. Required.")

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarmMetricQuery
 from constructs import Construct
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources
 from sdk import sizing
@@ -27,6 +27,7 @@ from sdk.specs import (
     Spec,
     VolumeSpec,
     problems_to_error,
+    resource_name,
 )
 from sdk.validation import min_tasks_per_host, task_fit_problems, unknown_instance_types
 
@@ -152,10 +153,10 @@ class FallbackSpec(Spec):
 
 class FractionalRendererSpec(Spec):
     name: str = Field(
-        pattern=r"^[a-z][a-z0-9-]{1,19}[a-z0-9]$",
         description="Renderer name (queue, cluster, roles derive from it; <= 21 chars, the fallback adds "
         f"{FALLBACK_SUFFIX!r}). Required.",
     )
+    _name = field_validator("name")(resource_name(21))
     region: str = Field(default="us-east-1", description="Stack region. Default us-east-1.")
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(

@@ -46,7 +46,16 @@ from sdk.jobs.config import (
     WorkerConfig,
 )
 from sdk.jobs.layout import DEFAULT_PREFIX, check_prefix
-from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, NetworkSpec, Spec, arn_parts, problems_to_error
+from sdk.specs import (
+    AlarmsSpec,
+    CapacitySpec,
+    ContainerSpec,
+    NetworkSpec,
+    Spec,
+    arn_parts,
+    problems_to_error,
+    resource_name,
+)
 from sdk.validation import min_tasks_per_host, task_fit_problems
 
 # The worker uploads outputs and marks the row after the handler: visibility covers the job plus this.
@@ -223,9 +232,9 @@ def _allow(sid: str, actions: list[str], resource: str) -> Statement:
 
 class IdleStopGpuQueueSpec(Spec):
     name: str = Field(
-        pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$",
         description="Queue name (cluster, queue, table, roles derive from it; <= 24 chars). Required.",
     )
+    _name = field_validator("name")(resource_name(24))
     region: str = Field(default="us-east-1", description="Stack region. Default us-east-1.")
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(description="GPU instance types, Spot, warm pool (min_hosts stays 0). Required.")

@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -73,6 +74,29 @@ def ecr_repository(image: str) -> tuple[str, str, str] | None:
     """(account, region, repository) of an ECR image URI, else None."""
     match = re.match(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)", image)
     return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
+RESERVED_NAME_PREFIXES = ("aws", "ecs", "fargate")
+
+
+def resource_name(max_length: int) -> Callable[[str], str]:
+    """A validator for a blueprint's name: lower-case DNS-style, at most `max_length` characters (the longest
+    derived AWS name must fit), and no prefix ECS reserves for its own capacity providers."""
+
+    def check(value: str) -> str:
+        if not re.fullmatch(rf"[a-z][a-z0-9-]{{1,{max_length - 2}}}[a-z0-9]", value):
+            raise ValueError(
+                f"{value!r}: use 3-{max_length} lower-case letters, digits and '-', starting with a letter and not "
+                f"ending with '-'. Fix: e.g. {re.sub(r'[^a-z0-9-]', '-', value.lower())[:max_length].strip('-')!r}"
+            )
+        if value.startswith(RESERVED_NAME_PREFIXES):
+            raise ValueError(
+                f"{value!r} starts with {', '.join(RESERVED_NAME_PREFIXES)}, which ECS reserves for its own "
+                f"capacity providers. Fix: e.g. 'gpu-{value}'"
+            )
+        return value
+
+    return check
 
 
 def problems_to_error(problems: list[str]) -> None:
@@ -335,6 +359,19 @@ class ContainerSpec(Spec):
         if any(c.isspace() for c in value):
             raise ValueError("an image URI has no whitespace, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1")
         return value
+
+    @model_validator(mode="after")
+    def _names_once(self) -> "ContainerSpec":
+        both = sorted(set(self.environment) & {secret.name for secret in self.secrets})
+        if both:
+            problems_to_error(
+                [f"container.environment: {', '.join(both)} is also a secret. Fix: set it in one of the two."]
+            )
+        paths = [*(self.scratch_paths if self.read_only_root else ()), *(v.container_path for v in self.volumes)]
+        names = [v.name for v in self.volumes]
+        if len(set(paths)) < len(paths) or len(set(names)) < len(names):
+            problems_to_error(["container.volumes: a mount path or volume name is used twice. Fix: one each."])
+        return self
 
     @property
     def ecr_repository(self) -> tuple[str, str, str] | None:

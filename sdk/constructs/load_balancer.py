@@ -1,6 +1,8 @@
 """HTTPS ALB: TLS 1.3 listener with the given certificate, HTTP->HTTPS redirect, health-checked IP target
 group, invalid headers dropped, access logs, deletion protection, ingress only from the allowed CIDRs."""
 
+import re
+
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
@@ -9,11 +11,13 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from sdk.constructs.bucket import SecureBucket
 from sdk.constructs.structs import new
-from sdk.specs import Spec
+from sdk.specs import TOKEN_MARKER, Spec
+
+HEALTH_CHECK_TIMEOUT_SECONDS = 5
 
 # Regions opened before August 2022 deliver ALB logs from an ELB account; newer ones use the service principal.
 ELB_LOG_ACCOUNTS = {
@@ -59,6 +63,33 @@ class AlbSpec(Spec):
     )
     access_logs_retention_days: int = Field(default=90, ge=1, description="Created bucket's expiry. Default 90.")
     waf_acl_arn: str | None = Field(default=None, description="WAFv2 web ACL to associate. Default None.")
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate(cls, value: str) -> str:
+        if not value.startswith(TOKEN_MARKER) and not re.match(r"^arn:aws[\w-]*:(acm|iam):", value):
+            raise ValueError(
+                f"{value!r} is not an ACM (or IAM server) certificate ARN. "
+                "Fix: arn:aws:acm:<region>:<account>:certificate/<id>"
+            )
+        return value
+
+    @field_validator("ssl_policy")
+    @classmethod
+    def _tls(cls, value: str) -> str:
+        if not value.startswith(("ELBSecurityPolicy-TLS13-", "ELBSecurityPolicy-FS-1-2-", "ELBSecurityPolicy-TLS-1-2")):
+            raise ValueError(f"{value!r} allows TLS below 1.2. Fix: ELBSecurityPolicy-TLS13-1-2-2021-06 (default)")
+        return value
+
+    @field_validator("health_check_interval_seconds")
+    @classmethod
+    def _interval(cls, value: int) -> int:
+        if value <= HEALTH_CHECK_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"the ALB needs the interval longer than the {HEALTH_CHECK_TIMEOUT_SECONDS} s timeout. "
+                f"Fix: {HEALTH_CHECK_TIMEOUT_SECONDS + 1} or more"
+            )
+        return value
 
 
 class LoadBalancer(Construct):
@@ -146,7 +177,7 @@ class LoadBalancer(Construct):
                 "interval": spec.health_check_interval_seconds,
                 "healthy_threshold": spec.healthy_threshold,
                 "unhealthy_threshold": spec.unhealthy_threshold,
-                "timeout": 5,
+                "timeout": HEALTH_CHECK_TIMEOUT_SECONDS,
                 "protocol": "HTTP",
             },
         )

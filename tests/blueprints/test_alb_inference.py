@@ -273,6 +273,24 @@ BAD_INPUT = [
     ("min hosts above what max tasks need", {"capacity.min_hosts": 20}, "capacity.min_hosts"),
     ("an instance type listed twice", {"capacity.instance_types": ["g5.xlarge", "g5.xlarge"]}, "instance_types"),
     ("an IPv6 CIDR on the IPv4 ALB", {"alb.allowed_cidrs": ["::/0"]}, "alb.allowed_cidrs"),
+    ("a name ECS reserves", {"name": "ecs-svc"}, "name"),
+    ("a name too long for the log bucket prefix", {"name": "a" * 28}, "name"),
+    ("a certificate that is not an ACM ARN", {"alb.certificate_arn": "my-cert"}, "alb.certificate_arn"),
+    ("a TLS policy that allows TLS 1.0", {"alb.ssl_policy": "ELBSecurityPolicy-2016-08"}, "alb.ssl_policy"),
+    ("health checks as often as they time out", {"alb.health_check_interval_seconds": 5}, "interval_seconds"),
+    (
+        "a variable that is also a secret",
+        {
+            "container.environment": {"TOKEN": "x"},
+            "container.secrets": [{"name": "TOKEN", "value_from": "arn:aws:ssm:us-east-1:123456789012:parameter/t"}],
+        },
+        "container.environment",
+    ),
+    (
+        "two volumes on one path",
+        {"container.volumes": [{"name": "a", "container_path": "/tmp"}]},
+        "container.volumes",
+    ),
     ("agent setting that is not ECS_*", {"capacity.ecs_agent_config": {"loglevel": "debug"}}, "ecs_agent_config"),
     (
         "agent setting that would break the user data",

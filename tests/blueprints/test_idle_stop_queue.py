@@ -596,7 +596,8 @@ def resolve(value: str, real: dict[tuple[str, str], str]) -> str:
         ),
         ({"prefix": "jobs"}, "prefix", "/"),
         ({"network_mode": "host"}, "network_mode", "'awsvpc' or 'bridge'"),
-        ({"name": "Bad_Name"}, "name", "pattern"),
+        ({"name": "Bad_Name"}, "name", "Fix: e.g. 'bad-name'"),
+        ({"name": "ecs-edits"}, "name", "Fix: e.g. 'gpu-ecs-edits'"),
     ],
 )
 def test_bad_input_raises_one_error_that_names_the_field_and_the_fix(changes, field, fix):
