@@ -140,8 +140,11 @@ def test_checkov_reports_per_stack_with_documented_skips_and_finds_a_new_failure
         }
     ]
     new_dir = _write(tmp_path / "new", {PUBLIC: public_stack})
+    baseline = _write(
+        tmp_path / "baseline", {PUBLIC: json.loads((GENERATED / PUBLIC / "cdk.tf.json").read_text("utf-8"))}
+    )
     # WHEN reviewed with checkov
-    (review,) = review_dir(new_dir, GENERATED)
+    (review,) = review_dir(new_dir, baseline)
     # THEN checkov ran, reports the SSH check failure by id, lists the skips with reasons, and the review exits 1
     assert review.policy is not None and review.policy.passed > 0
     assert "CKV_AWS_24" in {f.check_id for f in review.policy.failed}
