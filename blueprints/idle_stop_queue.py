@@ -38,6 +38,7 @@ from sdk.hints import BlueprintHints, GpuCapacityHint
 from sdk.jobs.config import (
     BUCKET_ENV,
     IDLE_EXIT_ENV,
+    JOB_TIMEOUT_ENV,
     MAX_RECEIVE_COUNT_ENV,
     PREFIX_ENV,
     QUEUE_URL_ENV,
@@ -205,6 +206,7 @@ class JobResources(Construct):
             BUCKET_ENV: self.bucket.name,
             PREFIX_ENV: check_prefix(prefix) if prefix is not None else self.spec.prefix,
             VISIBILITY_TIMEOUT_ENV: str(self.spec.visibility_timeout_seconds),
+            JOB_TIMEOUT_ENV: str(self.spec.job_timeout_seconds),
         }
         if self.spec.existing_queue is None:
             env[MAX_RECEIVE_COUNT_ENV] = str(self.spec.max_receive_count)

@@ -22,7 +22,8 @@ WAIT_SECONDS_ENV = "GPU_JOBS_WAIT_SECONDS"
 STOP_GRACE_ENV = "GPU_JOBS_STOP_GRACE_SECONDS"
 MAX_RECEIVE_COUNT_ENV = "GPU_JOBS_MAX_RECEIVE_COUNT"
 SSE_ENV = "GPU_JOBS_SSE"
-OPTIONAL_WORKER_ENV_VARS = (WAIT_SECONDS_ENV, STOP_GRACE_ENV, MAX_RECEIVE_COUNT_ENV, SSE_ENV)
+JOB_TIMEOUT_ENV = "GPU_JOBS_JOB_TIMEOUT_SECONDS"
+OPTIONAL_WORKER_ENV_VARS = (WAIT_SECONDS_ENV, STOP_GRACE_ENV, MAX_RECEIVE_COUNT_ENV, SSE_ENV, JOB_TIMEOUT_ENV)
 
 _FIELD_BY_ENV = {
     QUEUE_URL_ENV: "queue_url",
@@ -35,6 +36,7 @@ _FIELD_BY_ENV = {
     STOP_GRACE_ENV: "stop_grace_seconds",
     MAX_RECEIVE_COUNT_ENV: "max_receive_count",
     SSE_ENV: "sse",
+    JOB_TIMEOUT_ENV: "job_timeout_seconds",
 }
 _REQUIRED_ENV = (QUEUE_URL_ENV, TABLE_ENV, BUCKET_ENV)
 T = TypeVar("T", bound=BaseModel)
@@ -52,6 +54,13 @@ class WorkerConfig(BaseModel):
         ge=1,
         le=43200,
         description="Seconds a received message stays hidden; the heartbeat renews it. Default 300.",
+    )
+    job_timeout_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="A job still running after this long is given up: the timeout is recorded as the attempt's "
+        "error, the message is retried or dead-lettered, and under run() the process exits so ECS replaces the "
+        "stuck task. Default None: no limit.",
     )
     idle_exit_seconds: float | None = Field(
         default=None, gt=0, description="Exit run() after this long with no message. Default None (never)."

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sdk.jobs.config import WorkerConfig
+from sdk.jobs.config import JOB_TIMEOUT_ENV, WorkerConfig
 from sdk.jobs.dead_letters import dlq_url_of, fail_dead_letters, read_redrive
 from sdk.jobs.errors import InvalidJobMessage, PermanentJobError
 from sdk.jobs.layout import job_prefix, output_files, output_key, upload
@@ -317,9 +317,14 @@ class Worker:
 
     def _beat_loop(self, running: _Running, halt: threading.Event) -> None:
         next_beat = time.monotonic() + self.config.heartbeat_interval
+        limit = self.config.job_timeout_seconds
+        give_up = None if limit is None else time.monotonic() + limit
         while not halt.wait(0.1):
             if self._stop_deadline is not None and time.monotonic() >= self._stop_deadline:
                 self._release(running)
+                return
+            if give_up is not None and time.monotonic() >= give_up:
+                self._time_out(running)
                 return
             if time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + self.config.heartbeat_interval
@@ -351,6 +356,27 @@ class Worker:
         if self._exit_on_release:  # the handler cannot be interrupted; ECS would SIGKILL it anyway
             logging.shutdown()
             os._exit(0)
+
+    def _time_out(self, running: _Running) -> None:
+        """Past the job timeout: record it as the attempt's error and hand the message on (retry, or the DLQ on
+        its last receive), so a hung handler cannot hold a GPU host and its scale-in protection for ever."""
+        with self._lock:
+            if self._running is not running or running.released:
+                return
+            running.released = True
+        running.ctx.cancelled.set()
+        job, attempt = running.job, running.attempt
+        error = f"TimeoutError: still running after {self.config.job_timeout_seconds:g} s ({JOB_TIMEOUT_ENV})"
+        final = running.delivery.receive_count >= self._max_receive_count()
+        record = self._store.fail_owned if final else self._store.retry_later
+        with suppress(ClientError, BotoCoreError):
+            record(job.job_id, self.worker_id, attempt, error)
+            self._set_visibility(running.delivery, 0)
+        self._metrics.emit(job.kind, **({"JobsFailed": 1} if final else {"JobsRetried": 1}))
+        log.error("job timed out", extra={"job_id": job.job_id, "attempt": attempt, "final": final})
+        if self._exit_on_release:  # the handler cannot be interrupted: a fresh task replaces this one
+            logging.shutdown()
+            os._exit(1)
 
     @contextmanager
     def _signals(self) -> Iterator[None]:

@@ -262,3 +262,27 @@ def test_a_worker_without_a_config_reads_the_task_definition_environment(jobs, m
     # THEN it consumed the queue named by the environment
     assert worker.config.queue_url == jobs.resources.queue_url
     assert jobs.client.status(job_id).result == {"echo": 1}
+
+
+def test_a_job_past_its_timeout_is_handed_on_with_the_timeout_recorded(jobs) -> None:
+    # GIVEN a job whose first attempt hangs for 1.5 s, and workers that give a job 0.5 s
+    job_id = jobs.client.submit("render", {"sleep": 1.5, "slow_attempts": 1})
+    worker = jobs.worker(job_timeout_seconds=0.5)
+    # WHEN one worker takes it, and takes it again once it reappears
+    assert worker.run_once()
+    first = jobs.client.status(job_id)
+    assert worker.run_once()
+    # THEN the first attempt ended as a timeout (row back to PENDING with the reason), and the second succeeded
+    assert first.status is JobStatus.PENDING and "TimeoutError: still running after 0.5 s" in first.last_error
+    final = jobs.client.status(job_id)
+    assert (final.status, final.attempts) == (JobStatus.SUCCEEDED, 2)
+
+
+def test_a_job_that_times_out_on_its_last_receive_fails_with_the_timeout(jobs) -> None:
+    # GIVEN a job that always hangs, and a worker that allows one receive and 0.5 s
+    job_id = jobs.client.submit("render", {"sleep": 1.5})
+    # WHEN it runs once
+    assert jobs.worker(job_timeout_seconds=0.5, max_receive_count=1).run_once()
+    # THEN it is FAILED with the timeout as its reason
+    record = jobs.client.status(job_id)
+    assert record.status is JobStatus.FAILED and "TimeoutError" in (record.error or "")
