@@ -38,6 +38,31 @@ FORCES_REPLACEMENT: dict[str, frozenset[str]] = {
     "aws_dynamodb_table": frozenset({"name", "hash_key", "range_key"}),
     "aws_s3_bucket": frozenset({"bucket", "bucket_prefix"}),
     "aws_sns_topic": frozenset({"name", "name_prefix", "fifo_topic"}),
+    "aws_launch_template": frozenset({"name", "name_prefix"}),
+    "aws_iam_instance_profile": frozenset({"name", "name_prefix", "path"}),
+    "aws_default_security_group": frozenset({"vpc_id"}),
+    "aws_internet_gateway": frozenset(),
+    "aws_route": frozenset({"route_table_id", "destination_cidr_block", "destination_ipv6_cidr_block"}),
+    "aws_route_table": frozenset({"vpc_id"}),
+    "aws_route_table_association": frozenset({"subnet_id", "gateway_id"}),
+    "aws_flow_log": frozenset(
+        {"vpc_id", "subnet_id", "eni_id", "traffic_type", "log_destination", "log_destination_type", "iam_role_arn"}
+    ),
+    "aws_ecs_cluster_capacity_providers": frozenset({"cluster_name"}),
+    "aws_sqs_queue_policy": frozenset({"queue_url"}),
+    "aws_sqs_queue_redrive_allow_policy": frozenset({"queue_url"}),
+    # The S3 bucket's sub-resources are bound to their bucket.
+    **{
+        f"aws_s3_bucket_{part}": frozenset({"bucket", "expected_bucket_owner"})
+        for part in (
+            "lifecycle_configuration",
+            "ownership_controls",
+            "policy",
+            "public_access_block",
+            "server_side_encryption_configuration",
+            "versioning",
+        )
+    },
 }
 # Types that never update in place or whose update has a consequence the plan does not show.
 CHANGE_NOTES: dict[str, str] = {

@@ -103,3 +103,30 @@ def test_deep_diff_ignores_cdktf_metadata_and_reports_list_length_changes():
     # WHEN diffed
     # THEN only the list is reported, as a whole
     assert list(deep_diff(before, after)) == [("subnets", ["a"], ["a", "b"])]
+
+
+def test_every_resource_type_the_blueprints_emit_has_its_replacement_rule(public_stack, internal_stack):
+    # GIVEN every stack in generated/ WHEN their resource types are listed
+    from sdk.review import load_stacks
+    from sdk.review.diff import CHANGE_NOTES, FORCES_REPLACEMENT
+    from tests.sdk.review.conftest import GENERATED
+
+    emitted = {kind for stack in load_stacks(GENERATED).values() for kind in stack.get("resource", {})}
+    # THEN each one has a ForceNew table entry (possibly empty) or a change note: none is silently in place
+    assert emitted - set(FORCES_REPLACEMENT) - set(CHANGE_NOTES) == set()
+
+
+def test_a_launch_template_rename_and_a_bucket_move_are_replacements():
+    before = {
+        "resource": {
+            "aws_launch_template": {"lt": {"name": "gpu", "image_id": "a"}},
+            "aws_s3_bucket_versioning": {"v": {"bucket": "b1"}},
+        }
+    }
+    after = {
+        "resource": {
+            "aws_launch_template": {"lt": {"name": "gpu-2", "image_id": "a"}},
+            "aws_s3_bucket_versioning": {"v": {"bucket": "b2"}},
+        }
+    }
+    assert all(change.replacement for change in diff_stacks(before, after))
