@@ -133,6 +133,7 @@ def _flags(review: StackReview, threshold_percent: float) -> tuple[str, ...]:
         flags.append(f"typical cost up {change:.1f}% (threshold {threshold_percent:g}%)")
     if review.policy is not None:
         flags += [f"checkov {f.check_id} failed on {f.resource}: {f.check_name}" for f in review.policy.failed]
+        flags += [f"policy not checked: {review.policy.error}"] if review.policy.error else []
     return tuple(flags)
 
 

@@ -31,6 +31,7 @@ class PolicyResult(BaseModel):
     failed: tuple[Finding, ...] = Field(default=(), description="Failed checks (default none)")
     skipped: tuple[Finding, ...] = Field(default=(), description="Skipped checks with reasons (default none)")
     documented_skips: tuple[str, ...] = Field(default=(), description="Skips listed in .checkov.yaml (default none)")
+    error: str = Field(default="", description="Why an installed checkov gave no result (default empty: it ran)")
 
 
 def _checkov() -> str | None:
@@ -95,14 +96,17 @@ def run_checkov(stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
         command += ["--skip-check", ",".join(skip.split(":", 1)[0] for skip in skips)]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
     completed = subprocess.run(command, capture_output=True, encoding="utf-8", env=env, check=False, cwd=stacks_dir)
-    return _by_stack(completed.stdout, skips)
+    try:
+        return _by_stack(completed.stdout, skips)
+    except ValueError:  # installed but broken: the gate must not pass as if nothing was checked
+        tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or [f"exit {completed.returncode}"]
+        error = f"checkov exited {completed.returncode} without a JSON report: {tail[0][:300]}"
+        folders = sorted(p.name for p in stacks_dir.iterdir() if p.is_dir())
+        return {name: PolicyResult(available=True, error=error, documented_skips=skips) for name in folders}
 
 
 def _by_stack(stdout: str, skips: tuple[str, ...]) -> dict[str, PolicyResult]:
-    try:
-        reports = json.loads(stdout or "[]")
-    except ValueError:
-        return {}
+    reports = json.loads(stdout)  # checkov always prints a report; nothing is a failure too
     reports = reports if isinstance(reports, list) else [reports]
     results = [r.get("results", {}) for r in reports if r.get("check_type") == "terraform_json"]
     stacks: dict[str, dict[str, list[dict[str, Any]]]] = {}

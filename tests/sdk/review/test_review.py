@@ -207,3 +207,24 @@ def test_a_stack_the_app_no_longer_builds_is_reviewed_as_destroyed_and_flagged(p
     assert review.removed_stack and review.changes and all(c.kind == "removed" for c in review.changes)
     assert review.flags[0] == f"stack removed: {len(review.changes)} resources would be destroyed"
     assert exit_code([review]) == 1
+
+
+def test_a_checkov_that_crashes_is_flagged_instead_of_passing_the_gate(tmp_path, public_stack, monkeypatch):
+    # GIVEN an installed checkov that dies without a report (a broken upgrade, say)
+    from sdk.review import policy
+
+    broken = tmp_path / "checkov"
+    broken.write_text("#!/bin/sh\necho 'ImportError: boom' >&2\nexit 2\n", encoding="utf-8")
+    broken.chmod(0o755)
+    monkeypatch.setattr(policy, "_checkov", lambda: str(broken))
+    new_dir = _write(tmp_path / "new", {PUBLIC: public_stack})
+    # WHEN the unchanged stack is reviewed with policy checks
+    (review,) = review_dir(new_dir, new_dir)
+    # THEN the review says the policy was not checked, why, and exits 1
+    assert (
+        review.policy is not None and "exited 2" in review.policy.error and "ImportError: boom" in review.policy.error
+    )
+    assert review.flags == (f"policy not checked: {review.policy.error}",)
+    assert exit_code([review]) == 1
+    (path,) = write_reviews([review], tmp_path / "out")
+    assert "checkov is installed but did not check this stack" in path.read_text(encoding="utf-8")
