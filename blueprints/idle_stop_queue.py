@@ -162,16 +162,17 @@ class JobResources(Construct):
         )
         self._outputs()
 
-    @property
-    def files_arn(self) -> str:
-        return f"{self.bucket.arn}/{self.spec.prefix}*"
+    def files_arn(self, part: Literal["inputs", "outputs"]) -> str:
+        """Objects of one side of every job: `<prefix><job_id>/inputs/...` or `.../outputs/...` (sdk.jobs.layout)."""
+        return f"{self.bucket.arn}/{self.spec.prefix}*/{part}/*"
 
     def submitter_statements(self) -> list[Statement]:
         return [
             _allow("SendJobs", ["sqs:SendMessage"], self.queue.arn),
             _allow("JobRows", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], self.table.arn),
             _allow("JobStatusIndex", ["dynamodb:Query"], self.table.index_arn),
-            _allow("JobFiles", ["s3:GetObject", "s3:PutObject"], self.files_arn),
+            _allow("JobInputs", ["s3:PutObject", "s3:AbortMultipartUpload"], self.files_arn("inputs")),
+            _allow("JobOutputs", ["s3:GetObject"], self.files_arn("outputs")),
             {
                 **_allow("ListJobFiles", ["s3:ListBucket"], self.bucket.arn),
                 "Condition": {"StringLike": {"s3:prefix": [f"{self.spec.prefix}*"]}},
@@ -190,7 +191,8 @@ class JobResources(Construct):
                 self.queue.dlq_arn,
             ),
             _allow("ClaimJobRows", ["dynamodb:GetItem", "dynamodb:UpdateItem"], self.table.arn),
-            _allow("JobFiles", ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], self.files_arn),
+            _allow("JobInputs", ["s3:GetObject"], self.files_arn("inputs")),
+            _allow("JobOutputs", ["s3:PutObject", "s3:AbortMultipartUpload"], self.files_arn("outputs")),
             _allow(
                 "TaskProtection",
                 ["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"],

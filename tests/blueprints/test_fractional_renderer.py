@@ -342,7 +342,8 @@ def test_worker_roles_reach_only_the_renderers_queue_table_and_files(stacks):
     for policy in policies:
         by_sid = {s["Sid"]: s for s in policy["Statement"]}
         assert by_sid["ConsumeJobs"]["Resource"] == ["${aws_sqs_queue.renderer_primary_jobs_queue_6C2D7995.arn}"]
-        assert by_sid["JobFiles"]["Resource"][0].endswith("/jobs/*")
+        assert by_sid["JobInputs"]["Resource"][0].endswith("/jobs/*/inputs/*")
+        assert by_sid["JobOutputs"]["Resource"][0].endswith("/jobs/*/outputs/*")
         assert all("*" not in action for s in policy["Statement"] for action in s["Action"])
 
 

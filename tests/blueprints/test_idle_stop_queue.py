@@ -1,5 +1,6 @@
 """IdleStopGpuQueue: each feature of the issue, asserted on stacks this module synthesizes (build_app below)."""
 
+import fnmatch
 import json
 import re
 import uuid
@@ -277,7 +278,8 @@ def test_the_worker_role_may_only_consume_its_queue_claim_its_rows_use_its_files
             [ref(comfyui, "aws_sqs_queue", "arn", name="comfyui-jobs-dlq")],
         ),
         "ClaimJobRows": (["dynamodb:GetItem", "dynamodb:UpdateItem"], [table_arn]),
-        "JobFiles": (["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], [f"{bucket_arn}/jobs/*"]),
+        "JobInputs": (["s3:GetObject"], [f"{bucket_arn}/jobs/*/inputs/*"]),
+        "JobOutputs": (["s3:PutObject", "s3:AbortMultipartUpload"], [f"{bucket_arn}/jobs/*/outputs/*"]),
     }
     for sid, (actions, resources_) in expected.items():
         assert (task[sid]["Action"], task[sid]["Resource"]) == (actions, resources_), sid
@@ -297,11 +299,19 @@ def test_the_submitter_policy_may_only_send_jobs_and_put_and_get_rows_and_files(
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
+        "s3:AbortMultipartUpload",
         "s3:GetObject",
         "s3:ListBucket",
         "s3:PutObject",
         "sqs:SendMessage",
     ]
+    # inputs are written by the submitter and only read by workers; outputs the other way round
+    bucket_arn = ref(comfyui, "aws_s3_bucket", "arn", bucket_prefix="comfyui-jobs-")
+    assert submitter["JobInputs"]["Resource"] == [f"{bucket_arn}/jobs/*/inputs/*"]
+    assert (submitter["JobOutputs"]["Action"], submitter["JobOutputs"]["Resource"]) == (
+        ["s3:GetObject"],
+        [f"{bucket_arn}/jobs/*/outputs/*"],
+    )
     assert submitter["SendJobs"]["Resource"] == [ref(comfyui, "aws_sqs_queue", "arn", name="comfyui-jobs")]
     assert submitter["ListJobFiles"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*"]}}
 
@@ -469,25 +479,19 @@ def test_a_job_submitted_to_the_declared_resources_is_done_by_a_worker_configure
 
 
 def test_every_aws_call_a_worker_makes_is_allowed_by_the_task_role_on_that_resource(comfyui, aws_env):
-    # GIVEN the declared resources on moto, and a worker whose boto3 calls are recorded with their queue
+    # GIVEN the declared resources on moto, and a worker whose boto3 calls are recorded with their resource
     real = create_declared_resources(comfyui)
     env = {k: resolve(v, real) for k, v in environment(comfyui).items()}
     calls: set[tuple[str, str]] = set()
-
-    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
-        calls.add((f"{model.service_model.endpoint_prefix}:{model.name}", params.get("QueueUrl", "")))
-
-    session = boto3.session.Session()
-    session.events.register("before-parameter-build", record)
 
     def handler(job: JobContext) -> dict[str, Any]:
         (job.output_dir / "out.txt").write_text("done", encoding="utf-8")
         return {"ok": True}
 
-    worker = Worker(handler, WorkerConfig.from_env(env, wait_seconds=0), session=session)
+    worker = Worker(handler, WorkerConfig.from_env(env, wait_seconds=0), session=recording_session(calls))
     client, sqs = JobClient.from_env(env), boto3.client("sqs")
     # WHEN it runs one job, then sweeps a job whose message went to the DLQ before anyone recorded a result
-    done = client.submit("edit", {"prompt": "x"})
+    done = client.submit("edit", {"prompt": "x"}, inputs={"image.png": b"png bytes"})
     assert worker.run_once()
     lost = client.submit("edit", {"prompt": "y"})
     (message,) = sqs.receive_message(QueueUrl=env["GPU_JOBS_QUEUE_URL"])["Messages"]
@@ -495,22 +499,71 @@ def test_every_aws_call_a_worker_makes_is_allowed_by_the_task_role_on_that_resou
     sqs.send_message(QueueUrl=dlq_url, MessageBody=message["Body"])
     sqs.delete_message(QueueUrl=env["GPU_JOBS_QUEUE_URL"], ReceiptHandle=message["ReceiptHandle"])
     assert not worker.run_once()
-    # THEN both jobs ended, and the task policy allows each action on the queue it was made against
+    # THEN both jobs ended, and the task policy allows each action on the resource it was made against
     assert (client.status(done).status, client.status(lost).status) == ("SUCCEEDED", "FAILED")
-    queue_arns = {f"${{{k}.arn}}": arn for (k, a), arn in real.items() if a == "arn"}
-    allowed = {
-        (action, queue_arns.get(arn, arn))
-        for statement in statements(comfyui, "comfyui-task-policy").values()
+    assert_allowed(calls, statements(comfyui, "comfyui-task-policy"), real)
+    made = {action for action, _ in calls}
+    assert made >= {"sqs:GetQueueUrl", "dynamodb:UpdateItem", "s3:GetObject", "s3:PutObject"}
+
+
+def test_every_aws_call_a_submitter_makes_is_allowed_by_the_submitter_policy(comfyui, aws_env, tmp_path):
+    # GIVEN the declared resources on moto, a worker, and a client whose boto3 calls are recorded
+    real = create_declared_resources(comfyui)
+    env = {k: resolve(v, real) for k, v in environment(comfyui).items()}
+    calls: set[tuple[str, str]] = set()
+    client = JobClient.from_env(env, session=recording_session(calls))
+
+    def handler(job: JobContext) -> dict[str, Any]:
+        (job.output_dir / "edited.png").write_bytes(job.inputs["image.png"].read_bytes()[::-1])
+        return {"ok": True}
+
+    # WHEN it submits a job with an input, follows it, downloads its outputs, and cancels another
+    done = client.submit("edit", {"prompt": "x"}, inputs={"image.png": b"png bytes"})
+    assert Worker(handler, WorkerConfig.from_env(env, wait_seconds=0)).run_once()
+    assert client.wait(done, timeout=10).status == "SUCCEEDED"
+    assert [p.read_bytes() for p in client.download_outputs(done, tmp_path)] == [b"setyb gnp"]
+    assert client.cancel(client.submit("edit", {"prompt": "y"}))
+    # THEN the exported submitter policy allows each action on the resource it was made against
+    assert_allowed(calls, statements(comfyui, "comfyui-jobs-submitter"), real)
+    made = {action for action, _ in calls}
+    assert made >= {"sqs:SendMessage", "dynamodb:PutItem", "s3:PutObject", "s3:GetObject", "s3:ListBucket"}
+
+
+def recording_session(calls: set[tuple[str, str]]) -> boto3.session.Session:
+    """A session that adds (IAM action, queue URL or S3 object ARN) to `calls` for every request it makes."""
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        # HeadObject (download_file's first call) is authorised as s3:GetObject, ListObjectsV2 as s3:ListBucket
+        action = f"{model.service_model.endpoint_prefix}:{model.name}"
+        action = {"s3:HeadObject": "s3:GetObject", "s3:ListObjectsV2": "s3:ListBucket"}.get(action, action)
+        s3_object = model.service_model.endpoint_prefix == "s3" and "Key" in params
+        target = params.get("QueueUrl") or (f"arn:aws:s3:::{params['Bucket']}/{params['Key']}" if s3_object else "")
+        calls.add((action, target))
+
+    session = boto3.session.Session()
+    session.events.register("before-parameter-build", record)
+    return session
+
+
+def assert_allowed(
+    calls: set[tuple[str, str]], policy: dict[str, dict[str, Any]], real: dict[tuple[str, str], str]
+) -> None:
+    """Each recorded call is allowed by a statement of `policy` whose resource (tokens resolved) matches it."""
+    tokens = {f"${{{k}.arn}}": arn for (k, a), arn in real.items() if a == "arn"}
+    tokens |= {f"${{{k}.arn}}": f"arn:aws:s3:::{name}" for (k, a), name in real.items() if a == "bucket"}
+    allowed = [
+        (action, re.sub(r"\$\{[^}]+\}", lambda m: tokens.get(m.group(0), m.group(0)), arn))
+        for statement in policy.values()
         for action in statement["Action"]
         for arn in statement["Resource"]
-    }
+    ]
     arn_of = {url: real[(k, "arn")] for (k, a), url in real.items() if a == "url"}
-    for action, queue_url in sorted(calls):
-        if queue_url:
-            assert (action, arn_of[queue_url]) in allowed, (action, queue_url)
+    for action, target in sorted(calls):
+        resource = arn_of.get(target, target)
+        if resource:
+            assert any(a == action and fnmatch.fnmatchcase(resource, r) for a, r in allowed), (action, resource)
         else:
             assert any(a == action for a, _ in allowed), action
-    assert {action for action, _ in calls} >= {"sqs:GetQueueUrl", "dynamodb:UpdateItem", "s3:PutObject"}
 
 
 def create_declared_resources(stack: dict[str, Any]) -> dict[tuple[str, str], str]:
