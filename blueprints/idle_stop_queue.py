@@ -42,6 +42,7 @@ from sdk.jobs.config import (
     MAX_RECEIVE_COUNT_ENV,
     PREFIX_ENV,
     QUEUE_URL_ENV,
+    STOP_GRACE_ENV,
     TABLE_ENV,
     VISIBILITY_TIMEOUT_ENV,
     WorkerConfig,
@@ -58,6 +59,10 @@ from sdk.specs import (
     resource_name,
 )
 from sdk.validation import min_tasks_per_host, task_fit_problems
+
+# ECS's longest stopTimeout, and the seconds a released job needs to reach the queue and the table.
+WORKER_STOP_TIMEOUT_SECONDS = 120
+STOP_GRACE_MARGIN_SECONDS = 10
 
 # The worker uploads outputs and marks the row after the handler: visibility covers the job plus this.
 VISIBILITY_MARGIN_SECONDS = 60
@@ -452,17 +457,24 @@ class IdleStopGpuQueue(Construct):
             extra_statements=self.jobs.worker_statements(spec.name, spec.region, account.account_id),
             enable_exec=spec.enable_exec,
         )
+        # A stopped worker (deployment, Spot interruption) gets ECS's longest stop timeout to finish its job, and
+        # hands the job back just before ECS would kill it.
+        container = spec.container
+        if container.stop_timeout_seconds is None:
+            container = container.model_copy(update={"stop_timeout_seconds": WORKER_STOP_TIMEOUT_SECONDS})
+        assert container.stop_timeout_seconds is not None
+        grace = max(1, container.stop_timeout_seconds - STOP_GRACE_MARGIN_SECONDS)
         self.task = GpuTask(
             self,
             "task",
             family=spec.name,
-            container=spec.container,
+            container=container,
             network_mode=spec.network_mode,
             execution_role_arn=self.roles.execution_role.arn,
             task_role_arn=self.roles.task_role.arn,
             log_group_name=self.logs.name,
             region=spec.region,
-            extra_environment=self.jobs.worker_environment(spec.prefix),
+            extra_environment={**self.jobs.worker_environment(spec.prefix), STOP_GRACE_ENV: str(grace)},
             placement_constraint=spec.placement_constraint,
         )
 

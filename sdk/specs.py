@@ -343,6 +343,13 @@ class ContainerSpec(Spec):
     )
     volumes: tuple[VolumeSpec, ...] = Field(default=(), description="Extra volumes. Default none.")
     user: str | None = Field(default=None, description="Run as this uid[:gid]. Default: the image's user.")
+    stop_timeout_seconds: int | None = Field(
+        default=None,
+        ge=2,
+        le=120,
+        description="Seconds ECS waits after SIGTERM before it kills the container (stopTimeout). Default None: "
+        "the agent's 30 s.",
+    )
     log_retention_days: int = Field(default=30, description="CloudWatch Logs retention. Default 30.")
 
     @field_validator("log_retention_days")

@@ -89,6 +89,8 @@ def container_definition(
         definition["command"] = [literal(part) for part in container.command]
     if container.user:
         definition["user"] = container.user
+    if container.stop_timeout_seconds is not None:
+        definition["stopTimeout"] = container.stop_timeout_seconds
     if (hc := container.health_check) is not None:
         definition["healthCheck"] = {
             "command": [literal(part) for part in hc.command],

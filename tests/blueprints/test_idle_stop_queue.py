@@ -245,6 +245,19 @@ def test_backlog_steps_stay_few_and_never_start_more_tasks_than_jobs(max_workers
     assert tasks_for(steps, max_workers) == max_workers
 
 
+def test_a_stopped_worker_has_ecs_longest_stop_timeout_and_hands_its_job_back_before_it(comfyui):
+    # GIVEN the example consumer WHEN its task definition is read
+    env, definition = environment(comfyui), container(comfyui)
+    # THEN ECS waits 120 s after SIGTERM, the job the worker holds may finish for 110 s, and the job gives up
+    # after its own timeout (600 s)
+    assert definition["stopTimeout"] == 120
+    assert (env["GPU_JOBS_STOP_GRACE_SECONDS"], env["GPU_JOBS_JOB_TIMEOUT_SECONDS"]) == ("110", "600")
+    config = WorkerConfig.from_env(
+        {**env, "GPU_JOBS_QUEUE_URL": "https://q", "GPU_JOBS_TABLE": "t", "GPU_JOBS_BUCKET": "b"}
+    )
+    assert (config.stop_grace_seconds, config.job_timeout_seconds) == (110, 600)
+
+
 def test_the_worker_task_gets_the_job_environment_the_worker_reads(comfyui):
     env = environment(comfyui)
     assert set(WORKER_ENV_VARS) - {"GPU_JOBS_IDLE_EXIT_SECONDS"} <= set(env)
