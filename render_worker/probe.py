@@ -86,8 +86,23 @@ def nvml() -> Layer:
         gpus = [_nvml_gpu(pynvml, i) for i in range(pynvml.nvmlDeviceGetCount())]
     finally:
         pynvml.nvmlShutdown()
-    evidence = [f"driver {driver}"] + [f"GPU {g['index']}: {g['name']}, {g['memory_mib']} MiB" for g in gpus]
+    evidence = [f"driver {driver}"] + [_gpu_line(g) for g in gpus]
     return Layer("nvml", bool(gpus), tuple(evidence), {"driver": driver, "gpus": gpus})
+
+
+# nvmlDeviceGetVirtualizationMode values (nvml.h): a g6f partition shows as a vGPU guest.
+VIRTUALIZATION_MODES = {0: "none", 1: "passthrough", 2: "vGPU guest", 3: "vGPU host", 4: "vSGA host"}
+
+
+def _gpu_line(gpu: dict[str, Any]) -> str:
+    line = f"GPU {gpu['index']}: {gpu['name']}, {gpu['memory_mib']} MiB"
+    mode = VIRTUALIZATION_MODES.get(gpu.get("virtualization_mode", 0))
+    if mode not in (None, "none"):
+        line += f", virtualization: {mode}"
+    mig = gpu.get("mig_mode")
+    if isinstance(mig, (list, tuple)) and mig and mig[0]:
+        line += ", MIG enabled"
+    return line
 
 
 def _nvml_gpu(pynvml: Any, index: int) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import stat
+import sys
+import types
 from pathlib import Path
 
 from render_worker.probe import Layer, device_nodes, nvidia_smi, nvml, probe, torch_cuda, verdict
@@ -87,6 +89,34 @@ def test_real_nvml_without_a_driver_reports_the_library_error() -> None:
     # GIVEN this machine (no libnvidia-ml) WHEN NVML is probed THEN it fails with NVML's own message
     layer = nvml()
     assert not layer.ok and layer.evidence[0].startswith("NVML unavailable:")
+
+
+def test_nvml_on_a_g6f_partition_reports_the_gpu_its_memory_and_the_vgpu_mode(monkeypatch) -> None:
+    # GIVEN an NVML that sees 1/8 of an L4 as a vGPU guest (a stand-in module: no driver on this machine)
+    calls: list[str] = []
+
+    class FakeNvml(types.SimpleNamespace):
+        def __getattr__(self, name: str):  # any call not listed below is an NVML error on this driver
+            raise RuntimeError(f"{name} not supported")
+
+    fake = FakeNvml(
+        nvmlInit=lambda: calls.append("init"),
+        nvmlShutdown=lambda: calls.append("shutdown"),
+        nvmlSystemGetDriverVersion=lambda: b"570.133.20",
+        nvmlDeviceGetCount=lambda: 1,
+        nvmlDeviceGetHandleByIndex=lambda i: f"h{i}",
+        nvmlDeviceGetMemoryInfo=lambda h: types.SimpleNamespace(total=2861 * 1024 * 1024),
+        nvmlDeviceGetName=lambda h: b"NVIDIA L4-3Q",
+        nvmlDeviceGetUUID=lambda h: "GPU-1",
+        nvmlDeviceGetVirtualizationMode=lambda h: 2,
+    )
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    # WHEN the NVML layer runs
+    layer = nvml()
+    # THEN it is usable, says what it saw, and let NVML go again
+    assert layer.ok and calls == ["init", "shutdown"]
+    assert layer.evidence == ("driver 570.133.20", "GPU 0: NVIDIA L4-3Q, 2861 MiB, virtualization: vGPU guest")
+    assert layer.details["gpus"][0]["mig_mode"] is None  # not supported there: recorded, not fatal
 
 
 def test_real_torch_without_cuda_reports_it() -> None:
