@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch first and pinned: a local CPU wheel here; unpinned, pip would pull GBs of CUDA packages.
 	$(PY) -m pip install -q "torch==2.13.0"
+	# The render worker image's own install step (render_worker/Dockerfile runs the same script).
+	sh render_worker/install.sh python $(PY) >/dev/null
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	rm -f $(VENV)/.installed-*
 	touch $@

@@ -1,4 +1,5 @@
-"""The image's install steps are the ones this environment runs: install.sh verify, requirements, Dockerfile.
+"""The image's install steps are the ones this environment runs: `make setup` runs install.sh python (the
+Dockerfile's step) before the project's extras; here install.sh verify, requirements, Dockerfile.
 
 No Docker engine here: the Dockerfile is checked for the properties the task definition relies on, and its
 install script's `verify` step (requirements, probe, one-view self-test render) runs against this venv.
