@@ -459,11 +459,9 @@ class IdleStopGpuQueue(Construct):
         )
         # A stopped worker (deployment, Spot interruption) gets ECS's longest stop timeout to finish its job, and
         # hands the job back just before ECS would kill it.
-        container = spec.container
-        if container.stop_timeout_seconds is None:
-            container = container.model_copy(update={"stop_timeout_seconds": WORKER_STOP_TIMEOUT_SECONDS})
-        assert container.stop_timeout_seconds is not None
-        grace = max(1, container.stop_timeout_seconds - STOP_GRACE_MARGIN_SECONDS)
+        stop_timeout = spec.container.stop_timeout_seconds or WORKER_STOP_TIMEOUT_SECONDS
+        container = spec.container.model_copy(update={"stop_timeout_seconds": stop_timeout})
+        grace = max(1, stop_timeout - STOP_GRACE_MARGIN_SECONDS)
         self.task = GpuTask(
             self,
             "task",

@@ -50,12 +50,13 @@ def prepull_images(spec: CapacitySpec, images: list[str]) -> list[str]:
     return list(dict.fromkeys([*images, *spec.warm_pool.prepull_images]))
 
 
-def render_user_data(*, cluster_name: str, asg_name: str, spec: CapacitySpec, region: str, prepull: list[str]) -> str:
-    images = [
+def render_user_data(*, cluster_name: str, asg_name: str, spec: CapacitySpec, region: str, images: list[str]) -> str:
+    """The host bootstrap script; `images` are pulled while a warm-pool host warms (see prepull_images)."""
+    pulls = [
         PrepullImage(
             uri, *((f"{r[0]}.dkr.ecr.{r[1]}.amazonaws.com", r[1]) if (r := ecr_repository(uri)) else (None, None))
         )
-        for uri in prepull_images(spec, prepull)
+        for uri in images
     ]
     return _template().render(
         cluster_name=cluster_name,
@@ -65,7 +66,7 @@ def render_user_data(*, cluster_name: str, asg_name: str, spec: CapacitySpec, re
         warm_pool=spec.warm_pool is not None,
         extra_config=sorted(spec.ecs_agent_config.items()),
         overcommit_memory=bool(OVERCOMMIT_TYPES & set(spec.instance_types)),
-        prepull_images=images,
+        prepull_images=pulls,
     )
 
 
@@ -102,7 +103,7 @@ class GpuCapacity(Construct):
         )
         ami = DataAwsSsmParameter(self, "gpu_ami", name=GPU_AMI_PARAMETER)
         self.user_data = render_user_data(
-            cluster_name=cluster_name, asg_name=f"{name}-gpu", spec=spec, region=region, prepull=prepull or []
+            cluster_name=cluster_name, asg_name=f"{name}-gpu", spec=spec, region=region, images=images
         )
         self.launch_template = self._launch_template(name, spec, ami)
         self.asg = self._asg(name, spec, subnet_ids, max_hosts)
@@ -172,15 +173,18 @@ class GpuCapacity(Construct):
             "spot_allocation_strategy": spot.allocation_strategy if spot else "price-capacity-optimized",
         }
         warm = spec.warm_pool
-        template = {
-            "launch_template_specification": {"launch_template_id": self.launch_template.id, "version": "$Latest"}
-        }
         # EC2 refuses a warm pool on a group with a mixed instances policy (and a pool takes one type anyway).
         placement: dict[str, Any] = (
             {
                 "mixed_instances_policy": {
                     "instances_distribution": distribution,
-                    "launch_template": {**template, "override": [{"instance_type": t} for t in spec.instance_types]},
+                    "launch_template": {
+                        "launch_template_specification": {
+                            "launch_template_id": self.launch_template.id,
+                            "version": "$Latest",
+                        },
+                        "override": [{"instance_type": t} for t in spec.instance_types],
+                    },
                 }
             }
             if warm is None

@@ -17,7 +17,6 @@ from sdk.jobs.errors import JobNotFoundError, JobSubmitError
 from sdk.jobs.layout import (
     DEFAULT_PREFIX,
     Sse,
-    check_input_name,
     check_prefix,
     input_key,
     output_key,
@@ -142,8 +141,7 @@ class JobClient:
 
 
 def _check_inputs(inputs: Mapping[str, InputData]) -> dict[str, InputData]:
-    for name, data in inputs.items():
-        check_input_name(name)
+    for name, data in inputs.items():  # names are checked where they become keys (layout.input_key)
         if isinstance(data, Path) and not data.is_file():
             raise ValueError(f"inputs[{name!r}]: {data} is not a readable file; pass an existing path or bytes")
         if not isinstance(data, Path | bytes):

@@ -269,7 +269,7 @@ class Worker:
         job, attempt, delivery = running.job, running.attempt, running.delivery
         if running.released:
             return
-        final = outcome.state == "failed" or delivery.receive_count >= self._max_receive_count()
+        final = outcome.state == "failed" or self._last_receive(delivery)
         if outcome.state == "succeeded":
             applied, current = self._store.succeed(job.job_id, self.worker_id, attempt, outcome.result)
         elif final:
@@ -344,39 +344,44 @@ class Worker:
 
     def _release(self, running: _Running) -> None:
         """Stop grace is over: hand the job back now (row PENDING, message visible) instead of at the VT."""
-        with self._lock:
-            if self._running is not running or running.released:
-                return
-            running.released = True
-        running.ctx.cancelled.set()
+        if not self._take_back(running):
+            return
         with suppress(ClientError, BotoCoreError):
             self._store.release(running.job.job_id, self.worker_id, running.attempt)
             self._set_visibility(running.delivery, 0)
         log.warning("job released at stop", extra={"job_id": running.job.job_id, "attempt": running.attempt})
-        if self._exit_on_release:  # the handler cannot be interrupted; ECS would SIGKILL it anyway
-            logging.shutdown()
-            os._exit(0)
+        self._leave(0)  # the handler cannot be interrupted; ECS would SIGKILL it anyway
 
     def _time_out(self, running: _Running) -> None:
         """Past the job timeout: record it as the attempt's error and hand the message on (retry, or the DLQ on
         its last receive), so a hung handler cannot hold a GPU host and its scale-in protection for ever."""
-        with self._lock:
-            if self._running is not running or running.released:
-                return
-            running.released = True
-        running.ctx.cancelled.set()
+        if not self._take_back(running):
+            return
         job, attempt = running.job, running.attempt
         error = f"TimeoutError: still running after {self.config.job_timeout_seconds:g} s ({JOB_TIMEOUT_ENV})"
-        final = running.delivery.receive_count >= self._max_receive_count()
+        final = self._last_receive(running.delivery)
         record = self._store.fail_owned if final else self._store.retry_later
         with suppress(ClientError, BotoCoreError):
             record(job.job_id, self.worker_id, attempt, error)
             self._set_visibility(running.delivery, 0)
         self._metrics.emit(job.kind, **({"JobsFailed": 1} if final else {"JobsRetried": 1}))
         log.error("job timed out", extra={"job_id": job.job_id, "attempt": attempt, "final": final})
-        if self._exit_on_release:  # the handler cannot be interrupted: a fresh task replaces this one
+        self._leave(1)  # the handler cannot be interrupted: a fresh task replaces this one
+
+    def _take_back(self, running: _Running) -> bool:
+        """Take the job from its handler, once: True for the one caller that did (its _finish then does nothing)."""
+        with self._lock:
+            if self._running is not running or running.released:
+                return False
+            running.released = True
+        running.ctx.cancelled.set()
+        return True
+
+    def _leave(self, code: int) -> None:
+        """Under run(), exit the process now: the handler thread still holds the job we just handed back."""
+        if self._exit_on_release:
             logging.shutdown()
-            os._exit(1)
+            os._exit(code)
 
     @contextmanager
     def _signals(self) -> Iterator[None]:
@@ -408,6 +413,10 @@ class Worker:
     # -- SQS helpers -----------------------------------------------------------------------------------------
     def _max_receive_count(self) -> int:
         return self._redrive()[0]
+
+    def _last_receive(self, delivery: _Delivery) -> bool:
+        """This delivery is the message's last before SQS moves it to the DLQ."""
+        return delivery.receive_count >= self._max_receive_count()
 
     def _redrive(self) -> tuple[int, str | None]:
         """(maxReceiveCount, DLQ URL), read once from the queue; config.max_receive_count wins when set."""

@@ -4,16 +4,15 @@ import re
 
 import pytest
 
-from sdk.constructs.gpu_capacity import LAUNCH_HOOK, render_user_data
+from sdk.constructs.gpu_capacity import LAUNCH_HOOK, prepull_images, render_user_data
 from sdk.specs import CapacitySpec, WarmPoolSpec
 
 IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/worker:7"
 
 
 def user_data(spec: CapacitySpec, prepull: list[str] | None = None, cluster: str = "c") -> str:
-    return render_user_data(
-        cluster_name=cluster, asg_name="c-gpu", spec=spec, region="us-west-2", prepull=prepull or []
-    )
+    images = prepull_images(spec, prepull or [])
+    return render_user_data(cluster_name=cluster, asg_name="c-gpu", spec=spec, region="us-west-2", images=images)
 
 
 def test_a_warm_pool_turns_on_the_warm_pool_check_and_prepulls_the_image_during_warm_up():

@@ -175,7 +175,6 @@ def test_a_changed_spec_shows_in_the_diff_with_its_addresses_and_attributes(tmp_
     from cdktf import App
 
     from blueprints.examples import SDXL, sdxl_public
-    from sdk.synth import synth_app  # noqa: F401  (imports cdktf with the bundled Node)
 
     spec = SDXL.model_validate({**SDXL.model_dump(), "scaling": {**SDXL.scaling.model_dump(), "max_tasks": 8}})
     app = App(outdir=str(tmp_path))
