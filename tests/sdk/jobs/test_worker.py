@@ -286,3 +286,68 @@ def test_a_job_that_times_out_on_its_last_receive_fails_with_the_timeout(jobs) -
     # THEN it is FAILED with the timeout as its reason
     record = jobs.client.status(job_id)
     assert record.status is JobStatus.FAILED and "TimeoutError" in (record.error or "")
+
+
+def test_a_result_too_large_for_the_row_is_stored_in_s3_and_read_back(jobs) -> None:
+    # GIVEN a handler whose result (500 kB) would take the row over DynamoDB's 400 KB item limit
+    runs: list[int] = []
+
+    def big(ctx):
+        runs.append(ctx.attempt)
+        (ctx.output_dir / "image.png").write_bytes(b"png")
+        return {"blob": "x" * 500_000}
+
+    job_id = jobs.client.submit("render", {})
+    # WHEN a worker runs it
+    assert jobs.worker(big).run_once()
+    # THEN it SUCCEEDED on its one run, the row points at the result object and status() reads the result back
+    record = jobs.client.status(job_id)
+    assert (record.status, runs) == (JobStatus.SUCCEEDED, [1])
+    assert record.result == {"blob": "x" * 500_000}
+    assert record.result_key == f"jobs/{job_id}/outputs/_result.json"
+    assert "result" not in jobs.row(job_id)
+    assert jobs.client.wait(job_id, timeout=1).result == record.result
+    # AND outputs() lists only the handler's files, and the message is gone
+    assert jobs.client.outputs(job_id) == [f"jobs/{job_id}/outputs/image.png"]
+    assert jobs.queue_depth() == 0
+
+
+def test_a_result_over_the_absolute_bound_fails_once_with_its_size(jobs) -> None:
+    # GIVEN a handler whose result is over MAX_RESULT_BYTES (16 MiB)
+    runs: list[int] = []
+
+    def huge(ctx):
+        runs.append(ctx.attempt)
+        return {"blob": "x" * (16 * 1024 * 1024)}
+
+    job_id = jobs.client.submit("render", {})
+    # WHEN workers consume until it settles
+    jobs.run_workers(1, [job_id], handler=huge)
+    # THEN the handler ran once, and the job is FAILED with the size in the reason and its message in the DLQ
+    record = jobs.client.status(job_id)
+    assert (record.status, record.attempts, runs) == (JobStatus.FAILED, 1, [1])
+    assert record.error == (
+        "PermanentJobError: handler result is 16777228 bytes, over the 16777216-byte bound; "
+        "write large data as files under ctx.output_dir"
+    )
+    assert job_id in jobs.dead_letter_job_ids()
+
+
+def test_a_result_the_row_refuses_fails_once_with_the_reason(jobs, monkeypatch) -> None:
+    # GIVEN a worker that would keep a 500 kB result in the row (as if the inline bound were too high)
+    monkeypatch.setattr("sdk.jobs.worker.INLINE_RESULT_BYTES", 10**9)
+    runs: list[int] = []
+
+    def big(ctx):
+        runs.append(ctx.attempt)
+        return {"blob": "x" * 500_000}
+
+    job_id = jobs.client.submit("render", {})
+    # WHEN workers consume until it settles
+    jobs.run_workers(1, [job_id], handler=big)
+    # THEN DynamoDB's refusal ended the job at once: FAILED naming the size, no rerun, message in the DLQ
+    record = jobs.client.status(job_id)
+    assert (record.status, record.attempts, runs) == (JobStatus.FAILED, 1, [1])
+    assert record.error is not None and record.error.startswith("the result (500012 bytes) could not be stored")
+    assert "ValidationException" in record.error
+    assert job_id in jobs.dead_letter_job_ids()
