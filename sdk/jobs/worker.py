@@ -49,7 +49,8 @@ log = logging.getLogger("sdk.jobs.worker")
 
 @dataclass
 class JobContext:
-    """What a handler gets. Files written under output_dir are uploaded to outputs/ after it returns."""
+    """What a handler gets. Files written under output_dir are uploaded to outputs/ after it returns, each to a
+    key that depends on the job alone, so a rerun overwrites them."""
 
     job_id: str
     kind: str
@@ -58,7 +59,19 @@ class JobContext:
     output_dir: Path
     attempt: int
     logger: logging.LoggerAdapter[logging.Logger]
-    cancelled: threading.Event = field(default_factory=threading.Event)  # set on cancel or stop-grace expiry
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the job should stop: cancelled, its lease lost, or the stop grace or job timeout over.
+        To block until then, use `ctx.cancel_event.wait(seconds)`."""
+        return self.cancel_event.is_set()
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt, worker and duplicate delivery of this job: key side effects by it, since
+        SQS delivers at least once and a worker can die after an effect and before recording the result."""
+        return self.job_id
 
 
 Handler = Callable[[JobContext], Mapping[str, Any] | None]
@@ -368,7 +381,7 @@ class Worker:
         ok, current = self._store.renew(running.job.job_id, self.worker_id, running.attempt, vt)
         self._protection.enable()
         if not ok:
-            running.ctx.cancelled.set()
+            running.ctx.cancel_event.set()
             log.warning("lease lost", extra={"job_id": running.job.job_id, "status": str(current and current.status)})
 
     def _release(self, running: _Running) -> None:
@@ -403,7 +416,7 @@ class Worker:
             if self._running is not running or running.released:
                 return False
             running.released = True
-        running.ctx.cancelled.set()
+        running.ctx.cancel_event.set()
         return True
 
     def _leave(self, code: int) -> None:

@@ -159,18 +159,21 @@ def test_a_job_cancelled_before_it_starts_is_skipped(jobs) -> None:
 
 
 def test_a_cancel_while_running_reaches_the_handler_and_drops_the_message(jobs) -> None:
-    # GIVEN a handler that waits for cancellation
-    seen: list[bool] = []
+    # GIVEN a handler that cancels its own job, then waits for the cancellation to reach it
+    seen: list[object] = []
 
     def handler(ctx):
+        seen.append(ctx.cancelled)
         jobs.client.cancel(ctx.job_id)
-        seen.append(ctx.cancelled.wait(5))
+        seen.extend([ctx.cancel_event.wait(5), ctx.cancelled])
 
     job_id = jobs.client.submit("render", {})
     # WHEN a worker runs it
     jobs.worker(handler).run_once()
-    # THEN the heartbeat told the handler, the row stays CANCELLED and the message is deleted
-    assert seen == [True]
+    # THEN ctx.cancelled was a plain bool, False then True once the heartbeat told the handler
+    assert seen == [False, True, True]
+    assert all(type(value) is bool for value in seen)
+    # AND the row stays CANCELLED and the message is deleted
     assert jobs.client.status(job_id).status is JobStatus.CANCELLED
     assert jobs.queue_depth() == 0
 
@@ -351,3 +354,30 @@ def test_a_result_the_row_refuses_fails_once_with_the_reason(jobs, monkeypatch) 
     assert record.error is not None and record.error.startswith("the result (500012 bytes) could not be stored")
     assert "ValidationException" in record.error
     assert job_id in jobs.dead_letter_job_ids()
+
+
+def test_a_rerun_after_a_lost_success_write_sees_the_same_key_and_overwrites_its_outputs(jobs) -> None:
+    # GIVEN a handler that writes an output per attempt, and a first worker that dies before its success write
+    seen: list[tuple[int, str]] = []
+
+    def handler(ctx):
+        seen.append((ctx.attempt, ctx.idempotency_key))
+        (ctx.output_dir / "frame.png").write_bytes(f"attempt {ctx.attempt}".encode())
+        return {}
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed before the success write")
+
+    job_id = jobs.client.submit("render", {})
+    first = jobs.worker(handler)
+    first._store.succeed = crash
+    assert first.run_once()
+    assert jobs.client.outputs(job_id) == [f"jobs/{job_id}/outputs/frame.png"]
+    # WHEN the message comes back and another worker runs the job again
+    jobs.run_workers(1, [job_id], handler=handler)
+    # THEN both attempts saw one idempotency key, and the rerun's output replaced the first under the same key
+    assert seen == [(1, job_id), (2, job_id)]
+    assert jobs.client.status(job_id).status is JobStatus.SUCCEEDED
+    assert jobs.client.outputs(job_id) == [f"jobs/{job_id}/outputs/frame.png"]
+    body = jobs.s3.get_object(Bucket=jobs.resources.bucket, Key=f"jobs/{job_id}/outputs/frame.png")["Body"]
+    assert body.read() == b"attempt 2"
