@@ -124,7 +124,9 @@ class Worker:
         self._stopping = threading.Event()
         self._stop_deadline: float | None = None
         self._redrive_policy: tuple[int, str | None] | None = None
-        self._next_sweep = 0.0
+        self._next_sweep = 0.0  # idle: sweep at once; busy: from dead_letter_sweep_seconds after the start
+        self._sweep_lock = threading.Lock()  # one sweep at a time, from the loop or the heartbeat
+        self._started = time.monotonic()
         self._running: _Running | None = None
         self._lock = threading.Lock()  # guards _running between the main and heartbeat threads
         self._exit_on_release = False
@@ -372,6 +374,8 @@ class Worker:
                 next_beat = time.monotonic() + self.config.heartbeat_interval
                 with suppress(ClientError, BotoCoreError):  # a missed beat is retried on the next tick
                     self._beat(running)
+            if self._busy_sweep_due():  # on its own thread: a slow sweep must not delay a beat
+                threading.Thread(target=self._sweep_dead_letters, name="dead-letter-sweep", daemon=True).start()
 
     def _beat(self, running: _Running) -> None:
         vt = self.config.visibility_timeout
@@ -473,8 +477,22 @@ class Worker:
             self._redrive_policy = (self.config.max_receive_count or count, dlq)
         return self._redrive_policy
 
+    def _busy_sweep_due(self) -> bool:
+        every = self.config.dead_letter_sweep_seconds
+        due = every is not None and time.monotonic() >= max(self._next_sweep, self._started + every)
+        return due and not self._sweep_lock.locked()
+
     def _sweep_dead_letters(self) -> None:
-        """When idle: FAILED for jobs whose message was dead-lettered before anyone recorded a result."""
+        """FAILED for jobs whose message was dead-lettered before anyone recorded a result. Runs when idle and,
+        from the heartbeat, while a job runs: a worker sweeps every dead_letter_sweep_seconds, busy or not."""
+        if not self._sweep_lock.acquire(blocking=False):
+            return  # the other thread is sweeping
+        try:
+            self._sweep_if_due()
+        finally:
+            self._sweep_lock.release()
+
+    def _sweep_if_due(self) -> None:
         every, dlq = self.config.dead_letter_sweep_seconds, self._redrive()[1]
         if every is None or dlq is None or time.monotonic() < self._next_sweep:
             return

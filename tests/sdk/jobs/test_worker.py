@@ -381,3 +381,54 @@ def test_a_rerun_after_a_lost_success_write_sees_the_same_key_and_overwrites_its
     assert jobs.client.outputs(job_id) == [f"jobs/{job_id}/outputs/frame.png"]
     body = jobs.s3.get_object(Bucket=jobs.resources.bucket, Key=f"jobs/{job_id}/outputs/frame.png")["Body"]
     assert body.read() == b"attempt 2"
+
+
+def test_a_busy_worker_fails_a_dead_lettered_job_within_the_sweep_interval(jobs) -> None:
+    # GIVEN a worker sweeping every 0.5 s, busy with a job that lasts until another job is FAILED (at most 8 s)
+    started, lost = threading.Event(), {}
+
+    def busy(ctx):
+        started.set()
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and not ("id" in lost and jobs.client.status(lost["id"]).error):
+            time.sleep(0.05)
+        lost["failed_at"] = time.monotonic()
+        return {}
+
+    jobs.client.submit("render", {})
+    worker = jobs.worker(busy, dead_letter_sweep_seconds=0.5)
+    thread = threading.Thread(target=worker.run_once, daemon=True)
+    thread.start()
+    assert started.wait(10)
+    # WHEN, meanwhile, another job's message is received maxReceiveCount times by consumers that die, then moved
+    lost["id"] = jobs.client.submit("render", {})
+    _exhaust_receives(jobs, jobs.resources.max_receive_count)
+    dead_lettered_at = _wait_until_dead_lettered(jobs)
+    thread.join(15)
+    # THEN the busy worker marked it FAILED while its own job ran, within the interval plus one sweep
+    record = jobs.client.status(lost["id"])
+    assert record.status is JobStatus.FAILED
+    assert record.error == "message dead-lettered before a worker recorded a result; last error: None"
+    assert lost["failed_at"] - dead_lettered_at < 3
+
+
+def _exhaust_receives(jobs, count: int) -> None:
+    """Consumers that die right after receiving, before any claim: the message's receives run out."""
+    deadline = time.monotonic() + 10
+    while count:
+        assert time.monotonic() < deadline, "the message did not become visible again"
+        if jobs.sqs.receive_message(QueueUrl=jobs.resources.queue_url, VisibilityTimeout=0).get("Messages"):
+            count -= 1
+
+
+def _wait_until_dead_lettered(jobs) -> float:
+    """Receive until SQS has moved the message to the DLQ; returns when that was seen."""
+    deadline = time.monotonic() + 10
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    while True:
+        assert not jobs.sqs.receive_message(QueueUrl=jobs.resources.queue_url).get("Messages")
+        attrs = jobs.sqs.get_queue_attributes(QueueUrl=jobs.resources.dlq_url, AttributeNames=names)["Attributes"]
+        if sum(int(v) for v in attrs.values()):
+            return time.monotonic()
+        assert time.monotonic() < deadline, "the message was not dead-lettered"
+        time.sleep(0.05)
