@@ -493,10 +493,13 @@ class Worker:
             self._sweep_lock.release()
 
     def _sweep_if_due(self) -> None:
-        every, dlq = self.config.dead_letter_sweep_seconds, self._redrive()[1]
-        if every is None or dlq is None or time.monotonic() < self._next_sweep:
+        every = self.config.dead_letter_sweep_seconds
+        if every is None or time.monotonic() < self._next_sweep:
             return
-        self._next_sweep = time.monotonic() + every
+        self._next_sweep = time.monotonic() + every  # also without a DLQ: the heartbeat asks again only then
+        dlq = self._redrive()[1]
+        if dlq is None:
+            return
         try:
             marked = fail_dead_letters(self._sqs, self._store, dlq, limit=100)
         except (ClientError, BotoCoreError) as exc:
