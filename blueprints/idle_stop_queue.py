@@ -189,7 +189,7 @@ class JobResources(Construct):
         consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
         return [
             _allow("ConsumeJobs", consume, self.queue.arn),
-            # Idle workers sweep the DLQ for jobs that died on their last attempt (sdk/jobs/dead_letters.py).
+            # Workers sweep the DLQ for jobs that died on their last attempt (sdk/jobs/dead_letters.py).
             _allow(
                 "SweepDeadLetters",
                 ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"],

@@ -1,6 +1,8 @@
 """Shared pytest fixtures. Section owners: the moto server fixtures belong to the sdk.jobs work."""
 
 import contextlib
+import copy
+import io
 import json
 import logging
 import threading
@@ -45,10 +47,11 @@ class JobResources:
 
 
 class _AtomicRequests:
-    """WSGI wrapper: one SQS and one DynamoDB request at a time. The services apply each request atomically;
-    moto does not lock (a conditional write can pass twice, two receives can hand out the same message or race
-    a DLQ move), so without this the tests would measure moto's races. Test workers short-poll (wait 0), so
-    no request holds a lock for long."""
+    """WSGI wrapper: one SQS and one DynamoDB request at a time, and UpdateItem all-or-nothing. The services
+    apply each request atomically; moto does not lock (a conditional write can pass twice, two receives can hand
+    out the same message or race a DLQ move), and its UpdateItem applies the SET actions before the one that
+    failed (e.g. an item over 400 KB). Without this the tests would measure moto's races and half-writes. Test
+    workers short-poll (wait 0), so no request holds a lock for long."""
 
     def __init__(self, app: Any) -> None:
         self._app = app
@@ -60,7 +63,42 @@ class _AtomicRequests:
         if lock is None:
             return self._app(environ, start_response)
         with lock:
+            if target.endswith(".UpdateItem"):
+                return self._all_or_nothing(environ, start_response)
             return list(self._app(environ, start_response))
+
+    def _all_or_nothing(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        """Run an UpdateItem; when it answers an error, put the item back as it was before the request."""
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        items, key = _moto_item_slot(json.loads(body or b"{}"))
+        before = copy.deepcopy(items.get(key)) if items is not None else None
+        statuses: list[str] = []
+
+        def recording(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        out = list(self._app(environ, recording))
+        if items is not None and statuses and not statuses[0].startswith("2"):
+            if before is None:
+                items.pop(key, None)
+            else:
+                items[key] = before
+        return out
+
+
+def _moto_item_slot(request: dict[str, Any]) -> tuple[Any, Any]:
+    """(the moto table's items dict, the request's hash key in it), or (None, None) for an unknown table."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    for regions in list(dynamodb_backends.values()):
+        for backend in list(regions.values()):
+            table = backend.tables.get(request.get("TableName"))
+            if table is not None and table.hash_key_attr in request.get("Key", {}):
+                return table.items, DynamoType(request["Key"][table.hash_key_attr])
+    return None, None
 
 
 @pytest.fixture(scope="session")

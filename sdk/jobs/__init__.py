@@ -4,7 +4,7 @@ boto3 + pydantic only: importing this never imports cdktf, so worker images stay
 
 IAM the worker task role needs: sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility and
 sqs:GetQueueAttributes (redrive policy: maxReceiveCount and the DLQ) on its queue; sqs:GetQueueUrl,
-sqs:ReceiveMessage and sqs:ChangeMessageVisibility on the DLQ (idle dead-letter sweep; without them the worker
+sqs:ReceiveMessage and sqs:ChangeMessageVisibility on the DLQ (dead-letter sweep; without them the worker
 logs a warning and skips the sweep); dynamodb:GetItem and dynamodb:UpdateItem on the job table; s3:GetObject on
 `{prefix}*/inputs/*` and s3:PutObject (+ s3:AbortMultipartUpload) on `{prefix}*/outputs/*`;
 ecs:UpdateTaskProtection and ecs:GetTaskProtection (scale-in protection through the ECS agent endpoint

@@ -1,6 +1,7 @@
 """Submit jobs and follow them. The submitter needs sqs:SendMessage on the queue, dynamodb:PutItem/GetItem/
 UpdateItem on the table, and s3:PutObject/GetObject/ListBucket on the job prefix."""
 
+import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sdk.jobs.config import WorkerConfig
 from sdk.jobs.dead_letters import fail_dead_letters
-from sdk.jobs.errors import JobNotFoundError, JobSubmitError
+from sdk.jobs.errors import JobError, JobNotFoundError, JobSubmitError
 from sdk.jobs.layout import (
     DEFAULT_PREFIX,
     Sse,
@@ -21,6 +22,7 @@ from sdk.jobs.layout import (
     input_key,
     output_key,
     outputs_prefix,
+    result_key,
     upload,
 )
 from sdk.jobs.schema import JobMessage, JobRecord, JobStatus
@@ -90,10 +92,16 @@ class JobClient:
         return job_id
 
     def status(self, job_id: str) -> JobRecord:
+        """The job's row; a result the worker stored in S3 (over INLINE_RESULT_BYTES) is read back into `result`."""
         record = self._store.get(job_id)
         if record is None:
             raise JobNotFoundError(f"no job {job_id!r} in table {self._store.table_name} (never submitted, or expired)")
-        return record
+        if record.result_key is None or record.result is not None:
+            return record
+        if record.result_key != result_key(self.prefix, job_id):
+            raise JobError(f"job {job_id}: result_key {record.result_key!r} is not this job's result object")
+        body = self._s3.get_object(Bucket=self.bucket, Key=record.result_key)["Body"].read()
+        return record.model_copy(update={"result": json.loads(body)})
 
     def wait(self, job_id: str, timeout: float, poll: float = 2.0) -> JobRecord:
         """Poll until the job is SUCCEEDED, FAILED or CANCELLED; TimeoutError names the last status."""
@@ -114,11 +122,13 @@ class JobClient:
         return applied and current.status is JobStatus.CANCELLED
 
     def outputs(self, job_id: str) -> list[str]:
-        """S3 keys under the job's outputs/ prefix, sorted."""
+        """S3 keys of the files the handler wrote (under the job's outputs/ prefix), sorted; the result object a
+        large result is stored in is left out (status() reads it)."""
         pages = self._s3.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=outputs_prefix(self.prefix, job_id)
         )
-        return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+        keys = (obj["Key"] for page in pages for obj in page.get("Contents", []))
+        return sorted(key for key in keys if key != result_key(self.prefix, job_id))
 
     def download_outputs(self, job_id: str, dest: Path) -> list[Path]:
         """Download every output to dest, keeping relative paths; returns the local files."""

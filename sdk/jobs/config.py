@@ -84,10 +84,11 @@ class WorkerConfig(BaseModel):
         "Default None: no header (the bucket's default encryption applies).",
     )
     dead_letter_sweep_seconds: float | None = Field(
-        default=300,
+        default=60,
         gt=0,
-        description="How often an idle worker marks FAILED the unfinished jobs it finds in the DLQ. "
-        "Default 300; None: never (then run JobClient.fail_dead_letters yourself).",
+        description="How often a worker, idle or busy, marks FAILED the unfinished jobs it finds in the DLQ: a "
+        "dead-lettered job is FAILED within this + wait_seconds while a worker runs. Default 60; None: never "
+        "(then run JobClient.fail_dead_letters yourself).",
     )
     heartbeat_seconds: float | None = Field(
         default=None, gt=0, description="Heartbeat interval. Default None: a third of visibility_timeout."

@@ -1,7 +1,8 @@
 """Jobs whose message reached the DLQ before a worker recorded a result (the worker died on its last attempt,
 or receives were spent on duplicate deliveries) are marked FAILED, so no row stays PENDING or RUNNING forever.
 
-Workers sweep their queue's DLQ when idle; JobClient.fail_dead_letters does the same for operators. Needs
+Workers sweep their queue's DLQ every dead_letter_sweep_seconds, idle or busy (a heartbeat-side sweep while a
+job runs); JobClient.fail_dead_letters does the same for operators. Needs
 sqs:GetQueueAttributes on the queue and sqs:GetQueueUrl, sqs:ReceiveMessage, sqs:ChangeMessageVisibility on
 the DLQ. Messages stay in the DLQ: the sweep makes them visible again when it is done.
 """

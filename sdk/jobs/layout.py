@@ -1,4 +1,8 @@
-"""S3 layout of a job: `{prefix}{job_id}/inputs/{name}` and `{prefix}{job_id}/outputs/{relative path}`."""
+"""S3 layout of a job: `{prefix}{job_id}/inputs/{name}` and `{prefix}{job_id}/outputs/{relative path}`.
+
+Every key is a function of the job alone (no attempt, worker or time in it), so a rerun overwrites its
+earlier attempt's files instead of adding to them. `outputs/_result.json` is reserved for a handler result too
+large for the job row."""
 
 import re
 from pathlib import Path, PurePosixPath
@@ -6,6 +10,7 @@ from typing import Any, Literal
 
 INPUT_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 DEFAULT_PREFIX = "jobs/"
+RESULT_FILE = "_result.json"
 Sse = Literal["aws:kms", "AES256"]
 
 
@@ -38,6 +43,11 @@ def outputs_prefix(prefix: str, job_id: str) -> str:
 
 def output_key(prefix: str, job_id: str, relative: PurePosixPath | str) -> str:
     return f"{outputs_prefix(prefix, job_id)}{PurePosixPath(relative)}"
+
+
+def result_key(prefix: str, job_id: str) -> str:
+    """Where a result too large for the job row is stored (the row keeps this key)."""
+    return output_key(prefix, job_id, RESULT_FILE)
 
 
 def output_files(output_dir: Path) -> list[tuple[Path, PurePosixPath]]:

@@ -2,7 +2,8 @@
 
 Row attributes: `job_id` (hash key), `status` + `created_at` (the `status-created_at` GSI, ISO-8601 UTC
 strings that sort by time), `expires_at` (TTL, epoch seconds), `attempts` (claims so far), `kind`,
-`payload`/`result` (JSON strings, so floats survive DynamoDB), `inputs` (name -> S3 key), `worker_id`,
+`payload`/`result` (JSON strings, so floats survive DynamoDB), `result_key` (S3 key of a result too large
+for the row, instead of `result`), `inputs` (name -> S3 key), `worker_id`,
 `lease_until` (epoch seconds), `started_at`, `finished_at`, `updated_at`, `error` (why it FAILED),
 `last_error` (the latest retried error).
 """
@@ -28,6 +29,11 @@ TTL_ATTRIBUTE = "expires_at"
 ATTEMPTS_ATTRIBUTE = "attempts"
 SCHEMA_VERSION = 1
 MAX_MESSAGE_BYTES = 256 * 1024  # the SQS limit every region and moto accept
+# A DynamoDB item holds at most 400 KB, names and values counted (docs.aws.amazon.com/amazondynamodb/latest/
+# developerguide/CapacityUnitCalculations.html). The row holds the payload (under MAX_MESSAGE_BYTES) and a
+# result of up to INLINE_RESULT_BYTES, so it stays below; larger results go to S3, up to MAX_RESULT_BYTES.
+INLINE_RESULT_BYTES = 64 * 1024
+MAX_RESULT_BYTES = 16 * 1024 * 1024
 JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
 KIND_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
@@ -136,6 +142,11 @@ class JobRecord(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict, description="Handler arguments. Default {}.")
     inputs: dict[str, str] = Field(default_factory=dict, description="Input name -> S3 key. Default {}.")
     result: dict[str, Any] | None = Field(default=None, description="What the handler returned. Default None.")
+    result_key: str | None = Field(
+        default=None,
+        description="S3 key of a result over INLINE_RESULT_BYTES, stored there instead of in `result` "
+        "(JobClient.status reads it back). Default None: the result, if any, is in the row.",
+    )
     error: str | None = Field(default=None, description="Why the job FAILED. Default None.")
     last_error: str | None = Field(default=None, description="Latest retried error. Default None.")
     worker_id: str | None = Field(default=None, description="Worker holding the job. Default None.")

@@ -113,13 +113,17 @@ class JobStore:
         return self._owned(job_id, worker_id, attempt, {"lease_until": time.time() + lease_seconds})
 
     def succeed(
-        self, job_id: str, worker_id: str, attempt: int, result: Mapping[str, Any] | None
+        self,
+        job_id: str,
+        worker_id: str,
+        attempt: int,
+        result: Mapping[str, Any] | None,
+        *,
+        result_key: str | None = None,
     ) -> tuple[bool, JobRecord | None]:
-        values = {
-            STATUS_ATTRIBUTE: JobStatus.SUCCEEDED,
-            "result": json.dumps(dict(result or {})),
-            "finished_at": iso(utc_now()),
-        }
+        """SUCCEEDED with the result in the row, or with `result_key` (the result stored in S3) instead."""
+        stored = {"result_key": result_key} if result_key else {"result": json.dumps(dict(result or {}))}
+        values = {STATUS_ATTRIBUTE: JobStatus.SUCCEEDED, **stored, "finished_at": iso(utc_now())}
         return self._owned(job_id, worker_id, attempt, values, remove=("lease_until",))
 
     def retry_later(self, job_id: str, worker_id: str, attempt: int, error: str) -> tuple[bool, JobRecord | None]:

@@ -6,6 +6,7 @@ Every job ends SUCCEEDED, CANCELLED, or FAILED with its reason on the row and it
 The handler runs on the calling thread (bpy wants the main thread); a daemon thread heartbeats.
 """
 
+import json
 import logging
 import math
 import os
@@ -27,9 +28,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sdk.jobs.config import JOB_TIMEOUT_ENV, WorkerConfig
 from sdk.jobs.dead_letters import dlq_url_of, fail_dead_letters, read_redrive
 from sdk.jobs.errors import InvalidJobMessage, PermanentJobError
-from sdk.jobs.layout import job_prefix, output_files, output_key, upload
+from sdk.jobs.layout import RESULT_FILE, job_prefix, output_files, output_key, result_key, upload
 from sdk.jobs.protection import TaskProtection
-from sdk.jobs.schema import JobMessage, JobRecord, JobStatus, json_object
+from sdk.jobs.schema import (
+    INLINE_RESULT_BYTES,
+    MAX_RESULT_BYTES,
+    JobMessage,
+    JobRecord,
+    JobStatus,
+    json_object,
+)
 from sdk.jobs.store import JobStore
 from sdk.jobs.telemetry import Metrics, configure_json_logging
 
@@ -41,7 +49,8 @@ log = logging.getLogger("sdk.jobs.worker")
 
 @dataclass
 class JobContext:
-    """What a handler gets. Files written under output_dir are uploaded to outputs/ after it returns."""
+    """What a handler gets. Files written under output_dir are uploaded to outputs/ after it returns, each to a
+    key that depends on the job alone, so a rerun overwrites them."""
 
     job_id: str
     kind: str
@@ -50,7 +59,19 @@ class JobContext:
     output_dir: Path
     attempt: int
     logger: logging.LoggerAdapter[logging.Logger]
-    cancelled: threading.Event = field(default_factory=threading.Event)  # set on cancel or stop-grace expiry
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the job should stop: cancelled, its lease lost, or the stop grace or job timeout over.
+        To block until then, use `ctx.cancel_event.wait(seconds)`."""
+        return self.cancel_event.is_set()
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt, worker and duplicate delivery of this job: key side effects by it, since
+        SQS delivers at least once and a worker can die after an effect and before recording the result."""
+        return self.job_id
 
 
 Handler = Callable[[JobContext], Mapping[str, Any] | None]
@@ -67,6 +88,7 @@ class _Delivery:
 class _Outcome:
     state: Literal["succeeded", "retry", "failed"]
     result: dict[str, Any] | None = None
+    result_key: str | None = None
     error: str = ""
 
 
@@ -102,7 +124,9 @@ class Worker:
         self._stopping = threading.Event()
         self._stop_deadline: float | None = None
         self._redrive_policy: tuple[int, str | None] | None = None
-        self._next_sweep = 0.0
+        self._next_sweep = 0.0  # idle: sweep at once; busy: from dead_letter_sweep_seconds after the start
+        self._sweep_lock = threading.Lock()  # one sweep at a time, from the loop or the heartbeat
+        self._started = time.monotonic()
         self._running: _Running | None = None
         self._lock = threading.Lock()  # guards _running between the main and heartbeat threads
         self._exit_on_release = False
@@ -243,12 +267,9 @@ class Worker:
         try:
             self._download(job, workdir / "inputs", ctx)
             ctx.output_dir.mkdir()
-            result = self._handler(ctx)
-            if result is not None and not isinstance(result, Mapping):
-                raise PermanentJobError(f"handler returned {type(result).__name__}; return a mapping or None")
-            stored = json_object(result or {}, "handler result")
+            result, text = _checked_result(self._handler(ctx))
             self._upload(ctx)
-            return _Outcome("succeeded", result=stored)
+            return self._stored(ctx.job_id, result, text)
         except PermanentJobError as exc:
             return _Outcome("failed", error=f"PermanentJobError: {exc}")
         except Exception as exc:  # any other handler/S3 error is retried by SQS
@@ -261,21 +282,36 @@ class Worker:
             ctx.inputs[name] = folder / name
 
     def _upload(self, ctx: JobContext) -> None:
-        for path, relative in output_files(ctx.output_dir):
+        files = output_files(ctx.output_dir)
+        if any(str(relative) == RESULT_FILE for _, relative in files):
+            raise PermanentJobError(f"outputs: {RESULT_FILE} is reserved for the job's result; name the file otherwise")
+        for path, relative in files:
             key = output_key(self.config.prefix, ctx.job_id, relative)
             upload(self._s3, path, self.config.bucket, key, self.config.sse)
+
+    def _stored(self, job_id: str, result: dict[str, Any], text: str) -> _Outcome:
+        """The result in the row when it fits INLINE_RESULT_BYTES, else in S3 under a key the row points to."""
+        if len(text.encode()) <= INLINE_RESULT_BYTES:
+            return _Outcome("succeeded", result=result)
+        key = result_key(self.config.prefix, job_id)
+        upload(self._s3, text.encode(), self.config.bucket, key, self.config.sse)
+        return _Outcome("succeeded", result_key=key)
 
     def _finish(self, running: _Running, outcome: _Outcome, seconds: float) -> None:
         job, attempt, delivery = running.job, running.attempt, running.delivery
         if running.released:
             return
         final = outcome.state == "failed" or self._last_receive(delivery)
-        if outcome.state == "succeeded":
-            applied, current = self._store.succeed(job.job_id, self.worker_id, attempt, outcome.result)
-        elif final:
-            applied, current = self._store.fail_owned(job.job_id, self.worker_id, attempt, outcome.error)
-        else:
-            applied, current = self._store.retry_later(job.job_id, self.worker_id, attempt, outcome.error)
+        try:
+            applied, current = self._record(running, outcome, final)
+        except ClientError as exc:
+            if outcome.state != "succeeded" or exc.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+            # DynamoDB refused the row as written (e.g. over its 400 KB): a rerun would write the same, so fail once.
+            size = len(json.dumps(outcome.result).encode())
+            error = f"the result ({size} bytes) could not be stored in the job row: {exc}"
+            outcome, final = _Outcome("failed", error=error), True
+            applied, current = self._record(running, outcome, final)
         extra = {"job_id": job.job_id, "kind": job.kind, "attempt": attempt, "seconds": round(seconds, 3)}
         if not applied:
             self._lost(delivery, current, extra)
@@ -291,6 +327,14 @@ class Worker:
             self._set_visibility(delivery, min(self.config.visibility_timeout, 2 ** (attempt + 2)))
             self._metrics.emit(job.kind, JobsRetried=1)
             log.warning("job will be retried", extra={**extra, "error": outcome.error})
+
+    def _record(self, running: _Running, outcome: _Outcome, final: bool) -> tuple[bool, JobRecord | None]:
+        job_id, attempt = running.job.job_id, running.attempt
+        if outcome.state == "succeeded":
+            return self._store.succeed(job_id, self.worker_id, attempt, outcome.result, result_key=outcome.result_key)
+        if final:
+            return self._store.fail_owned(job_id, self.worker_id, attempt, outcome.error)
+        return self._store.retry_later(job_id, self.worker_id, attempt, outcome.error)
 
     def _lost(self, delivery: _Delivery, current: JobRecord | None, extra: dict[str, Any]) -> None:
         """The row moved on: cancelled (drop the message) or taken over (leave it to the new owner)."""
@@ -330,6 +374,8 @@ class Worker:
                 next_beat = time.monotonic() + self.config.heartbeat_interval
                 with suppress(ClientError, BotoCoreError):  # a missed beat is retried on the next tick
                     self._beat(running)
+            if self._busy_sweep_due():  # on its own thread: a slow sweep must not delay a beat
+                threading.Thread(target=self._sweep_dead_letters, name="dead-letter-sweep", daemon=True).start()
 
     def _beat(self, running: _Running) -> None:
         vt = self.config.visibility_timeout
@@ -339,7 +385,7 @@ class Worker:
         ok, current = self._store.renew(running.job.job_id, self.worker_id, running.attempt, vt)
         self._protection.enable()
         if not ok:
-            running.ctx.cancelled.set()
+            running.ctx.cancel_event.set()
             log.warning("lease lost", extra={"job_id": running.job.job_id, "status": str(current and current.status)})
 
     def _release(self, running: _Running) -> None:
@@ -374,7 +420,7 @@ class Worker:
             if self._running is not running or running.released:
                 return False
             running.released = True
-        running.ctx.cancelled.set()
+        running.ctx.cancel_event.set()
         return True
 
     def _leave(self, code: int) -> None:
@@ -431,12 +477,29 @@ class Worker:
             self._redrive_policy = (self.config.max_receive_count or count, dlq)
         return self._redrive_policy
 
+    def _busy_sweep_due(self) -> bool:
+        every = self.config.dead_letter_sweep_seconds
+        due = every is not None and time.monotonic() >= max(self._next_sweep, self._started + every)
+        return due and not self._sweep_lock.locked()
+
     def _sweep_dead_letters(self) -> None:
-        """When idle: FAILED for jobs whose message was dead-lettered before anyone recorded a result."""
-        every, dlq = self.config.dead_letter_sweep_seconds, self._redrive()[1]
-        if every is None or dlq is None or time.monotonic() < self._next_sweep:
+        """FAILED for jobs whose message was dead-lettered before anyone recorded a result. Runs when idle and,
+        from the heartbeat, while a job runs: a worker sweeps every dead_letter_sweep_seconds, busy or not."""
+        if not self._sweep_lock.acquire(blocking=False):
+            return  # the other thread is sweeping
+        try:
+            self._sweep_if_due()
+        finally:
+            self._sweep_lock.release()
+
+    def _sweep_if_due(self) -> None:
+        every = self.config.dead_letter_sweep_seconds
+        if every is None or time.monotonic() < self._next_sweep:
             return
-        self._next_sweep = time.monotonic() + every
+        self._next_sweep = time.monotonic() + every  # also without a DLQ: the heartbeat asks again only then
+        dlq = self._redrive()[1]
+        if dlq is None:
+            return
         try:
             marked = fail_dead_letters(self._sqs, self._store, dlq, limit=100)
         except (ClientError, BotoCoreError) as exc:
@@ -465,3 +528,22 @@ class Worker:
 
     def _delete(self, delivery: _Delivery) -> None:
         self._sqs.delete_message(QueueUrl=self.config.queue_url, ReceiptHandle=delivery.receipt)
+
+
+def _checked_result(result: object) -> tuple[dict[str, Any], str]:
+    """The handler's result and its JSON text. A result that can never be stored is a PermanentJobError: a rerun
+    of the handler would return it again."""
+    if result is not None and not isinstance(result, Mapping):
+        raise PermanentJobError(f"handler returned {type(result).__name__}; return a mapping or None")
+    try:
+        stored = json_object(result or {}, "handler result")
+    except ValueError as exc:
+        raise PermanentJobError(str(exc)) from None
+    text = json.dumps(stored)
+    size = len(text.encode())
+    if size > MAX_RESULT_BYTES:
+        raise PermanentJobError(
+            f"handler result is {size} bytes, over the {MAX_RESULT_BYTES}-byte bound; "
+            "write large data as files under ctx.output_dir"
+        )
+    return stored, text

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ import pytest
 from sdk.jobs import JobClient, JobStatus, Worker, WorkerConfig
 
 FAULT_WORKER = Path(__file__).with_name("fault_worker.py")
+REPO_ROOT = Path(__file__).resolve().parents[3]
 _SESSION_TALLY: Counter[str] = Counter()
 
 
@@ -31,15 +33,22 @@ def _load_fault_worker() -> Any:
 
 @dataclass
 class Tally:
+    """Where jobs ended. doubles: the side effect applied more than once; stuck: not terminal; lost: anything
+    else that is neither SUCCEEDED with its effect once nor FAILED with a reason and its message in the DLQ."""
+
     submitted: int = 0
     succeeded_once: int = 0
     failed_with_reason: int = 0
+    doubles: int = 0
+    lost: int = 0
+    stuck: int = 0
     problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
             f"tally: {self.submitted} submitted, {self.succeeded_once} succeeded once, "
-            f"{self.failed_with_reason} failed with reason+DLQ, {len(self.problems)} lost"
+            f"{self.failed_with_reason} failed with reason+DLQ, {self.doubles} doubles, {self.lost} lost, "
+            f"{self.stuck} stuck"
         )
 
 
@@ -140,26 +149,56 @@ class JobHarness:
                 self.dlq_bodies.append(message["Body"])
                 self._dead.add(_job_id(message["Body"]))
 
-    def tally(self, job_ids: Sequence[str], runs: Callable[[dict[str, Any]], int] = lambda row: 1) -> Tally:
-        """Every job SUCCEEDED with `runs(row)` handler side effects, or FAILED with a reason and in the DLQ."""
+    def tally(self, job_ids: Sequence[str]) -> Tally:
+        """Every job SUCCEEDED with its side effect applied once, or FAILED with a reason and in the DLQ."""
         dead, result = self.dead_letter_job_ids(), Tally(submitted=len(job_ids))
         for job_id in job_ids:
             row = self.row(job_id)
-            effects = int(row.get("effects", 0))
-            if row.get("status") == JobStatus.SUCCEEDED and effects == runs(row):
+            status, effects = row.get("status"), int(row.get("effects", 0))
+            if status == JobStatus.SUCCEEDED and effects == 1:
                 result.succeeded_once += 1
-            elif row.get("status") == JobStatus.FAILED and row.get("error") and job_id in dead:
+                continue
+            if status == JobStatus.FAILED and effects <= 1 and row.get("error") and job_id in dead:
                 result.failed_with_reason += 1
+                continue
+            if effects > 1:
+                result.doubles += 1
+            elif status not in {str(s) for s in JobStatus if s.terminal}:
+                result.stuck += 1
             else:
-                result.problems.append(f"{job_id}: {row.get('status')} effects={effects} error={row.get('error')}")
+                result.lost += 1
+            result.problems.append(f"{job_id}: {status} effects={effects} error={row.get('error')}")
         _SESSION_TALLY.update(
             submitted=result.submitted,
             succeeded=result.succeeded_once,
             failed=result.failed_with_reason,
-            lost=len(result.problems),
+            doubles=result.doubles,
+            lost=result.lost,
+            stuck=result.stuck,
         )
         print(result.line())
         return result
+
+    def run_processes(self, count: int, job_ids: Sequence[str], timeout: float = 90) -> list[int]:
+        """Keep `count` worker processes running until every job is settled, starting a new one for each that dies
+        (as ECS replaces a task); returns the exit codes of those that died."""
+        processes = [self.spawn_worker() for _ in range(count)]
+        died: list[int] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while not (self.settled(job_ids) and _after(0.3, lambda: self.settled(job_ids))):
+                assert time.monotonic() < deadline, f"not done after {timeout}s: {self.describe(job_ids)}"
+                for i, process in enumerate(processes):
+                    if process.poll() is not None:
+                        died.append(process.returncode)
+                        processes[i] = self.spawn_worker()
+                time.sleep(0.2)
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.wait(30)
+        return died
 
     def spawn_worker(self, **env: str) -> subprocess.Popen[bytes]:
         """A real worker process (fault_worker.py) on these resources, as an ECS task would run it."""
@@ -171,7 +210,10 @@ class JobHarness:
             "GPU_JOBS_MAX_RECEIVE_COUNT": str(self.resources.max_receive_count),
             **env,
         }
-        full_env = {**os.environ, **self.resources.worker_env(**variables)}
+        # The script's folder, not the checkout, leads sys.path in a child: without this the child would import
+        # whatever sdk the environment has installed, not the code under test.
+        path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+        full_env = {**os.environ, **self.resources.worker_env(**variables), "PYTHONPATH": path}
         log_path = self.tmp_path / f"worker-{time.monotonic_ns()}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
@@ -207,5 +249,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         t = _SESSION_TALLY
         terminalreporter.write_line(
             f"sdk.jobs fault tally: {t['submitted']} submitted, {t['succeeded']} succeeded once, "
-            f"{t['failed']} failed with reason+DLQ, {t['lost']} lost"
+            f"{t['failed']} failed with reason+DLQ, {t['doubles']} doubles, {t['lost']} lost, {t['stuck']} stuck"
         )

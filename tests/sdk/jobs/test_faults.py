@@ -44,9 +44,9 @@ def test_a_mixed_batch_with_injected_faults_loses_no_job(jobs) -> None:
     all_jobs = ok + flaky + doomed + permanent + duplicated + poisoned
     # WHEN four workers consume until every job is terminal and the queue is empty
     jobs.run_workers(4, all_jobs, timeout=180)
-    # THEN nothing is lost, and each group ended where it should
+    # THEN nothing is lost, doubled or stuck, and each group ended where it should
     tally = jobs.tally(all_jobs)
-    assert tally.problems == []
+    assert (tally.doubles, tally.lost, tally.stuck, tally.problems) == (0, 0, 0, [])
     assert (tally.succeeded_once, tally.failed_with_reason) == (140, 25)
     statuses = {j: jobs.client.status(j) for j in doomed + permanent + poisoned}
     assert all(statuses[j].error == "RuntimeError: injected transient fault on attempt 3" for j in doomed)
@@ -75,9 +75,11 @@ def test_output_uploads_into_a_missing_bucket_are_retried_until_it_returns(jobs)
     jobs.run_until(3, lambda: all(jobs.client.status(j).last_error for j in job_ids), visibility_timeout=6)
     jobs.s3.create_bucket(Bucket=jobs.resources.bucket)
     jobs.run_workers(3, job_ids, timeout=60)
-    # THEN each job SUCCEEDED on a later attempt; the handler ran once per attempt, the upload error is kept
-    tally = jobs.tally(job_ids, runs=lambda row: int(row["attempts"]))
+    # THEN each job SUCCEEDED on a later attempt: the handler ran once per attempt, its effect applied once,
+    # and the upload error is kept
+    tally = jobs.tally(job_ids)
     assert tally.succeeded_once == 20
+    assert all(jobs.row(j)["effect_runs"] == jobs.row(j)["attempts"] for j in job_ids)
     assert all("NoSuchBucket" in (jobs.client.status(j).last_error or "") for j in job_ids)
     assert all(jobs.client.status(j).attempts >= 2 for j in job_ids)
 
@@ -121,6 +123,22 @@ def test_worker_processes_killed_mid_job_lose_nothing(jobs, tmp_path: Path) -> N
     # THEN every job SUCCEEDED exactly once; the killed ones needed a second claim
     assert jobs.tally(job_ids).succeeded_once == 12
     assert all(jobs.client.status(j).attempts >= 2 for j in killed)
+
+
+def test_workers_killed_between_the_side_effect_and_the_success_write_double_no_effect(jobs) -> None:
+    # GIVEN 24 jobs, 6 of whose worker processes die right after the side effect and before the success write
+    # (one of them twice), with an idempotent handler keyed by ctx.idempotency_key
+    ok = [jobs.client.submit("render", {"n": i}) for i in range(18)]
+    crashing = [jobs.client.submit("render", {"mode": "crash", "fail_attempts": 1 + i // 5}) for i in range(6)]
+    # WHEN three worker processes consume, each one that dies replaced by a new one
+    died = jobs.run_processes(3, ok + crashing, timeout=120)
+    # THEN seven processes died mid-job, and yet every job SUCCEEDED with its effect applied exactly once
+    assert died == [137] * 7
+    tally = jobs.tally(ok + crashing)
+    assert (tally.succeeded_once, tally.doubles, tally.lost, tally.stuck) == (24, 0, 0, 0)
+    # AND the crashed jobs did reach their effect again on the rerun: the idempotency key is what stopped a double
+    runs = [int(jobs.row(j)["effect_runs"]) for j in crashing]
+    assert runs == [2, 2, 2, 2, 2, 3]
 
 
 def test_sigterm_mid_job_lets_the_job_finish_within_the_grace(jobs, tmp_path: Path) -> None:

@@ -159,18 +159,21 @@ def test_a_job_cancelled_before_it_starts_is_skipped(jobs) -> None:
 
 
 def test_a_cancel_while_running_reaches_the_handler_and_drops_the_message(jobs) -> None:
-    # GIVEN a handler that waits for cancellation
-    seen: list[bool] = []
+    # GIVEN a handler that cancels its own job, then waits for the cancellation to reach it
+    seen: list[object] = []
 
     def handler(ctx):
+        seen.append(ctx.cancelled)
         jobs.client.cancel(ctx.job_id)
-        seen.append(ctx.cancelled.wait(5))
+        seen.extend([ctx.cancel_event.wait(5), ctx.cancelled])
 
     job_id = jobs.client.submit("render", {})
     # WHEN a worker runs it
     jobs.worker(handler).run_once()
-    # THEN the heartbeat told the handler, the row stays CANCELLED and the message is deleted
-    assert seen == [True]
+    # THEN ctx.cancelled was a plain bool, False then True once the heartbeat told the handler
+    assert seen == [False, True, True]
+    assert all(type(value) is bool for value in seen)
+    # AND the row stays CANCELLED and the message is deleted
     assert jobs.client.status(job_id).status is JobStatus.CANCELLED
     assert jobs.queue_depth() == 0
 
@@ -286,3 +289,146 @@ def test_a_job_that_times_out_on_its_last_receive_fails_with_the_timeout(jobs) -
     # THEN it is FAILED with the timeout as its reason
     record = jobs.client.status(job_id)
     assert record.status is JobStatus.FAILED and "TimeoutError" in (record.error or "")
+
+
+def test_a_result_too_large_for_the_row_is_stored_in_s3_and_read_back(jobs) -> None:
+    # GIVEN a handler whose result (500 kB) would take the row over DynamoDB's 400 KB item limit
+    runs: list[int] = []
+
+    def big(ctx):
+        runs.append(ctx.attempt)
+        (ctx.output_dir / "image.png").write_bytes(b"png")
+        return {"blob": "x" * 500_000}
+
+    job_id = jobs.client.submit("render", {})
+    # WHEN a worker runs it
+    assert jobs.worker(big).run_once()
+    # THEN it SUCCEEDED on its one run, the row points at the result object and status() reads the result back
+    record = jobs.client.status(job_id)
+    assert (record.status, runs) == (JobStatus.SUCCEEDED, [1])
+    assert record.result == {"blob": "x" * 500_000}
+    assert record.result_key == f"jobs/{job_id}/outputs/_result.json"
+    assert "result" not in jobs.row(job_id)
+    assert jobs.client.wait(job_id, timeout=1).result == record.result
+    # AND outputs() lists only the handler's files, and the message is gone
+    assert jobs.client.outputs(job_id) == [f"jobs/{job_id}/outputs/image.png"]
+    assert jobs.queue_depth() == 0
+
+
+def test_a_result_over_the_absolute_bound_fails_once_with_its_size(jobs) -> None:
+    # GIVEN a handler whose result is over MAX_RESULT_BYTES (16 MiB)
+    runs: list[int] = []
+
+    def huge(ctx):
+        runs.append(ctx.attempt)
+        return {"blob": "x" * (16 * 1024 * 1024)}
+
+    job_id = jobs.client.submit("render", {})
+    # WHEN workers consume until it settles
+    jobs.run_workers(1, [job_id], handler=huge)
+    # THEN the handler ran once, and the job is FAILED with the size in the reason and its message in the DLQ
+    record = jobs.client.status(job_id)
+    assert (record.status, record.attempts, runs) == (JobStatus.FAILED, 1, [1])
+    assert record.error == (
+        "PermanentJobError: handler result is 16777228 bytes, over the 16777216-byte bound; "
+        "write large data as files under ctx.output_dir"
+    )
+    assert job_id in jobs.dead_letter_job_ids()
+
+
+def test_a_result_the_row_refuses_fails_once_with_the_reason(jobs, monkeypatch) -> None:
+    # GIVEN a worker that would keep a 500 kB result in the row (as if the inline bound were too high)
+    monkeypatch.setattr("sdk.jobs.worker.INLINE_RESULT_BYTES", 10**9)
+    runs: list[int] = []
+
+    def big(ctx):
+        runs.append(ctx.attempt)
+        return {"blob": "x" * 500_000}
+
+    job_id = jobs.client.submit("render", {})
+    # WHEN workers consume until it settles
+    jobs.run_workers(1, [job_id], handler=big)
+    # THEN DynamoDB's refusal ended the job at once: FAILED naming the size, no rerun, message in the DLQ
+    record = jobs.client.status(job_id)
+    assert (record.status, record.attempts, runs) == (JobStatus.FAILED, 1, [1])
+    assert record.error is not None and record.error.startswith("the result (500012 bytes) could not be stored")
+    assert "ValidationException" in record.error
+    assert job_id in jobs.dead_letter_job_ids()
+
+
+def test_a_rerun_after_a_lost_success_write_sees_the_same_key_and_overwrites_its_outputs(jobs) -> None:
+    # GIVEN a handler that writes an output per attempt, and a first worker that dies before its success write
+    seen: list[tuple[int, str]] = []
+
+    def handler(ctx):
+        seen.append((ctx.attempt, ctx.idempotency_key))
+        (ctx.output_dir / "frame.png").write_bytes(f"attempt {ctx.attempt}".encode())
+        return {}
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed before the success write")
+
+    job_id = jobs.client.submit("render", {})
+    first = jobs.worker(handler)
+    first._store.succeed = crash
+    assert first.run_once()
+    assert jobs.client.outputs(job_id) == [f"jobs/{job_id}/outputs/frame.png"]
+    # WHEN the message comes back and another worker runs the job again
+    jobs.run_workers(1, [job_id], handler=handler)
+    # THEN both attempts saw one idempotency key, and the rerun's output replaced the first under the same key
+    assert seen == [(1, job_id), (2, job_id)]
+    assert jobs.client.status(job_id).status is JobStatus.SUCCEEDED
+    assert jobs.client.outputs(job_id) == [f"jobs/{job_id}/outputs/frame.png"]
+    body = jobs.s3.get_object(Bucket=jobs.resources.bucket, Key=f"jobs/{job_id}/outputs/frame.png")["Body"]
+    assert body.read() == b"attempt 2"
+
+
+def test_a_busy_worker_fails_a_dead_lettered_job_within_the_sweep_interval(jobs) -> None:
+    # GIVEN a worker sweeping every 0.5 s, busy with a job that lasts until another job is FAILED (at most 8 s)
+    started, lost = threading.Event(), {}
+
+    def busy(ctx):
+        started.set()
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and not ("id" in lost and jobs.client.status(lost["id"]).error):
+            time.sleep(0.05)
+        lost["failed_at"] = time.monotonic()
+        return {}
+
+    jobs.client.submit("render", {})
+    worker = jobs.worker(busy, dead_letter_sweep_seconds=0.5)
+    thread = threading.Thread(target=worker.run_once, daemon=True)
+    thread.start()
+    assert started.wait(10)
+    # WHEN, meanwhile, another job's message is received maxReceiveCount times by consumers that die, then moved
+    lost["id"] = jobs.client.submit("render", {})
+    _exhaust_receives(jobs, jobs.resources.max_receive_count)
+    dead_lettered_at = _wait_until_dead_lettered(jobs)
+    thread.join(15)
+    # THEN the busy worker marked it FAILED while its own job ran, within the interval plus one sweep
+    record = jobs.client.status(lost["id"])
+    assert record.status is JobStatus.FAILED
+    assert record.error == "message dead-lettered before a worker recorded a result; last error: None"
+    assert lost["failed_at"] - dead_lettered_at < 3
+
+
+def _exhaust_receives(jobs, count: int) -> None:
+    """Consumers that die right after receiving, before any claim: the message's receives run out."""
+    deadline = time.monotonic() + 10
+    while count:
+        assert time.monotonic() < deadline, "the message did not become visible again"
+        if jobs.sqs.receive_message(QueueUrl=jobs.resources.queue_url, VisibilityTimeout=0).get("Messages"):
+            count -= 1
+
+
+def _wait_until_dead_lettered(jobs) -> float:
+    """Receive until SQS has moved the message to the DLQ; returns when that was seen."""
+    deadline = time.monotonic() + 10
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    while True:
+        assert not jobs.sqs.receive_message(QueueUrl=jobs.resources.queue_url).get("Messages")
+        attrs = jobs.sqs.get_queue_attributes(QueueUrl=jobs.resources.dlq_url, AttributeNames=names)["Attributes"]
+        if sum(int(v) for v in attrs.values()):
+            return time.monotonic()
+        assert time.monotonic() < deadline, "the message was not dead-lettered"
+        time.sleep(0.05)
