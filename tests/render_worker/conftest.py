@@ -12,7 +12,11 @@ import pytest
 from render_worker.config import Limits, RenderOptions, WorkerSettings
 from render_worker.isolation import RenderProcess
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "3mf"
+# ../shared beside the checkout; a git worktree sits one level deeper (wt/<name>), so look upwards for it.
+SAMPLES = next(
+    (p / "shared/samples/3mf" for p in Path(__file__).resolve().parents[3:] if (p / "shared/samples/3mf").is_dir()),
+    Path(__file__).resolve().parents[3] / "shared" / "samples" / "3mf",
+)
 FAST = RenderOptions(views=("front", "iso"), size=64, samples=2, denoise=False)
 
 
