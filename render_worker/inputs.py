@@ -154,7 +154,7 @@ def _check_ply(path: Path, limits: Limits) -> None:
     if needed > available:
         declared = ", ".join(f"{e.count} {e.name}" for e in elements)
         raise InputError(
-            f"{path.name} is a truncated or damaged PLY file: its header declares {declared}, "
+            f"{path.name} is a truncated or damaged PLY file: its header declares {declared} elements, "
             f"which needs at least {needed} {unit} but the file has {available}"
         )
     counts = {e.name: e.count for e in elements}

@@ -196,3 +196,17 @@ def write_nested_3mf(path: Path, fanout: int = 8, levels: int = 5) -> Path:
         f'{"".join(objects)}</resources><build><item objectid="{levels + 1}"/></build></model>'
     )
     return write_raw_3mf(path, xml)
+
+
+def write_binary_ply(path: Path, declared_vertices: int | None = None, vertices: np.ndarray = CUBE_VERTICES) -> Path:
+    """A binary little-endian PLY of the cube's triangles; `declared_vertices` overrides the header's count."""
+    count = len(vertices) if declared_vertices is None else declared_vertices
+    header = (
+        f"ply\nformat binary_little_endian 1.0\ncomment written by the tests\nelement vertex {count}\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        f"element face {len(CUBE_TRIANGLES)}\nproperty list uchar int vertex_indices\nend_header\n"
+    )
+    body = np.asarray(vertices, dtype="<f4").tobytes()
+    body += b"".join(struct.pack("<B3i", 3, *(int(i) for i in t)) for t in CUBE_TRIANGLES)
+    path.write_bytes(header.encode("ascii") + body)
+    return path
