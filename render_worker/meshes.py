@@ -191,7 +191,10 @@ def check_extent(path: Path, low: np.ndarray, high: np.ndarray) -> None:
     Such a model frames to nothing (its bounding box has no size), and the views would be blank images.
     """
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
-        raise InputError(f"{path.name} has non-finite vertex coordinates (NaN or infinity); nothing can be framed")
+        raise InputError(
+            f"{path.name} has non-finite vertex coordinates (NaN, or infinity from a transform past the float range); "
+            "nothing can be framed"
+        )
     spans = int(np.count_nonzero(high > low))
     if spans < 2:
         shape = "coincide (a zero-size bounding box)" if spans == 0 else "lie on one line"
@@ -211,7 +214,8 @@ class _LocalMeshes:
             self._cache[rid] = _local(mesh, self._colours)
         name, verts, tris, colours = self._cache[rid]
         world = verts.astype(np.float64) @ matrix[:3, :3] + matrix[3, :3]
-        return MeshPart(name=name, vertices=world.astype(np.float32), triangles=tris, corner_colors=colours)
+        with np.errstate(over="ignore"):  # past the float32 range becomes inf, which check_extent refuses
+            return MeshPart(name=name, vertices=world.astype(np.float32), triangles=tris, corner_colors=colours)
 
 
 def _local(mesh: Any, colours: _Colours) -> tuple[str, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -340,7 +344,13 @@ def import_native(path: Path, fmt: str, limits: Limits) -> list[Any]:
     except RuntimeError as exc:
         raise InputError(f"Blender could not import {path.name}: {str(exc).strip()}") from None
     objects = [o for o in bpy.data.objects if o not in before and o.type == "MESH"]
-    check_triangles(path, triangle_count(objects), limits)
+    triangles = triangle_count(objects)
+    if triangles == 0 and any(len(o.data.vertices) for o in objects):  # the STL importer drops zero-area faces
+        raise InputError(
+            f"{path.name} has degenerate geometry: every triangle has zero area (the importer removed them all), "
+            "so the views would be blank"
+        )
+    check_triangles(path, triangles, limits)
     check_extent(path, *world_bounds(objects))
     return objects
 

@@ -191,11 +191,15 @@ def write_nested_3mf(path: Path, fanout: int = 8, levels: int = 5) -> Path:
             f'<component objectid="{level + 1}" transform="1 0 0 0 1 0 0 0 1 {i * 12} 0 0"/>' for i in range(fanout)
         )
         objects.append(f'<object id="{level + 2}" type="model"><components>{comps}</components></object>')
-    xml = (
-        f'<?xml version="1.0" encoding="UTF-8"?><model unit="millimeter" xmlns="{CORE_NS}"><resources>'
-        f'{"".join(objects)}</resources><build><item objectid="{levels + 1}"/></build></model>'
+    return write_raw_3mf(path, model_xml("".join(objects), item=levels + 1))
+
+
+def model_xml(resources: str, item: int = 2, head: str = "", extra: str = "") -> str:
+    """A core-namespace model part: `resources`, one build item of object `item`, `head` before the root element."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>{head}<model unit="millimeter" xmlns="{CORE_NS}">{extra}'
+        f'<resources>{resources}</resources><build><item objectid="{item}"/></build></model>'
     )
-    return write_raw_3mf(path, xml)
 
 
 def write_binary_ply(path: Path, declared_vertices: int | None = None, vertices: np.ndarray = CUBE_VERTICES) -> Path:
