@@ -60,10 +60,13 @@ def _regular_file_size(path: Path) -> int:
     except OSError as exc:
         raise InputError(f"model file {path} cannot be read: {exc.strerror}") from None
     if not stat.S_ISREG(mode.st_mode):
-        kind = next((name for test, name in NOT_REGULAR if test(mode.st_mode)), "not a regular file")
         via = f" (through the symlink {path.name})" if path.is_symlink() else ""
-        raise InputError(f"model file {path} is {kind}{via}; a regular file is needed")
+        raise InputError(f"model file {path} is {_kind(mode.st_mode)}{via}; a regular file is needed")
     return mode.st_size
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in NOT_REGULAR if test(mode)), "not a regular file")
 
 
 def _check_3mf(path: Path, limits: Limits) -> None:
@@ -209,8 +212,35 @@ def _check_obj(path: Path, limits: Limits) -> None:
                 vertices += 1
             elif words[:1] == [b"f"]:
                 faces += max(len(line.split()) - 3, 1)
+            elif words[:1] == [b"mtllib"] and len(words) == 2:
+                _check_mtllib(path, words[1].strip())
     check_vertices(path, vertices, limits)
     check_triangles(path, faces, limits)
+
+
+def _check_mtllib(path: Path, libraries: bytes) -> None:
+    """Blender's OBJ importer opens every `mtllib` it names, wherever it points, and blocks forever on a FIFO.
+
+    Only a library beside the model is allowed (or a missing one: the importer skips it); the worker renders without
+    materials anyway. The line may hold one name with spaces or several names, so both readings are checked.
+    """
+    folder = path.parent.resolve()
+    for name in {libraries, *libraries.split()}:
+        target = path.parent / os.fsdecode(name)
+        try:
+            mode = os.stat(target).st_mode
+        except OSError:
+            mode = None
+        if target.resolve().parent != folder:
+            problem = "outside the model's folder"
+        elif mode is not None and not stat.S_ISREG(mode):
+            problem = _kind(mode)
+        else:
+            continue
+        raise InputError(
+            f"{path.name} names the material library {os.fsdecode(name)!r}, which is {problem}; the worker reads only "
+            "regular files beside the model (materials are not rendered): remove the mtllib line"
+        )
 
 
 def check_triangles(path: Path, count: int, limits: Limits, counted: str = "") -> None:

@@ -79,6 +79,18 @@ def _stl(name: str, triangles: np.ndarray | None = None, declared: int | None = 
     return lambda models, folder: models.write_binary_stl(folder / name, triangles, declared)
 
 
+def _obj_with_mtllib(name: str, fifo: str | None = None) -> Writer:
+    def write(models: ModuleType, folder: Path) -> Path:
+        if fifo:
+            os.mkfifo(folder / fifo)
+        (folder / "beside.mtl").write_text("newmtl grey\nKd 0.5 0.5 0.5\n", encoding="utf-8")
+        path = models.write_obj(folder / "lib.obj")
+        path.write_text(f"mtllib {name}\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+        return path
+
+    return write
+
+
 def _not_regular(kind: str) -> Writer:
     def write(models: ModuleType, folder: Path) -> Path:
         path = folder / "x.stl"
@@ -222,6 +234,11 @@ PARSE_CASES = [
         Limits(max_triangles=10),
     ),
     Case("obj without faces", _bytes("cloud.obj", b"v 0 0 0\nv 1 0 0\n"), "is empty: it has 0 triangles"),
+    Case("obj mtllib naming a FIFO beside it", _obj_with_mtllib("pipe.mtl", fifo="pipe.mtl"),
+         "names the material library 'pipe.mtl', which is a FIFO (named pipe)"),
+    Case("obj mtllib naming /dev/zero", _obj_with_mtllib("/dev/zero"), "/dev/zero', which is outside the model"),
+    Case("obj mtllib climbing out", _obj_with_mtllib("../../etc/passwd"), "which is outside the model's folder"),
+    Case("obj mtllib beside it and a missing one", _obj_with_mtllib("beside.mtl missing.mtl"), None),
     Case("obj cube", lambda m, d: m.write_obj(d / "cube.obj"), None),
     # PLY
     Case("ply binary 2e9 vertices", _bytes("huge.ply", PLY_2E9), "declares 2000000000 vertex, 1 face elements"),
