@@ -15,7 +15,6 @@ import numpy as np
 from render_worker.config import Limits
 from render_worker.errors import InputError
 from render_worker.inputs import check_triangles, check_vertices
-from render_worker.scene import world_bounds
 
 UNIT_TO_MM = {"MicroMeter": 0.001, "MilliMeter": 1.0, "CentiMeter": 10.0, "Inch": 25.4, "Foot": 304.8, "Meter": 1000.0}
 MAX_COMPONENT_DEPTH = 16
@@ -71,11 +70,7 @@ def _read_model(path: Path, model: Any, limits: Limits, warnings: tuple[str, ...
     colours = _Colours(model, lib3mf)
     local = _LocalMeshes(colours)
     parts = tuple(local.place(mesh, matrix) for mesh, matrix in placed)
-    check_extent(
-        path,
-        np.min([p.vertices.min(axis=0) for p in parts], axis=0),
-        np.max([p.vertices.max(axis=0) for p in parts], axis=0),
-    )
+    check_geometry(path, [(p.vertices, p.triangles) for p in parts])
     unit = UNIT_TO_MM.get(model.GetUnit().name, 1.0)
     return Model3mf(parts=parts, unit_mm=unit, warnings=warnings + colours.warnings)
 
@@ -185,20 +180,45 @@ def _matrix(transform: Any) -> np.ndarray:
     return m
 
 
-def check_extent(path: Path, low: np.ndarray, high: np.ndarray) -> None:
-    """Refuse geometry with no area to show: non-finite coordinates, or every vertex on one point or one line.
+AREA_FLOOR = 1e-12  # of the squared bounding-box diagonal: below it no pixel of any view is covered
+AREA_CHUNK = 65536
 
-    Such a model frames to nothing (its bounding box has no size), and the views would be blank images.
+
+def check_geometry(path: Path, meshes: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Refuse geometry with nothing to show: non-finite coordinates, all vertices on one point, or no triangle with
+    an area (vertices on one line, every triangle degenerate). Such a model renders blank views.
+
+    `meshes` holds (world-space vertices, triangle indices); the area sum stops as soon as it is clearly not zero,
+    so a sound model costs one chunk and a degenerate one at most one pass over the triangle budget.
     """
+    low = np.min([v.min(axis=0) for v, _ in meshes], axis=0)
+    high = np.max([v.max(axis=0) for v, _ in meshes], axis=0)
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
         raise InputError(
             f"{path.name} has non-finite vertex coordinates (NaN, or infinity from a transform past the float range); "
             "nothing can be framed"
         )
-    spans = int(np.count_nonzero(high > low))
-    if spans < 2:
-        shape = "coincide (a zero-size bounding box)" if spans == 0 else "lie on one line"
-        raise InputError(f"{path.name} has degenerate geometry: all its vertices {shape}, so the views would be blank")
+    diagonal2 = float(np.sum((high.astype(np.float64) - low) ** 2))
+    if diagonal2 == 0:
+        raise _degenerate(path, "all its vertices coincide (a zero-size bounding box)")
+    if _area_up_to(meshes, AREA_FLOOR * diagonal2) <= AREA_FLOOR * diagonal2:
+        raise _degenerate(path, "none of its triangles has an area (its vertices lie on one line)")
+
+
+def _area_up_to(meshes: list[tuple[np.ndarray, np.ndarray]], floor: float) -> float:
+    area = 0.0
+    for vertices, triangles in meshes:
+        for start in range(0, len(triangles), AREA_CHUNK):
+            corners = vertices[triangles[start : start + AREA_CHUNK]].astype(np.float64)
+            cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+            area += float(np.linalg.norm(cross, axis=1).sum()) / 2
+            if area > floor:
+                return area
+    return area
+
+
+def _degenerate(path: Path, what: str) -> InputError:
+    return InputError(f"{path.name} has degenerate geometry: {what}, so the views would be blank")
 
 
 class _LocalMeshes:
@@ -214,7 +234,7 @@ class _LocalMeshes:
             self._cache[rid] = _local(mesh, self._colours)
         name, verts, tris, colours = self._cache[rid]
         world = verts.astype(np.float64) @ matrix[:3, :3] + matrix[3, :3]
-        with np.errstate(over="ignore"):  # past the float32 range becomes inf, which check_extent refuses
+        with np.errstate(over="ignore"):  # past the float32 range becomes inf, which check_geometry refuses
             return MeshPart(name=name, vertices=world.astype(np.float32), triangles=tris, corner_colors=colours)
 
 
@@ -346,13 +366,22 @@ def import_native(path: Path, fmt: str, limits: Limits) -> list[Any]:
     objects = [o for o in bpy.data.objects if o not in before and o.type == "MESH"]
     triangles = triangle_count(objects)
     if triangles == 0 and any(len(o.data.vertices) for o in objects):  # the STL importer drops zero-area faces
-        raise InputError(
-            f"{path.name} has degenerate geometry: every triangle has zero area (the importer removed them all), "
-            "so the views would be blank"
-        )
+        raise _degenerate(path, "every triangle has zero area (the importer removed them all)")
     check_triangles(path, triangles, limits)
-    check_extent(path, *world_bounds(objects))
+    check_geometry(path, [_world_mesh(obj) for obj in objects])
     return objects
+
+
+def _world_mesh(obj: Any) -> tuple[np.ndarray, np.ndarray]:
+    """World-space vertices and loop-triangle vertex indices of a Blender mesh object, as numpy arrays."""
+    mesh = obj.data
+    co = np.empty(len(mesh.vertices) * 3, dtype=np.float32)
+    mesh.vertices.foreach_get("co", co)
+    matrix = np.array(obj.matrix_world)
+    mesh.calc_loop_triangles()
+    tris = np.empty(len(mesh.loop_triangles) * 3, dtype=np.int32)
+    mesh.loop_triangles.foreach_get("vertices", tris)
+    return co.reshape(-1, 3) @ matrix[:3, :3].T + matrix[:3, 3], tris.reshape(-1, 3)
 
 
 def triangle_count(objects: list[Any]) -> int:

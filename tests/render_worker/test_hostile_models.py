@@ -120,7 +120,7 @@ CYCLE = (
 )
 ZEROS = np.zeros((8, 3))
 HUGE = [[1e38, 0, 0], [0, 1e38, 0], [0, 0, 1e38], [0, 0, 0]]
-LINE = np.column_stack([np.arange(8.0), np.zeros(8), np.zeros(8)])
+LINE = np.repeat(np.arange(8.0)[:, None], 3, axis=1)  # on the diagonal x = y = z
 PLY_2E9 = (
     b"ply\nformat binary_little_endian 1.0\nelement vertex 2000000000\nproperty float x\nproperty float y\n"
     b"property float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n" + bytes(64)
@@ -200,7 +200,7 @@ PARSE_CASES = [
     Case(
         "3mf all vertices on a line",
         lambda m, d: m.write_3mf(d / "line.3mf", vertices=LINE),
-        "degenerate geometry: all its vertices lie on one line",
+        "degenerate geometry: none of its triangles has an area",
     ),
     Case("3mf transform past the float range", lambda m, d: m.write_3mf(d / "far.3mf", items=[HUGE]),
          "non-finite vertex coordinates"),
@@ -306,7 +306,7 @@ PLY_POINT = (
 BLENDER_CASES = [
     Case("stl every triangle degenerate", _stl("point.stl", np.zeros((4, 3, 3))), "every triangle has zero area"),
     Case("obj all vertices on a line", _bytes("line.obj", b"v 0 0 0\nv 1 0 0\nv 2 0 0\nf 1 2 3\n"),
-         "degenerate geometry: all its vertices lie on one line"),
+         "degenerate geometry: none of its triangles has an area"),
     Case("ply all vertices coincide", _bytes("point.ply", PLY_POINT), "degenerate geometry: all its vertices coincide"),
     Case("stl cube renders", _stl("cube.stl"), None),
 ]

@@ -221,16 +221,26 @@ def test_beam_lattices_beside_meshes_are_skipped_with_a_warning(models, tmp_path
 @pytest.mark.parametrize(
     ("vertices", "message"),
     [
-        (np.zeros((8, 3)), "coincide"),
-        (np.column_stack([np.arange(8.0), np.zeros(8), np.zeros(8)]), "lie on one line"),
+        (np.zeros((8, 3)), r"all its vertices coincide \(a zero-size bounding box\)"),
+        (np.column_stack([np.arange(8.0), np.zeros(8), np.zeros(8)]), "none of its triangles has an area"),
+        (np.repeat(np.arange(8.0)[:, None], 3, axis=1), "none of its triangles has an area"),
     ],
+    ids=["one point", "a line along x", "the diagonal x = y = z"],
 )
 def test_degenerate_geometry_is_refused_by_name(models, tmp_path: Path, vertices: np.ndarray, message: str) -> None:
-    # GIVEN the cube's triangles over vertices on one point, or on one line
+    # GIVEN the cube's triangles over vertices on one point, or on one line (whose bounding box may be a cube)
     path = models.write_3mf(tmp_path / "flat.3mf", vertices=vertices)
     # WHEN it is read THEN it is refused as degenerate geometry, not rendered as blank views
-    with pytest.raises(InputError, match=f"flat.3mf has degenerate geometry: all its vertices {message}"):
+    with pytest.raises(InputError, match=f"flat.3mf has degenerate geometry: {message}"):
         read_3mf(path, LIMITS)
+
+
+def test_a_few_sound_triangles_among_degenerate_ones_are_enough_to_render(models, tmp_path: Path) -> None:
+    # GIVEN a cube whose 8th vertex is moved onto the 1st, so only the triangles not using it keep an area
+    vertices = models.CUBE_VERTICES.copy()
+    vertices[7] = vertices[0]
+    # WHEN it is read THEN it loads
+    assert read_3mf(models.write_3mf(tmp_path / "dented.3mf", vertices=vertices), LIMITS).triangle_count == 12
 
 
 def test_a_flat_model_is_not_degenerate(models, tmp_path: Path) -> None:
