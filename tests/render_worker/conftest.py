@@ -54,3 +54,11 @@ def models() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def lib3mf_loaded() -> None:
+    """Load lib3mf's shared library once, so a timed read measures the model, not the first dlopen."""
+    import lib3mf
+
+    lib3mf.get_wrapper().CreateModel()

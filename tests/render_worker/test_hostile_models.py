@@ -285,7 +285,9 @@ def _parse(path: Path, limits: Limits) -> str | None:
 
 
 @pytest.mark.parametrize("case", PARSE_CASES, ids=lambda c: c.name)
-def test_each_hostile_model_gets_its_outcome_within_its_bound(models, tmp_path: Path, case: Case) -> None:
+def test_each_hostile_model_gets_its_outcome_within_its_bound(
+    models, lib3mf_loaded: None, tmp_path: Path, case: Case
+) -> None:
     # GIVEN the crafted file
     path = case.write(models, tmp_path)
     # WHEN the parent's checks and the parser see it (in a thread: a FIFO or device read would never return)

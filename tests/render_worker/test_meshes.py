@@ -132,7 +132,7 @@ def test_every_real_sample_loads_or_fails_cleanly(samples: Path) -> None:
 
 @pytest.mark.parametrize(("levels", "instances"), [(6, 262_144), (7, 2_097_152)])
 def test_nested_instances_past_the_bound_are_refused_in_well_under_a_second(
-    models, tmp_path: Path, levels: int, instances: int
+    models, lib3mf_loaded: None, tmp_path: Path, levels: int, instances: int
 ) -> None:
     # GIVEN a ~1 KB 3MF whose components place a 4-triangle mesh 8 times per level, `levels` deep
     path = models.write_nested_3mf(tmp_path / "nest.3mf", fanout=8, levels=levels)
@@ -146,7 +146,9 @@ def test_nested_instances_past_the_bound_are_refused_in_well_under_a_second(
     assert "over the limit of 10000 (raise RENDER_MAX_INSTANCES" in str(refused.value)
 
 
-def test_nested_triangles_are_counted_with_their_multiplicity_before_anything_is_placed(models, tmp_path: Path) -> None:
+def test_nested_triangles_are_counted_with_their_multiplicity_before_anything_is_placed(
+    models, lib3mf_loaded: None, tmp_path: Path
+) -> None:
     # GIVEN 8^5 nested instances of a 4-triangle mesh (131,072 triangles), instances allowed
     path = models.write_nested_3mf(tmp_path / "nest.3mf", fanout=8, levels=5)
     # WHEN the triangle budget is 100,000
