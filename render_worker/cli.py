@@ -53,11 +53,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except Exception as exc:
-        code = next((c for kind, c in EXIT_CODES if isinstance(exc, kind)), None)
+        code = exit_code(exc)
         if code is None:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return code
+
+
+def exit_code(exc: BaseException) -> int | None:
+    """The exit status a reported error ends the command with; None for one that is not ours to report."""
+    return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), None)
 
 
 def _probe(args: argparse.Namespace) -> int:

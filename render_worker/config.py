@@ -30,6 +30,12 @@ class Limits(BaseModel):
     max_triangles: int = Field(
         5_000_000, gt=0, description="Most triangles in a model, instances counted. Default 5,000,000."
     )
+    max_instances: int = Field(
+        10_000,
+        gt=0,
+        description="Most mesh instances in a 3MF (build items x nested components), counted before any is placed. "
+        "Default 10,000.",
+    )
     render_timeout_s: float = Field(
         600.0, gt=0, description="Wall-clock limit for one job in the Blender child, in seconds. Default 600."
     )
@@ -114,6 +120,7 @@ ENV_FIELDS: dict[str, tuple[str, str]] = {
     "RENDER_MAX_INPUT_BYTES": ("limits", "max_input_bytes"),
     "RENDER_MAX_UNCOMPRESSED_BYTES": ("limits", "max_uncompressed_bytes"),
     "RENDER_MAX_TRIANGLES": ("limits", "max_triangles"),
+    "RENDER_MAX_INSTANCES": ("limits", "max_instances"),
     "RENDER_TIMEOUT_S": ("limits", "render_timeout_s"),
 }
 

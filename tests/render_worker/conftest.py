@@ -12,7 +12,11 @@ import pytest
 from render_worker.config import Limits, RenderOptions, WorkerSettings
 from render_worker.isolation import RenderProcess
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "3mf"
+# ../shared beside the checkout; a git worktree sits one level deeper (wt/<name>), so look upwards for it.
+SAMPLES = next(
+    (p / "shared/samples/3mf" for p in Path(__file__).resolve().parents[3:] if (p / "shared/samples/3mf").is_dir()),
+    Path(__file__).resolve().parents[3] / "shared" / "samples" / "3mf",
+)
 FAST = RenderOptions(views=("front", "iso"), size=64, samples=2, denoise=False)
 
 
@@ -50,3 +54,11 @@ def models() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def lib3mf_loaded() -> None:
+    """Load lib3mf's shared library once, so a timed read measures the model, not the first dlopen."""
+    import lib3mf
+
+    lib3mf.get_wrapper().CreateModel()

@@ -40,19 +40,16 @@ def write_3mf(
     unit: str = "MilliMeter",
     as_component: list[list[float]] | None = None,
     scale: float = 10.0,
+    vertices: np.ndarray = CUBE_VERTICES,
 ) -> Path:
-    """A cube mesh placed once per build item transform; optionally coloured, or wrapped in a component."""
+    """A cube mesh (or the cube's triangles over other `vertices`) placed once per build item transform;
+    optionally coloured, or wrapped in a component."""
     import lib3mf
 
     wrapper = lib3mf.get_wrapper()
     model = wrapper.CreateModel()
     model.SetUnit(getattr(lib3mf.ModelUnit, unit))
-    mesh = model.AddMeshObject()
-    mesh.SetName("cube")
-    mesh.SetGeometry(
-        [lib3mf.Position(tuple(float(c) * scale for c in v)) for v in CUBE_VERTICES],
-        [lib3mf.Triangle(tuple(int(i) for i in t)) for t in CUBE_TRIANGLES],
-    )
+    mesh = _cube_mesh(model, vertices * scale)
     if colour is not None:
         group = model.AddColorGroup()
         pid = group.AddColor(wrapper.RGBAToColor(*colour, 255))
@@ -63,6 +60,62 @@ def write_3mf(
         target.AddComponent(mesh, _transform(wrapper, as_component))
     for fields in items:
         model.AddBuildItem(target, _transform(wrapper, fields))
+    model.QueryWriter("3mf").WriteToFile(str(path))
+    return path
+
+
+def _cube_mesh(model, vertices: np.ndarray):
+    import lib3mf
+
+    mesh = model.AddMeshObject()
+    mesh.SetName("cube")
+    mesh.SetGeometry(
+        [lib3mf.Position(tuple(float(c) for c in v)) for v in vertices],
+        [lib3mf.Triangle(tuple(int(i) for i in t)) for t in CUBE_TRIANGLES],
+    )
+    return mesh
+
+
+YELLOW, CYAN, RED, GREEN, BLUE = (255, 255, 0), (0, 255, 255), (255, 0, 0), (0, 255, 0), (0, 0, 255)
+
+
+def write_materials_3mf(path: Path) -> Path:
+    """Two cubes whose objects carry default materials (pid/pindex), with resource and property ids that differ.
+
+    Cube 1: base material "blue" (third of three) by default, its first triangle cyan from a colour group.
+    Cube 2 (30 mm along x): colour group entry 1 (yellow) by default.
+    """
+    import lib3mf
+
+    wrapper = lib3mf.get_wrapper()
+    model = wrapper.CreateModel()
+    group = model.AddColorGroup()
+    yellow, cyan = (group.AddColor(wrapper.RGBAToColor(*c, 255)) for c in (YELLOW, CYAN))
+    bases = model.AddBaseMaterialGroup()
+    blue = [bases.AddMaterial(n, wrapper.RGBAToColor(*c, 255)) for n, c in (("r", RED), ("g", GREEN), ("b", BLUE))][2]
+    first = _cube_mesh(model, CUBE_VERTICES * 10)
+    first.SetObjectLevelProperty(bases.GetResourceID(), blue)
+    first.SetTriangleProperties(0, lib3mf.TriangleProperties(group.GetResourceID(), (cyan, cyan, cyan)))
+    second = _cube_mesh(model, CUBE_VERTICES * 10)
+    second.SetObjectLevelProperty(group.GetResourceID(), yellow)
+    model.AddBuildItem(first, _transform(wrapper, translation(0, 0, 0)))
+    model.AddBuildItem(second, _transform(wrapper, translation(30, 0, 0)))
+    model.QueryWriter("3mf").WriteToFile(str(path))
+    return path
+
+
+def write_beam_3mf(path: Path, with_cube: bool = False) -> Path:
+    """A beam lattice of two beams in a mesh without triangles (and optionally a cube beside it)."""
+    import lib3mf
+
+    wrapper = lib3mf.get_wrapper()
+    model = wrapper.CreateModel()
+    lattice = model.AddMeshObject()
+    lattice.SetGeometry([lib3mf.Position(v) for v in ((0.0, 0.0, 0.0), (10.0, 0.0, 0.0), (0.0, 10.0, 0.0))], [])
+    lattice.BeamLattice().SetBeams([lib3mf.Beam(ends, (1.0, 1.0), (0, 0)) for ends in ((0, 1), (1, 2))])
+    model.AddBuildItem(lattice, wrapper.GetIdentityTransform())
+    if with_cube:
+        model.AddBuildItem(_cube_mesh(model, CUBE_VERTICES * 10), wrapper.GetIdentityTransform())
     model.QueryWriter("3mf").WriteToFile(str(path))
     return path
 
@@ -116,4 +169,48 @@ def write_ply(path: Path, declared_faces: int | None = None) -> Path:
     ]  # fmt: skip
     body = [f"{x} {y} {z}" for x, y, z in CUBE_VERTICES] + [f"3 {a} {b} {c}" for a, b, c in CUBE_TRIANGLES]
     path.write_text("\n".join(header + body) + "\n", encoding="utf-8")
+    return path
+
+
+CORE_NS = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
+TETRA = (
+    '<mesh><vertices><vertex x="0" y="0" z="0"/><vertex x="10" y="0" z="0"/><vertex x="0" y="10" z="0"/>'
+    '<vertex x="0" y="0" z="10"/></vertices><triangles><triangle v1="0" v2="2" v3="1"/><triangle v1="0" v2="1" '
+    'v3="3"/><triangle v1="1" v2="2" v3="3"/><triangle v1="0" v2="3" v3="2"/></triangles></mesh>'
+)
+
+
+def write_nested_3mf(path: Path, fanout: int = 8, levels: int = 5) -> Path:
+    """A 4-triangle mesh under `levels` of components, each placing the level below `fanout` times.
+
+    The package is about a kilobyte whatever the levels: it expands to fanout**levels instances.
+    """
+    objects = [f'<object id="1" type="model">{TETRA}</object>']
+    for level in range(levels):
+        comps = "".join(
+            f'<component objectid="{level + 1}" transform="1 0 0 0 1 0 0 0 1 {i * 12} 0 0"/>' for i in range(fanout)
+        )
+        objects.append(f'<object id="{level + 2}" type="model"><components>{comps}</components></object>')
+    return write_raw_3mf(path, model_xml("".join(objects), item=levels + 1))
+
+
+def model_xml(resources: str, item: int = 2, head: str = "", extra: str = "") -> str:
+    """A core-namespace model part: `resources`, one build item of object `item`, `head` before the root element."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>{head}<model unit="millimeter" xmlns="{CORE_NS}">{extra}'
+        f'<resources>{resources}</resources><build><item objectid="{item}"/></build></model>'
+    )
+
+
+def write_binary_ply(path: Path, declared_vertices: int | None = None, vertices: np.ndarray = CUBE_VERTICES) -> Path:
+    """A binary little-endian PLY of the cube's triangles; `declared_vertices` overrides the header's count."""
+    count = len(vertices) if declared_vertices is None else declared_vertices
+    header = (
+        f"ply\nformat binary_little_endian 1.0\ncomment written by the tests\nelement vertex {count}\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        f"element face {len(CUBE_TRIANGLES)}\nproperty list uchar int vertex_indices\nend_header\n"
+    )
+    body = np.asarray(vertices, dtype="<f4").tobytes()
+    body += b"".join(struct.pack("<B3i", 3, *(int(i) for i in t)) for t in CUBE_TRIANGLES)
+    path.write_bytes(header.encode("ascii") + body)
     return path

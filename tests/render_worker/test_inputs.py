@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -120,3 +123,114 @@ def test_triangle_budgets_are_enforced_before_import(models, tmp_path: Path, wri
         inspect_model(path, Limits(max_triangles=11))
     # AND it passes with the default limit
     assert inspect_model(path, LIMITS).format in {"stl", "obj", "ply"}
+
+
+def test_a_binary_ply_whose_counts_fit_its_size_passes(models, tmp_path: Path) -> None:
+    # GIVEN a well-formed binary PLY cube WHEN it is inspected THEN it is accepted
+    assert inspect_model(models.write_binary_ply(tmp_path / "cube.ply"), LIMITS).format == "ply"
+
+
+def test_a_binary_ply_declaring_more_vertices_than_its_bytes_hold_never_reaches_blender(models, tmp_path: Path) -> None:
+    # GIVEN a 300-byte binary PLY whose header declares 2e9 vertices (Blender's importer segfaults on it)
+    path = models.write_binary_ply(tmp_path / "huge.ply", declared_vertices=2_000_000_000)
+    # WHEN it is inspected THEN the declared counts are weighed against the file's bytes
+    declared = r"declares 2000000000 vertex, 12 face elements, which needs at least 24000000012 bytes"
+    with pytest.raises(InputError, match=rf"huge.ply is a truncated or damaged PLY file: its header {declared}"):
+        inspect_model(path, LIMITS)
+
+
+def test_an_ascii_ply_needs_a_line_per_element(models, tmp_path: Path) -> None:
+    # GIVEN an ASCII PLY cube whose header declares 1,000 faces but holds 12 face lines
+    path = models.write_ply(tmp_path / "short.ply", declared_faces=1000)
+    # WHEN it is inspected THEN it is refused for holding fewer lines than elements
+    with pytest.raises(
+        InputError, match=r"declares 8 vertex, 1000 face elements, which needs at least 1008 lines but the file has 20"
+    ):
+        inspect_model(path, LIMITS)
+
+
+def test_ply_vertices_are_bounded_by_three_times_the_triangle_budget(models, tmp_path: Path) -> None:
+    # GIVEN a binary PLY cube (8 vertices, 12 faces) WHEN the triangle budget is 2 (6 vertices)
+    # THEN the vertex count is refused first, naming the bound
+    with pytest.raises(InputError, match=r"has 8 vertices, over the limit of 6 \(3 x RENDER_MAX_TRIANGLES"):
+        inspect_model(models.write_binary_ply(tmp_path / "cube.ply"), Limits(max_triangles=2))
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (b"ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\n", "no end_header in its first 65536 bytes"),
+        (b"ply\nformat utf16 1.0\nend_header\n", r"malformed PLY header at line 2: b'format utf16 1.0'"),
+        (b"ply\nelement vertex 1\nproperty float x\nend_header\n0\n", "no valid PLY format line"),
+        (
+            b"ply\nformat ascii 1.0\nelement vertex 1\nproperty quad x\nend_header\n0\n",
+            "malformed PLY header at line 4",
+        ),
+        (b"ply\nformat ascii 1.0\nelement vertex -1\nend_header\n", "malformed PLY header at line 3"),
+        (b"PLY\nformat ascii 1.0\nend_header\n", "missing 'ply' magic"),
+    ],
+)
+def test_malformed_ply_headers_are_refused_by_line(tmp_path: Path, header: bytes, message: str) -> None:
+    # GIVEN a PLY header without its end, format, a known type, a count or the magic
+    path = tmp_path / "bad.ply"
+    path.write_bytes(header)
+    # WHEN it is inspected THEN the error says which
+    with pytest.raises(InputError, match=message):
+        inspect_model(path, LIMITS)
+
+
+def test_obj_vertices_and_tab_separated_faces_count_towards_the_bounds(tmp_path: Path) -> None:
+    # GIVEN an OBJ with 4 vertices and two tab-separated quads (4 triangles)
+    path = tmp_path / "quads.obj"
+    path.write_text("v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf\t1 2 3 4\nf\t1 3 4 2\n", encoding="utf-8")
+    # WHEN the budget is 3 triangles THEN the faces count as 4 triangles
+    with pytest.raises(InputError, match="has 4 triangles, over the limit of 3"):
+        inspect_model(path, Limits(max_triangles=3))
+    # AND with a budget of 1 triangle its 4 vertices are over 3 x 1
+    with pytest.raises(InputError, match="has 4 vertices, over the limit of 3"):
+        inspect_model(path, Limits(max_triangles=1))
+
+
+def _not_regular(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / "x.stl"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "FIFO":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("directory", r"x.stl is a directory; a regular file is needed"),
+        ("FIFO", r"x.stl is a FIFO \(named pipe\); a regular file is needed"),
+        ("symlink", r"x.stl is a character device \(through the symlink x.stl\); a regular file is needed"),
+    ],
+)
+def test_a_model_path_that_is_not_a_regular_file_says_what_it_is_without_reading_it(
+    tmp_path: Path, kind: str, message: str
+) -> None:
+    # GIVEN x.stl as a directory, a FIFO nobody writes to, or a symlink to /dev/zero
+    path = _not_regular(tmp_path, kind)
+    # WHEN it is inspected (in a thread: opening the FIFO or reading /dev/zero would never return)
+    with ThreadPoolExecutor(1) as pool:
+        outcome = pool.submit(_refusal, path)
+        # THEN it is refused at once with what it is, not "does not exist"
+        assert re.search(message, outcome.result(timeout=5))
+
+
+def _refusal(path: Path) -> str:
+    try:
+        inspect_model(path, LIMITS)
+    except InputError as exc:
+        return str(exc)
+    return "accepted"
+
+
+def test_a_missing_model_file_is_reported_as_missing(tmp_path: Path) -> None:
+    # GIVEN no file WHEN it is inspected THEN it says it does not exist
+    with pytest.raises(InputError, match="does not exist"):
+        inspect_model(tmp_path / "gone.stl", LIMITS)

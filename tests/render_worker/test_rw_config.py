@@ -49,3 +49,12 @@ def test_options_are_frozen_and_reject_unknown_fields() -> None:
         RenderOptions.model_validate({"sample": 4})
     with pytest.raises(ValidationError, match="frozen"):
         RenderOptions().size = 1  # type: ignore[misc]
+
+
+def test_the_instance_bound_defaults_to_ten_thousand_and_is_set_by_its_variable() -> None:
+    # GIVEN no variable, then RENDER_MAX_INSTANCES=500, then a non-positive value
+    # WHEN settings are read THEN the default, the override and a named error follow
+    assert WorkerSettings.from_env({}).limits.max_instances == 10_000
+    assert WorkerSettings.from_env({"RENDER_MAX_INSTANCES": "500"}).limits.max_instances == 500
+    with pytest.raises(SettingsError, match=r"limits\.max_instances"):
+        WorkerSettings.from_env({"RENDER_MAX_INSTANCES": "0"})
