@@ -182,11 +182,9 @@ class FractionalRendererSpec(Spec):
 
     @model_validator(mode="after")
     def _cross_field(self) -> "FractionalRendererSpec":
-        problems = [
-            *_family_problems(self.capacity.instance_types, "capacity.instance_types"),
-            *self._render_problems(),
-        ]
-        if self.fallback is not None:
+        family = _family_problems(self.capacity.instance_types, "capacity.instance_types")
+        problems = [*family, *self._render_problems()]
+        if self.fallback is not None and not family:  # the fallback rules look the primary types up
             problems += self._fallback_problems(self.fallback)
         problems_to_error(problems)
         problems_to_error(

@@ -166,7 +166,10 @@ class NetworkSpec(Spec):
     @field_validator("cidr_block")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        net = ipaddress.ip_network(value, strict=True)
+        try:
+            net = ipaddress.ip_network(value, strict=True)
+        except ValueError as error:
+            raise ValueError(f"{error}. Fix: a network address with its prefix, e.g. 10.40.0.0/16") from None
         if not 16 <= net.prefixlen <= 20:
             raise ValueError("use a /16 to /20 block so each AZ gets a /20-or-larger public and private subnet")
         return value
@@ -339,7 +342,9 @@ class HealthCheckSpec(Spec):
     @classmethod
     def _form(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if value[0] not in ("CMD", "CMD-SHELL"):
-            raise ValueError('start with "CMD" or "CMD-SHELL", e.g. ("CMD-SHELL", "curl -f localhost:8080/healthz")')
+            raise ValueError(
+                'start with "CMD" or "CMD-SHELL". Fix: e.g. ("CMD-SHELL", "curl -f localhost:8080/healthz")'
+            )
         return value
 
 

@@ -140,6 +140,11 @@ BAD_SPECS: list[tuple[str, dict[str, Any], str]] = [
         "capacity.instance_types: 'g6f.8xlarge' is not in the GPU catalog",
     ),
     (
+        "an unknown size beside a fallback",
+        {"capacity": types("g6f.8xlarge"), "fallback": FallbackSpec(instance_types=("g6.xlarge",))},
+        "capacity.instance_types: 'g6f.8xlarge' is not in the GPU catalog",
+    ),
+    (
         "a fractional fallback",
         {"capacity": types("g6f.4xlarge"), "fallback": FallbackSpec(instance_types=("g6f.2xlarge",))},
         "fallback.instance_types: g6f.2xlarge are fractional",
