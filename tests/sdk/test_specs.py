@@ -64,3 +64,9 @@ def test_a_region_the_catalog_does_not_know_is_refused_with_known_ones_as_the_fi
 
 def test_a_known_region_passes():
     assert NetworkSpec(region="eu-central-2").region == "eu-central-2"
+
+
+@pytest.mark.parametrize(("pool", "stopped"), [({}, 1), ({"min_size": 2}, 2), ({"min_size": 1, "max_prepared": 3}, 3)])
+def test_a_warm_pool_at_rest_holds_min_size_or_max_prepared_when_larger(pool, stopped):
+    # max_group_prepared_capacity (0 unless max_prepared) minus 0 running, never below min_size (AWS PutWarmPool)
+    assert WarmPoolSpec(**pool).stopped_hosts_at_rest == stopped
