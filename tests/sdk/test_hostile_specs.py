@@ -4,8 +4,6 @@ the field, or the synthesized Terraform holds it escaped (Terraform reads it bac
 
 import json
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -127,18 +125,10 @@ def test_every_spec_string_is_refused_by_name_or_reaches_terraform_escaped(stack
     assert accepted and missing == []
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not on PATH")
-def test_terraform_reads_an_escaped_spec_string_back_as_written_without_evaluating_it(tmp_path):
-    # GIVEN a stack tag and an environment value with hostile template syntax, as our funnel writes them
+def test_terraform_reads_an_escaped_spec_string_back_as_written_without_evaluating_it(terraform_reads):
+    # GIVEN a stack tag with hostile template syntax, as our funnel writes it
     stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1", tags={"team": hostile(1)})
     value = json.loads(cdktf.Testing.synth(stack))["provider"]["aws"][0]["default_tags"][0]["tags"]["team"]
-    (tmp_path / "main.tf.json").write_text(json.dumps({"locals": {"team": value}}))
-    # WHEN Terraform evaluates it (no provider needed: an output of a literal)
-    env = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "PATH": "/usr/bin:/bin:/usr/local/bin"}
-    subprocess.run(["terraform", "init", "-input=false"], cwd=tmp_path, env=env, check=True, capture_output=True)
-    out = subprocess.run(
-        ["terraform", "console"], input="local.team\n", cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    # WHEN Terraform evaluates it
     # THEN it is the user's text, not the host's name and not a template result
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.strip()) == hostile(1)
+    assert terraform_reads(value) == hostile(1)

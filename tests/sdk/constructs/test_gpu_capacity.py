@@ -279,3 +279,24 @@ def test_the_warm_pool_holds_exactly_min_size_and_the_hook_times_out_after_a_sho
     # and a host that never reports is given up on after the heartbeat, not after the 30-minute pull budget
     assert asg["warm_pool"]["max_group_prepared_capacity"] == 0 and asg["warm_pool"]["min_size"] == 1
     assert asg["initial_lifecycle_hook"][0]["heartbeat_timeout"] == LAUNCH_HEARTBEAT_SECONDS < 1800
+
+
+def test_terraform_hands_the_host_script_over_exactly_as_rendered_hostile_values_included(terraform_reads):
+    # GIVEN a warm-pool capacity whose prepull list holds shell and Terraform syntax
+    stack = GpuStack(cdktf.Testing.app(), "s", region="us-west-2")
+    capacity = GpuCapacity(
+        stack,
+        "gpu",
+        name="gpu",
+        cluster_name="gpu",
+        spec=WARM,
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-a", "subnet-b"],
+        max_hosts=2,
+        region="us-west-2",
+        prepull=list(HOSTILE),
+    )
+    # WHEN Terraform evaluates the local the launch template base64-encodes
+    (local,) = json.loads(cdktf.Testing.synth(stack))["locals"].values()
+    # THEN the host gets the rendered script byte for byte (${IFS}, %{ if }, ${image%%/*} untouched)
+    assert terraform_reads(local) == capacity.user_data
