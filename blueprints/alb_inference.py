@@ -21,10 +21,20 @@ from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.service import GpuService
 from sdk.constructs.stack import check_region
+from sdk.constructs.structs import new
 from sdk.constructs.task import CONTAINER_NAME, GpuTask
 from sdk.grants import Grant
 from sdk.hints import BlueprintHints, GpuCapacityHint
-from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, NetworkSpec, Spec, problems_to_error, resource_name
+from sdk.specs import (
+    AlarmsSpec,
+    CapacitySpec,
+    ContainerSpec,
+    NetworkSpec,
+    Region,
+    Spec,
+    problems_to_error,
+    resource_name,
+)
 from sdk.validation import min_tasks_per_host, region_problem, task_fit_problems
 
 
@@ -65,7 +75,7 @@ class AlbInferenceSpec(Spec):
         "'<name>-alb-logs-' must fit S3's 37). Required.",
     )
     _name = field_validator("name")(resource_name(27))
-    region: str = Field(default="us-east-1", description="Stack region. Default us-east-1.")
+    region: Region = Field(default="us-east-1", description="Stack region. Default us-east-1.")
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(description="GPU instance types and Spot. Required.")
     container: ContainerSpec = Field(description="The inference container (needs a port). Required.")
@@ -177,7 +187,7 @@ class AlbInferenceService(Construct):
         )
         self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
         self.logs = LogGroup(self, "logs", name=f"/ecs/{name}", retention_days=spec.container.log_retention_days)
-        account = DataAwsCallerIdentity(self, "account")
+        account = new(DataAwsCallerIdentity, self, "account")
         self.roles = TaskRoles(
             self,
             "roles",
@@ -251,7 +261,8 @@ class AlbInferenceService(Construct):
             target_security_group_id=self.task_security_group.id,
             region=spec.region,
         )
-        VpcSecurityGroupIngressRule(
+        new(
+            VpcSecurityGroupIngressRule,
             self,
             "tasks_from_alb",
             security_group_id=self.task_security_group.id,

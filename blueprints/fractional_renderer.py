@@ -16,14 +16,16 @@ from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, J
 from sdk import sizing
 from sdk.catalog import CATALOG
 from sdk.constructs.review_hints import record_hints
-from sdk.constructs.structs import convert
+from sdk.constructs.structs import convert, new
 from sdk.hints import BlueprintHints
 from sdk.specs import (
     AlarmsSpec,
     CapacitySpec,
     ContainerSpec,
     HealthCheckSpec,
+    ImageReference,
     NetworkSpec,
+    Region,
     Spec,
     VolumeSpec,
     problems_to_error,
@@ -87,7 +89,7 @@ class RenderSettings(Spec):
 class RenderWorkerSpec(Spec):
     """The render_worker container. GPU, vCPU and memory default to the task's share of the host."""
 
-    image: str = Field(min_length=3, description="render_worker image URI (ECR recommended). Required.")
+    image: ImageReference = Field(min_length=3, description="render_worker image URI (ECR recommended). Required.")
     gpu: float | None = Field(
         default=None,
         gt=0,
@@ -157,7 +159,7 @@ class FractionalRendererSpec(Spec):
         f"{FALLBACK_SUFFIX!r}). Required.",
     )
     _name = field_validator("name")(resource_name(21))
-    region: str = Field(default="us-east-1", description="Stack region. Default us-east-1.")
+    region: Region = Field(default="us-east-1", description="Stack region. Default us-east-1.")
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(
         default_factory=lambda: CapacitySpec(instance_types=("g6f.xlarge",)),
@@ -180,11 +182,9 @@ class FractionalRendererSpec(Spec):
 
     @model_validator(mode="after")
     def _cross_field(self) -> "FractionalRendererSpec":
-        problems = [
-            *_family_problems(self.capacity.instance_types, "capacity.instance_types"),
-            *self._render_problems(),
-        ]
-        if self.fallback is not None:
+        family = _family_problems(self.capacity.instance_types, "capacity.instance_types")
+        problems = [*family, *self._render_problems()]
+        if self.fallback is not None and not family:  # the fallback rules look the primary types up
             problems += self._fallback_problems(self.fallback)
         problems_to_error(problems)
         problems_to_error(
@@ -381,7 +381,7 @@ class FractionalGpuRenderer(Construct):
         backlog.alarm_description = f"Jobs waiting over {fallback.after_minutes} min: start the whole-GPU fallback"
         query = waiting_jobs_query(self.jobs.queue.name, fallback.after_minutes * 60)
         backlog.put_metric_query(
-            [CloudwatchMetricAlarmMetricQuery(**convert(CloudwatchMetricAlarmMetricQuery, q)) for q in query]
+            [new(CloudwatchMetricAlarmMetricQuery, **convert(CloudwatchMetricAlarmMetricQuery, q)) for q in query]
         )
 
     def hints(self) -> BlueprintHints:

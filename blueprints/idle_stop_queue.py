@@ -53,6 +53,7 @@ from sdk.specs import (
     CapacitySpec,
     ContainerSpec,
     NetworkSpec,
+    Region,
     Spec,
     arn_parts,
     problems_to_error,
@@ -158,7 +159,8 @@ class JobResources(Construct):
         self.bucket = SecureBucket(
             self, "bucket", bucket_prefix=f"{spec.name}-jobs-", expire_days=spec.bucket_expire_days
         )
-        self.submitter_policy = IamPolicy(
+        self.submitter_policy = new(
+            IamPolicy,
             self,
             "submitter",
             name=f"{spec.name}-jobs-submitter",
@@ -244,7 +246,7 @@ class IdleStopGpuQueueSpec(Spec):
         description="Queue name (cluster, queue, table, roles derive from it; <= 24 chars). Required.",
     )
     _name = field_validator("name")(resource_name(24))
-    region: str = Field(default="us-east-1", description="Stack region. Default us-east-1.")
+    region: Region = Field(default="us-east-1", description="Stack region. Default us-east-1.")
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(description="GPU instance types, Spot, warm pool (min_hosts stays 0). Required.")
     container: ContainerSpec = Field(
@@ -444,7 +446,7 @@ class IdleStopGpuQueue(Construct):
 
     def _task(self) -> None:
         spec = self.spec
-        account = DataAwsCallerIdentity(self, "account")
+        account = new(DataAwsCallerIdentity, self, "account")
         self.roles = TaskRoles(
             self,
             "roles",
@@ -640,7 +642,7 @@ class IdleStopGpuQueue(Construct):
                     on_demand_base=spot.on_demand_base if spot else 0,
                     spot_percent=100 - spot.on_demand_percent_above_base if spot else 0,
                     duty_cycle=spec.duty_cycle,
-                    warm_pool_hosts=warm.min_size if warm else 0,
+                    warm_pool_hosts=warm.stopped_hosts_at_rest if warm else 0,
                 ),
             ),
             summary=(

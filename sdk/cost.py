@@ -117,6 +117,19 @@ def root_volume_gb(tf_json: dict[str, Any], asg_address: str) -> float:
     return total
 
 
+def warm_pool_hosts(tf_json: dict[str, Any], asg_address: str, running: float) -> float:
+    """Stopped hosts the emitted warm pool keeps beside `running` ones. AWS PutWarmPool: the pool holds
+    MaxGroupPreparedCapacity minus the desired capacity, never fewer than MinSize; unset (-1): max size minus
+    desired."""
+    asg = resources(tf_json, "aws_autoscaling_group").get(asg_address.split(".", 1)[1], {})
+    pool = asg.get("warm_pool")
+    if not pool:
+        return 0
+    prepared = pool.get("max_group_prepared_capacity", -1)
+    cap = float(asg.get("max_size", 0)) if prepared < 0 else float(prepared)
+    return max(float(pool.get("min_size", 0)), cap - running)
+
+
 def _blended_host_hour(hint: GpuCapacityHint, hosts: float, spot_discount: float) -> float:
     """USD per hour for `hosts` hosts: the on-demand base, then the Spot share at the assumed discount."""
     price = CATALOG.get(hint.instance_types[0]).on_demand_usd_per_hour
@@ -141,8 +154,9 @@ def _gpu_lines(tf_json: dict[str, Any], hint: GpuCapacityHint, book: PriceBook) 
     gp3 = book.price["ebs_gp3_gb_month"].usd
     yield _line(
         f"EBS root volumes ({hint.asg_address})",
-        [(hosts + hint.warm_pool_hosts) * gb * gp3 for hosts in host_counts],
-        f"{gb:g} GB gp3 per host at ${gp3}/GB-month, running hosts + {hint.warm_pool_hosts} warm-pool host(s)",
+        [(hosts + warm_pool_hosts(tf_json, hint.asg_address, hosts)) * gb * gp3 for hosts in host_counts],
+        f"{gb:g} GB gp3 per host at ${gp3}/GB-month, running hosts + the stopped hosts of the emitted warm pool "
+        f"({warm_pool_hosts(tf_json, hint.asg_address, 0):g} at rest)",
     )
 
 

@@ -3,9 +3,11 @@
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sdk.catalog import known_regions
 
 TOKEN_MARKER = "${TfToken["  # an unresolved cdktf token (e.g. an ARN of a resource in the same stack)
 VpcEndpointName = Literal[
@@ -76,6 +78,42 @@ def ecr_repository(image: str) -> tuple[str, str, str] | None:
     return (match.group(1), match.group(2), match.group(3)) if match else None
 
 
+# The OCI/Docker reference grammar (github.com/distribution/reference, reference.go): a registry host is the first
+# component only when it has a '.' or ':' or is localhost; repository components are lower-case.
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = re.compile(
+    rf"(?:(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})+(?::[0-9]+)?|{_DOMAIN_PART}:[0-9]+|localhost)/)?"
+    rf"{_PATH_PART}(?:/{_PATH_PART})*"
+    r"(?::[\w][\w.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+TOKEN_PATTERN = re.compile(r"\$\{TfToken\[[A-Za-z0-9_.]+\]\}")
+
+
+def image_reference(value: str) -> str:
+    """An image reference as Docker and ECS parse it; a cdktf token may stand for any part (resolved at apply)."""
+    literal = TOKEN_PATTERN.sub("t0", value)
+    if not _IMAGE_REFERENCE.fullmatch(literal) or len(literal.split("@")[0].split(":")[0]) > 255:
+        raise ValueError(
+            f"{value!r} is not an image reference: registry[:port]/repository[:tag][@digest], repository in "
+            "lower-case letters, digits and . _ - separators, tag of letters, digits, _ . - (up to 128, first not . or "
+            "-), digest algorithm:hex. Fix: e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/worker:1.2"
+        )
+    return value
+
+
+def region_name(value: str) -> str:
+    """An AWS region the catalog knows (sdk/catalog/regions.toml): it is written into ARNs and host scripts."""
+    if value not in known_regions():
+        close = sorted(r for r in known_regions() if r[:2] == value.strip().lower()[:2]) or ["us-east-1"]
+        raise ValueError(f"{value!r} is not an AWS region. Fix: one of {', '.join(close)}")
+    return value
+
+
+ImageReference = Annotated[str, AfterValidator(image_reference)]
+Region = Annotated[str, AfterValidator(region_name)]
+
 RESERVED_NAME_PREFIXES = ("aws", "ecs", "fargate")
 
 
@@ -121,12 +159,17 @@ class NetworkSpec(Spec):
     vpc_endpoints: tuple[VpcEndpointName, ...] = Field(
         default=(), description="VPC endpoints to create (created VPC only; s3/dynamodb are gateways). Default none."
     )
-    region: str = Field(default="us-east-1", description="Region of the VPC (set by the blueprint). Default us-east-1.")
+    region: Region = Field(
+        default="us-east-1", description="Region of the VPC (set by the blueprint). Default us-east-1."
+    )
 
     @field_validator("cidr_block")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        net = ipaddress.ip_network(value, strict=True)
+        try:
+            net = ipaddress.ip_network(value, strict=True)
+        except ValueError as error:
+            raise ValueError(f"{error}. Fix: a network address with its prefix, e.g. 10.40.0.0/16") from None
         if not 16 <= net.prefixlen <= 20:
             raise ValueError("use a /16 to /20 block so each AZ gets a /20-or-larger public and private subnet")
         return value
@@ -187,21 +230,34 @@ class SpotSpec(Spec):
 
 
 class WarmPoolSpec(Spec):
-    min_size: int = Field(default=1, ge=0, description="Stopped instances kept ready. Default 1.")
-    max_prepared: int | None = Field(default=None, ge=0, description="Cap on warm + running. Default: ASG max.")
+    min_size: int = Field(
+        default=1, ge=0, description="Stopped instances the pool keeps, however many run. Default 1: exactly one."
+    )
+    max_prepared: int | None = Field(
+        default=None,
+        ge=0,
+        description="Cap on pooled + running instances: the pool grows to max_prepared minus running (never below "
+        "min_size). Default None: the pool holds exactly min_size (emitted as max_group_prepared_capacity 0).",
+    )
     pool_state: Literal["Stopped", "Hibernated"] = Field(default="Stopped", description="Default Stopped.")
     reuse_on_scale_in: bool = Field(
         default=False, description="Return instances to the pool on scale-in. Default False (ECS does not support it)."
     )
-    prepull_images: tuple[str, ...] = Field(
+    prepull_images: tuple[ImageReference, ...] = Field(
         default=(), description="More images pulled while a host warms, beside the blueprint's own. Default ()."
     )
     launch_timeout_seconds: int = Field(
         default=1800,
         ge=300,
         le=7200,
-        description="How long a warming host may pull images before the ASG lets its launch go on. Default 1800.",
+        description="How long a warming host may pull images; past it the pull stops and the launch is abandoned "
+        "(the host heartbeats the lifecycle hook meanwhile). Default 1800.",
     )
+
+    @property
+    def stopped_hosts_at_rest(self) -> int:
+        """Hosts the pool holds while none runs (what EBS is paid for at rest)."""
+        return max(self.min_size, self.max_prepared or 0)
 
     @field_validator("reuse_on_scale_in")
     @classmethod
@@ -286,7 +342,9 @@ class HealthCheckSpec(Spec):
     @classmethod
     def _form(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if value[0] not in ("CMD", "CMD-SHELL"):
-            raise ValueError('start with "CMD" or "CMD-SHELL", e.g. ("CMD-SHELL", "curl -f localhost:8080/healthz")')
+            raise ValueError(
+                'start with "CMD" or "CMD-SHELL". Fix: e.g. ("CMD-SHELL", "curl -f localhost:8080/healthz")'
+            )
         return value
 
 
@@ -325,7 +383,7 @@ class VolumeSpec(Spec):
 
 
 class ContainerSpec(Spec):
-    image: str = Field(min_length=3, description="Image URI (ECR recommended). Required.")
+    image: ImageReference = Field(min_length=3, description="Image URI (ECR recommended). Required.")
     port: int | None = Field(default=None, ge=1, le=65535, description="Container port. Default None (no port).")
     gpu: float = Field(default=1, gt=0, description="GPUs per task: a count, or a fraction on g6f/gr6f. Default 1.")
     gpu_memory_mib: int | None = Field(
@@ -358,13 +416,6 @@ class ContainerSpec(Spec):
         if value not in LOG_RETENTION_DAYS:
             nearest = min(LOG_RETENTION_DAYS, key=lambda days: abs(days - value))
             raise ValueError(f"CloudWatch accepts {', '.join(map(str, LOG_RETENTION_DAYS))}. Fix: e.g. {nearest}")
-        return value
-
-    @field_validator("image")
-    @classmethod
-    def _image(cls, value: str) -> str:
-        if any(c.isspace() for c in value):
-            raise ValueError("an image URI has no whitespace, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1")
         return value
 
     @model_validator(mode="after")

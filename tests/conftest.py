@@ -202,3 +202,30 @@ def _delete_bucket(s3: Any, name: str) -> None:
         for obj in page.get("Contents", []):
             s3.delete_object(Bucket=name, Key=obj["Key"])
     s3.delete_bucket(Bucket=name)
+
+
+# -- Terraform reading our JSON (spec strings) --------------------------------------------------------------------
+
+
+@pytest.fixture
+def terraform_reads(tmp_path):
+    """A function: the string Terraform evaluates a JSON string value to (a local in an empty root module; no
+    provider is needed, so it runs offline). Skips when terraform is not on PATH."""
+    import shutil
+    import subprocess
+
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not on PATH")
+    env = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": "/dev/null"}
+    env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+
+    def read(value: str) -> str:
+        (tmp_path / "main.tf.json").write_text(json.dumps({"locals": {"value": value}}), encoding="utf-8")
+        subprocess.run(["terraform", "init", "-input=false"], cwd=tmp_path, env=env, check=True, capture_output=True)
+        out = subprocess.run(
+            ["terraform", "console"], input=b"jsonencode(local.value)\n", cwd=tmp_path, env=env, capture_output=True
+        )
+        assert out.returncode == 0, out.stderr.decode()
+        return json.loads(json.loads(out.stdout.decode().strip()))
+
+    return read

@@ -105,3 +105,10 @@ def load_catalog() -> Catalog:
 
 
 CATALOG = load_catalog()
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """AWS region names a stack may use (regions.toml, with its source)."""
+    raw = tomllib.loads(Path(__file__).with_name("regions.toml").read_text(encoding="utf-8"))
+    return frozenset(raw["regions"])

@@ -33,12 +33,17 @@ class SecureBucket(Construct):
         force_destroy: bool = False,
     ) -> None:
         super().__init__(scope, id_)
-        self.bucket = S3Bucket(self, "bucket", bucket_prefix=bucket_prefix, force_destroy=force_destroy)
+        self.bucket = new(S3Bucket, self, "bucket", bucket_prefix=bucket_prefix, force_destroy=force_destroy)
         self.arn, self.name = self.bucket.arn, self.bucket.bucket
-        S3BucketOwnershipControls(
-            self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}
+        new(
+            S3BucketOwnershipControls,
+            self,
+            "ownership",
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
         )
-        self.public_access_block = S3BucketPublicAccessBlock(
+        self.public_access_block = new(
+            S3BucketPublicAccessBlock,
             self,
             "public_access",
             bucket=self.bucket.id,
@@ -59,7 +64,13 @@ class SecureBucket(Construct):
                 }
             ],
         )
-        S3BucketVersioningA(self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"})
+        new(
+            S3BucketVersioningA,
+            self,
+            "versioning",
+            bucket=self.bucket.id,
+            versioning_configuration={"status": "Enabled"},
+        )
         new(
             S3BucketLifecycleConfiguration,
             self,
@@ -84,7 +95,8 @@ class SecureBucket(Construct):
             "Resource": [self.arn, f"{self.arn}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
-        self.policy = S3BucketPolicy(
+        self.policy = new(
+            S3BucketPolicy,
             self,
             "policy",
             bucket=self.bucket.id,

@@ -1,12 +1,12 @@
 """GPU capacity: launch template on the AL2023 ECS GPU AMI, a mixed-instances ASG over >= 2 AZs and an
 ECS capacity provider with managed scaling, managed termination protection and managed draining."""
 
-from dataclasses import dataclass
+import shlex
 from functools import cache
 from typing import Any
 
 import jinja2
-from cdktf import Fn
+from cdktf import Fn, TerraformLocal
 from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.ecs_capacity_provider import EcsCapacityProvider
@@ -16,12 +16,39 @@ from constructs import Construct
 from sdk.constructs.iam import InstanceRole
 from sdk.constructs.network import https_out_security_group
 from sdk.constructs.structs import new
-from sdk.specs import CapacitySpec, ecr_repository
+from sdk.specs import TOKEN_PATTERN, CapacitySpec
 
 GPU_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
 OVERCOMMIT_TYPES = frozenset({"g6f.large"})
 # Warm pools: the ASG pauses each launch here until the host has pulled its images (user data completes it).
 LAUNCH_HOOK = "gpu-blueprints-launch"
+# The hook gives up on a silent host after this long; the host heartbeats every third of it while it pulls.
+LAUNCH_HEARTBEAT_SECONDS = 180
+
+
+def shell_word(value: object) -> str:
+    """`value` as exactly one bash word, on one line: every value the host script template prints goes through here
+    (the template environment's finalize). A cdktf token is base64-encoded by Terraform and decoded by the host, so
+    whatever it resolves to at apply time stays one word too."""
+    text = str(value)
+    parts = TOKEN_PATTERN.split(text)
+    tokens = [f"\"$(base64 -d <<<'{Fn.base64encode(token)}')\"" for token in TOKEN_PATTERN.findall(text)]
+    if not tokens:
+        return _quoted(text)
+    return "".join(_quoted(part) + token for part, token in zip(parts, [*tokens, ""], strict=True) if part or token)
+
+
+def _quoted(text: str) -> str:
+    if text.isprintable():
+        return shlex.quote(text)
+    # A line break must not end a heredoc the word sits in: ANSI-C quoting keeps it on one line.
+    return "$'" + "".join(_ansi_c(char) for char in text) + "'"
+
+
+def _ansi_c(char: str) -> str:
+    if char in "'\\":
+        return "\\" + char
+    return char if char.isprintable() else "".join(f"\\x{byte:02x}" for byte in char.encode())
 
 
 @cache
@@ -32,15 +59,10 @@ def _template() -> jinja2.Template:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        finalize=shell_word,
+        autoescape=False,
     )
     return env.get_template("ecs_gpu_user_data.sh.j2")
-
-
-@dataclass(frozen=True)
-class PrepullImage:
-    uri: str
-    registry: str | None
-    region: str | None
 
 
 def prepull_images(spec: CapacitySpec, images: list[str]) -> list[str]:
@@ -52,21 +74,19 @@ def prepull_images(spec: CapacitySpec, images: list[str]) -> list[str]:
 
 def render_user_data(*, cluster_name: str, asg_name: str, spec: CapacitySpec, region: str, images: list[str]) -> str:
     """The host bootstrap script; `images` are pulled while a warm-pool host warms (see prepull_images)."""
-    pulls = [
-        PrepullImage(
-            uri, *((f"{r[0]}.dkr.ecr.{r[1]}.amazonaws.com", r[1]) if (r := ecr_repository(uri)) else (None, None))
-        )
-        for uri in images
-    ]
+    warm = spec.warm_pool
     return _template().render(
         cluster_name=cluster_name,
         asg_name=asg_name,
         region=region,
         launch_hook=LAUNCH_HOOK,
-        warm_pool=spec.warm_pool is not None,
+        heartbeat=LAUNCH_HEARTBEAT_SECONDS,
+        heartbeat_every=LAUNCH_HEARTBEAT_SECONDS // 3,
+        launch_timeout=warm.launch_timeout_seconds if warm else 0,
+        warm_pool=warm is not None,
         extra_config=sorted(spec.ecs_agent_config.items()),
         overcommit_memory=bool(OVERCOMMIT_TYPES & set(spec.instance_types)),
-        prepull_images=pulls,
+        prepull_images=images,
     )
 
 
@@ -101,7 +121,7 @@ class GpuCapacity(Construct):
         self.instance_role = InstanceRole(
             self, "iam", name=name, prepull=images, region=region, launch_hook_asg=f"{name}-gpu" if warm else None
         )
-        ami = DataAwsSsmParameter(self, "gpu_ami", name=GPU_AMI_PARAMETER)
+        ami = new(DataAwsSsmParameter, self, "gpu_ami", name=GPU_AMI_PARAMETER)
         self.user_data = render_user_data(
             cluster_name=cluster_name, asg_name=f"{name}-gpu", spec=spec, region=region, images=images
         )
@@ -158,7 +178,8 @@ class GpuCapacity(Construct):
             ],
             monitoring={"enabled": True},
             ebs_optimized="true",
-            user_data=Fn.base64encode(Fn.raw_string(self.user_data)),
+            # A local holds the script as a plain Terraform string (new() escapes it; tokens in it still resolve).
+            user_data=Fn.base64encode(new(TerraformLocal, self, "user_data", expression=self.user_data).as_string),
             tag_specifications=[
                 {"resource_type": kind, "tags": {"Name": f"{name}-gpu-host"}} for kind in ("instance", "volume")
             ],
@@ -209,7 +230,9 @@ class GpuCapacity(Construct):
             else {
                 "pool_state": warm.pool_state,
                 "min_size": warm.min_size,
-                "max_group_prepared_capacity": warm.max_prepared if warm.max_prepared is not None else -1,
+                # 0: the pool holds exactly min_size hosts (AWS PutWarmPool: the pool keeps max_prepared - desired,
+                # never fewer than MinSize); -1 (unset) would keep max_size - desired.
+                "max_group_prepared_capacity": warm.max_prepared or 0,
                 "instance_reuse_policy": {"reuse_on_scale_in": False},
             },
             initial_lifecycle_hook=None
@@ -219,7 +242,7 @@ class GpuCapacity(Construct):
                     "name": LAUNCH_HOOK,
                     "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
                     "default_result": "CONTINUE",
-                    "heartbeat_timeout": warm.launch_timeout_seconds,
+                    "heartbeat_timeout": LAUNCH_HEARTBEAT_SECONDS,
                 }
             ],
             tag=[

@@ -9,6 +9,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from sdk.constructs.naming import assume_role_policy, policy_json
+from sdk.constructs.structs import new
 from sdk.grants import Grant, grant_statements
 from sdk.specs import ContainerSpec, arn_parts, ecr_repository
 
@@ -69,9 +70,9 @@ def _role(
     statements: list[Statement],
     conditions: dict[str, Any] | None = None,
 ) -> IamRole:
-    role = IamRole(scope, id_, name=name, assume_role_policy=assume_role_policy(service, conditions))
+    role = new(IamRole, scope, id_, name=name, assume_role_policy=assume_role_policy(service, conditions))
     if statements:
-        IamRolePolicy(scope, f"{id_}_policy", role=role.id, name=f"{name}-policy", policy=policy_json(statements))
+        new(IamRolePolicy, scope, f"{id_}_policy", role=role.id, name=f"{name}-policy", policy=policy_json(statements))
     return role
 
 
@@ -89,14 +90,14 @@ class InstanceRole(Construct):
                 {
                     "Sid": "CompleteLaunch",
                     "Effect": "Allow",
-                    "Action": ["autoscaling:CompleteLifecycleAction"],
+                    "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"],
                     "Resource": [asg_arn],
                 }
             )
         self.role = _role(self, "role", f"{name}-host", "ec2.amazonaws.com", statements)
         for index, arn in enumerate(HOST_MANAGED_POLICIES):
-            IamRolePolicyAttachment(self, f"managed_{index}", role=self.role.name, policy_arn=arn)
-        self.instance_profile = IamInstanceProfile(self, "profile", name=f"{name}-host", role=self.role.name)
+            new(IamRolePolicyAttachment, self, f"managed_{index}", role=self.role.name, policy_arn=arn)
+        self.instance_profile = new(IamInstanceProfile, self, "profile", name=f"{name}-host", role=self.role.name)
 
 
 class TaskRoles(Construct):

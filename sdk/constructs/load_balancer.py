@@ -109,7 +109,8 @@ class LoadBalancer(Construct):
         region: str,
     ) -> None:
         super().__init__(scope, id_)
-        self.security_group = SecurityGroup(
+        self.security_group = new(
+            SecurityGroup,
             self,
             "alb_sg",
             name=f"{name}-alb",
@@ -119,7 +120,8 @@ class LoadBalancer(Construct):
         )
         for index, cidr in enumerate(spec.allowed_cidrs):
             for port in (443, 80):
-                VpcSecurityGroupIngressRule(
+                new(
+                    VpcSecurityGroupIngressRule,
                     self,
                     f"in_{port}_{index}",
                     security_group_id=self.security_group.id,
@@ -129,7 +131,8 @@ class LoadBalancer(Construct):
                     cidr_ipv4=cidr,
                     description=f"port {port} from {cidr}",
                 )
-        VpcSecurityGroupEgressRule(
+        new(
+            VpcSecurityGroupEgressRule,
             self,
             "to_tasks",
             security_group_id=self.security_group.id,
@@ -204,7 +207,7 @@ class LoadBalancer(Construct):
             ],
         )
         if spec.waf_acl_arn:
-            Wafv2WebAclAssociation(self, "waf", resource_arn=self.alb.arn, web_acl_arn=spec.waf_acl_arn)
+            new(Wafv2WebAclAssociation, self, "waf", resource_arn=self.alb.arn, web_acl_arn=spec.waf_acl_arn)
 
     def _logs_bucket(self, name: str, spec: AlbSpec, region: str) -> SecureBucket:
         account = ELB_LOG_ACCOUNTS.get(region)

@@ -46,7 +46,8 @@ class Network(Construct):
         self._create(name, spec)
 
     def _create(self, name: str, spec: NetworkSpec) -> None:
-        self.vpc = Vpc(
+        self.vpc = new(
+            Vpc,
             self,
             "vpc",
             cidr_block=spec.cidr_block,
@@ -55,7 +56,7 @@ class Network(Construct):
             tags={"Name": name},
         )
         self.vpc_id, self.vpc_cidr = self.vpc.id, spec.cidr_block
-        DefaultSecurityGroup(self, "default_sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"})
+        new(DefaultSecurityGroup, self, "default_sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"})
         self.flow_logs = FlowLogs(self, "flow_logs", name=name, vpc_id=self.vpc.id)
         zones = new(
             DataAwsAvailabilityZones,
@@ -69,15 +70,21 @@ class Network(Construct):
                 new_prefix=ipaddress.ip_network(spec.cidr_block).prefixlen + 4
             )
         )
-        igw = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
-        public_rt = RouteTable(self, "public_rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"})
-        Route(
-            self, "public_default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
+        igw = new(InternetGateway, self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
+        public_rt = new(RouteTable, self, "public_rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"})
+        new(
+            Route,
+            self,
+            "public_default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
         )
         public, private, private_rts = [], [], []
         for i in range(spec.az_count):
             az = Token.as_string(Fn.element(zones.names, i))
-            pub = Subnet(
+            pub = new(
+                Subnet,
                 self,
                 f"public_{i}",
                 vpc_id=self.vpc.id,
@@ -86,8 +93,9 @@ class Network(Construct):
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{name}-public-{i}", "tier": "public"},
             )
-            RouteTableAssociation(self, f"public_{i}_rt", subnet_id=pub.id, route_table_id=public_rt.id)
-            priv = Subnet(
+            new(RouteTableAssociation, self, f"public_{i}_rt", subnet_id=pub.id, route_table_id=public_rt.id)
+            priv = new(
+                Subnet,
                 self,
                 f"private_{i}",
                 vpc_id=self.vpc.id,
@@ -95,8 +103,10 @@ class Network(Construct):
                 availability_zone=az,
                 tags={"Name": f"{name}-private-{i}", "tier": "private"},
             )
-            rt = RouteTable(self, f"private_{i}_rt_table", vpc_id=self.vpc.id, tags={"Name": f"{name}-private-{i}"})
-            RouteTableAssociation(self, f"private_{i}_rt", subnet_id=priv.id, route_table_id=rt.id)
+            rt = new(
+                RouteTable, self, f"private_{i}_rt_table", vpc_id=self.vpc.id, tags={"Name": f"{name}-private-{i}"}
+            )
+            new(RouteTableAssociation, self, f"private_{i}_rt", subnet_id=priv.id, route_table_id=rt.id)
             public.append(pub)
             private.append(priv)
             private_rts.append(rt)
@@ -110,14 +120,20 @@ class Network(Construct):
             return
         count = 1 if spec.nat_gateways == "single" else spec.az_count
         for i in range(count):
-            eip = Eip(self, f"nat_eip_{i}", domain="vpc", tags={"Name": f"{name}-nat-{i}"})
+            eip = new(Eip, self, f"nat_eip_{i}", domain="vpc", tags={"Name": f"{name}-nat-{i}"})
             self.nat_gateways.append(
-                NatGateway(
-                    self, f"nat_{i}", allocation_id=eip.id, subnet_id=public[i].id, tags={"Name": f"{name}-nat-{i}"}
+                new(
+                    NatGateway,
+                    self,
+                    f"nat_{i}",
+                    allocation_id=eip.id,
+                    subnet_id=public[i].id,
+                    tags={"Name": f"{name}-nat-{i}"},
                 )
             )
         for i, rt in enumerate(private_rts):
-            Route(
+            new(
+                Route,
                 self,
                 f"private_{i}_default",
                 route_table_id=rt.id,
@@ -130,7 +146,8 @@ class Network(Construct):
         self.endpoint_security_group: SecurityGroup | None = None
         if interface:
             assert self.vpc is not None
-            sg = SecurityGroup(
+            sg = new(
+                SecurityGroup,
                 self,
                 "endpoints_sg",
                 name=f"{name}-endpoints",
@@ -138,7 +155,8 @@ class Network(Construct):
                 description="HTTPS from inside the VPC to interface endpoints",
                 tags={"Name": f"{name}-endpoints"},
             )
-            VpcSecurityGroupIngressRule(
+            new(
+                VpcSecurityGroupIngressRule,
                 self,
                 "endpoints_https",
                 security_group_id=sg.id,
@@ -153,7 +171,8 @@ class Network(Construct):
             service = f"com.amazonaws.{spec.region}.{endpoint}"
             key = endpoint.replace(".", "_").replace("-", "_")
             if endpoint in GATEWAY_ENDPOINTS:
-                self.endpoints[endpoint] = VpcEndpoint(
+                self.endpoints[endpoint] = new(
+                    VpcEndpoint,
                     self,
                     f"endpoint_{key}",
                     vpc_id=self.vpc_id,
@@ -164,7 +183,8 @@ class Network(Construct):
                 )
             else:
                 assert self.endpoint_security_group is not None
-                self.endpoints[endpoint] = VpcEndpoint(
+                self.endpoints[endpoint] = new(
+                    VpcEndpoint,
                     self,
                     f"endpoint_{key}",
                     vpc_id=self.vpc_id,
@@ -181,8 +201,11 @@ def https_out_security_group(
     scope: Construct, prefix: str, *, name: str, vpc_id: str, description: str, egress_description: str
 ) -> SecurityGroup:
     """A security group with no ingress and HTTPS (443) out only: `<prefix>_sg` + `<prefix>_https_out`."""
-    group = SecurityGroup(scope, f"{prefix}_sg", name=name, vpc_id=vpc_id, description=description, tags={"Name": name})
-    VpcSecurityGroupEgressRule(
+    group = new(
+        SecurityGroup, scope, f"{prefix}_sg", name=name, vpc_id=vpc_id, description=description, tags={"Name": name}
+    )
+    new(
+        VpcSecurityGroupEgressRule,
         scope,
         f"{prefix}_https_out",
         security_group_id=group.id,

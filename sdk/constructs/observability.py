@@ -20,7 +20,7 @@ class LogGroup(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, name: str, retention_days: int) -> None:
         super().__init__(scope, id_)
-        self.log_group = CloudwatchLogGroup(self, "group", name=name, retention_in_days=retention_days)
+        self.log_group = new(CloudwatchLogGroup, self, "group", name=name, retention_in_days=retention_days)
         self.name, self.arn = self.log_group.name, self.log_group.arn
 
 
@@ -30,10 +30,15 @@ class FlowLogs(Construct):
     def __init__(self, scope: Construct, id_: str, *, name: str, vpc_id: str, retention_days: int = 90) -> None:
         super().__init__(scope, id_)
         self.log_group = LogGroup(self, "logs", name=f"/vpc/{name}/flow-logs", retention_days=retention_days)
-        self.role = IamRole(
-            self, "role", name=f"{name}-flow-logs", assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com")
+        self.role = new(
+            IamRole,
+            self,
+            "role",
+            name=f"{name}-flow-logs",
+            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
         )
-        IamRolePolicy(
+        new(
+            IamRolePolicy,
             self,
             "policy",
             role=self.role.id,
@@ -48,7 +53,8 @@ class FlowLogs(Construct):
                 ]
             ),
         )
-        self.flow_log = FlowLog(
+        self.flow_log = new(
+            FlowLog,
             self,
             "flow_log",
             vpc_id=vpc_id,
@@ -67,7 +73,7 @@ class AlarmTopic(Construct):
         self.topic: SnsTopic | None = None
         self.arn: str | None = spec.sns_topic_arn
         if spec.create_topic:
-            self.topic = SnsTopic(self, "topic", name=f"{name}-alarms", kms_master_key_id="alias/aws/sns")
+            self.topic = new(SnsTopic, self, "topic", name=f"{name}-alarms", kms_master_key_id="alias/aws/sns")
             self.arn = self.topic.arn
 
     def actions(self) -> list[str]:

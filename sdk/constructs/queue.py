@@ -8,6 +8,7 @@ from constructs import Construct
 from pydantic import Field, field_validator
 
 from sdk.constructs.naming import policy_json
+from sdk.constructs.structs import new
 from sdk.specs import Spec, arn_parts, is_token
 
 LONG_POLL_SECONDS = 20
@@ -88,14 +89,16 @@ class JobQueue(Construct):
             self._create(name, visibility_timeout_seconds, max_receive_count, retention_seconds)
 
     def _create(self, name: str, visibility: int, max_receive_count: int, retention: int) -> None:
-        self.dlq = SqsQueue(
+        self.dlq = new(
+            SqsQueue,
             self,
             "dlq",
             name=f"{name}-dlq",
             sqs_managed_sse_enabled=True,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
-        self.queue = SqsQueue(
+        self.queue = new(
+            SqsQueue,
             self,
             "queue",
             name=name,
@@ -105,13 +108,14 @@ class JobQueue(Construct):
             message_retention_seconds=retention,
             redrive_policy=Fn.jsonencode({"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": max_receive_count}),
         )
-        SqsQueueRedriveAllowPolicy(
+        new(
+            SqsQueueRedriveAllowPolicy,
             self,
             "dlq_allow",
             queue_url=self.dlq.url,
             redrive_allow_policy=Fn.jsonencode({"redrivePermission": "byQueue", "sourceQueueArns": [self.queue.arn]}),
         )
         for key, queue in (("queue_policy", self.queue), ("dlq_policy", self.dlq)):
-            SqsQueuePolicy(self, key, queue_url=queue.url, policy=_tls_only(queue))
+            new(SqsQueuePolicy, self, key, queue_url=queue.url, policy=_tls_only(queue))
         self.url, self.arn, self.name = self.queue.url, self.queue.arn, self.queue.name
         self.dlq_arn, self.dlq_url, self.dlq_name = self.dlq.arn, self.dlq.url, self.dlq.name

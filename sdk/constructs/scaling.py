@@ -25,7 +25,8 @@ class ServiceScaling(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.resource_id = f"service/{cluster_name}/{service_name}"
-        self.target = AppautoscalingTarget(
+        self.target = new(
+            AppautoscalingTarget,
             self,
             "target",
             service_namespace="ecs",

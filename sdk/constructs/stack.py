@@ -5,6 +5,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from sdk.constructs.structs import new
+from sdk.specs import region_name
 
 
 class RegionMismatchError(ValueError):
@@ -27,7 +28,7 @@ class GpuStack(TerraformStack):
 
     def __init__(self, scope: Construct, name: str, *, region: str, tags: dict[str, str] | None = None) -> None:
         super().__init__(scope, name)
-        self.region = region
+        self.region = region_name(region)
         # cdktf's default local backend records an absolute path: pin a relative one so output is portable.
         LocalBackend(self, path=f"terraform.{name}.tfstate")
         self.provider = new(

@@ -1,11 +1,33 @@
-"""Build jsii resources from plain dicts: jsii converts a dict for a single struct but not dicts inside
-lists, so `new(Cls, scope, id, **config)` turns each such dict into its struct class using Cls's hints."""
+"""The one funnel from our configs to jsii resources. `new(Cls, scope, id, **config)`:
+
+- escapes every Terraform template sequence in every string (`${` -> `$${`, `%{` -> `%%{`) except cdktf's own
+  token markers, so a user's `${file("/etc/hostname")}` reaches AWS literally instead of being evaluated by
+  `terraform plan` (JSON strings such as container definitions and IAM policies included);
+- turns each dict inside a list into its struct class using Cls's hints (jsii converts a dict for a single struct but
+  not dicts inside lists)."""
 
 import typing
 from functools import cache
 from typing import Any, TypeVar
 
+from sdk.specs import TOKEN_PATTERN
+
 T = TypeVar("T")
+
+
+def terraform_literal(value: Any) -> Any:
+    """`value` with every string (in lists, tuples and dict keys and values too) escaped for Terraform; cdktf
+    tokens (`${TfToken[...]}`) stay as they are, so references still resolve."""
+    if isinstance(value, str):
+        literals = TOKEN_PATTERN.split(value)
+        tokens = TOKEN_PATTERN.findall(value)
+        escaped = [part.replace("${", "$${").replace("%{", "%%{") for part in literals]
+        return "".join(part + token for part, token in zip(escaped, [*tokens, ""], strict=True))
+    if isinstance(value, dict):
+        return {terraform_literal(key): terraform_literal(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(terraform_literal(item) for item in value)
+    return value
 
 
 @cache
@@ -45,4 +67,4 @@ def _value(hint: Any, value: Any) -> Any:
 
 
 def new(cls: type[T], *args: Any, **config: Any) -> T:
-    return cls(*args, **convert(cls, config))
+    return cls(*args, **convert(cls, terraform_literal(config)))

@@ -25,11 +25,6 @@ def scratch_volume_name(index: int) -> str:
 SHARED_DOCKER_VOLUME = {"scope": "shared", "autoprovision": True, "driver": "local"}
 
 
-def literal(text: str) -> str:
-    """A user's string as Terraform must read it: `${` and `%{` escaped, so "${HOME}" reaches the container as is."""
-    return text.replace("${", "$${").replace("%{", "%%{")
-
-
 def volume(spec: VolumeSpec) -> dict[str, Any]:
     """A task definition volume: task-scoped, a host path, or a shared Docker volume ECS creates on first use."""
     if spec.host_path is not None:
@@ -49,7 +44,7 @@ def container_definition(
     extra_environment: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One container definition as ECS RegisterTaskDefinition expects it (camelCase keys)."""
-    env = {**{k: literal(v) for k, v in container.environment.items()}, **(extra_environment or {})}
+    env = {**container.environment, **(extra_environment or {})}
     mounts = [
         {"sourceVolume": scratch_volume_name(i), "containerPath": path, "readOnly": False}
         for i, path in enumerate(container.scratch_paths if container.read_only_root else ())
@@ -86,14 +81,14 @@ def container_definition(
         host_port = container.port if network_mode == "awsvpc" else 0
         definition["portMappings"] = [{"containerPort": container.port, "hostPort": host_port, "protocol": "tcp"}]
     if container.command:
-        definition["command"] = [literal(part) for part in container.command]
+        definition["command"] = list(container.command)
     if container.user:
         definition["user"] = container.user
     if container.stop_timeout_seconds is not None:
         definition["stopTimeout"] = container.stop_timeout_seconds
     if (hc := container.health_check) is not None:
         definition["healthCheck"] = {
-            "command": [literal(part) for part in hc.command],
+            "command": list(hc.command),
             "interval": hc.interval_seconds,
             "timeout": hc.timeout_seconds,
             "retries": hc.retries,

@@ -16,7 +16,9 @@ Sse = Literal["aws:kms", "AES256"]
 
 def check_prefix(prefix: str) -> str:
     if prefix and (not prefix.endswith("/") or prefix.startswith("/") or "//" in prefix):
-        raise ValueError(f"prefix {prefix!r} must be '' or like 'jobs/' (no leading '/', one trailing '/')")
+        raise ValueError(
+            f"prefix {prefix!r} must be '' or like 'jobs/' (no leading '/', one trailing '/'). Fix: e.g. 'jobs/'"
+        )
     return prefix
 
 

@@ -1,6 +1,5 @@
 """The example app, synthesized once per test session (the provider import is paid once)."""
 
-import json
 import re
 from typing import Any
 
@@ -24,8 +23,15 @@ def only(stack: dict[str, Any], kind: str) -> dict[str, Any]:
     return found[0]
 
 
-def user_data(launch_template: dict[str, Any]) -> str:
-    """The launch template's user data script: cdktf writes it as ${base64encode("<HCL string>")}."""
-    match = re.fullmatch(r'\$\{base64encode\("(.*)"\)\}', launch_template["user_data"], re.S)
+def user_data(stack: dict[str, Any], launch_template: dict[str, Any]) -> str:
+    """The launch template's user data script, as the host gets it: the local that ${base64encode(local.<name>)}
+    reads, with Terraform's template escapes ($${, %%{) undone."""
+    match = re.fullmatch(r"\$\{base64encode\(local\.(\w+)\)\}", launch_template["user_data"])
     assert match, launch_template["user_data"][:80]
-    return json.loads(f'"{match.group(1)}"').replace("$${", "${").replace("%%{", "%{")
+    return stack["locals"][match.group(1)].replace("$${", "${").replace("%%{", "%{")
+
+
+def prepulls(script: str) -> list[str]:
+    """The images a warm-pool host script pulls (its `images=( ... )` line, plain words only)."""
+    match = re.search(r"^images=\((.*)\)$", script, re.M)
+    return match.group(1).split() if match else []

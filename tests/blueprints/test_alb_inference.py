@@ -60,7 +60,7 @@ def test_launch_template_uses_the_al2023_gpu_ami_imdsv2_and_an_encrypted_gp3_roo
 
 
 def test_user_data_joins_the_cluster_with_gpu_support_and_spot_draining(sdxl):
-    text = user_data(only(sdxl, "aws_launch_template"))
+    text = user_data(sdxl, only(sdxl, "aws_launch_template"))
     for line in (
         "ECS_CLUSTER=sdxl",
         "ECS_ENABLE_GPU_SUPPORT=true",

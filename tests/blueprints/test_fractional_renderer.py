@@ -24,7 +24,7 @@ from render_worker.config import WorkerSettings
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
 from sdk.specs import CapacitySpec, ContainerSpec, WarmPoolSpec
-from tests.blueprints.conftest import user_data
+from tests.blueprints.conftest import prepulls, user_data
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/render-worker:1"
 
@@ -137,6 +137,11 @@ BAD_SPECS: list[tuple[str, dict[str, Any], str]] = [
     (
         "an unknown size",
         {"capacity": types("g6f.8xlarge")},
+        "capacity.instance_types: 'g6f.8xlarge' is not in the GPU catalog",
+    ),
+    (
+        "an unknown size beside a fallback",
+        {"capacity": types("g6f.8xlarge"), "fallback": FallbackSpec(instance_types=("g6.xlarge",))},
         "capacity.instance_types: 'g6f.8xlarge' is not in the GPU catalog",
     ),
     (
@@ -288,13 +293,14 @@ def test_hosts_run_the_al2023_gpu_ami_and_the_validation_renderer_keeps_a_warm_h
     assert asg["warm_pool"]["min_size"] == 1 and asg["warm_pool"]["instance_reuse_policy"]["reuse_on_scale_in"] is False
     template = by_path(stack, "aws_launch_template", "/primary/")
     assert "mixed_instances_policy" not in asg and template["instance_type"] == "g6f.xlarge"
-    text = user_data(by_path(stack, "aws_launch_template", "/primary/"))
-    assert "ECS_WARM_POOLS_CHECK=true" in text and "docker pull 123456789012.dkr.ecr" in text
+    text = user_data(stack, by_path(stack, "aws_launch_template", "/primary/"))
+    assert "ECS_WARM_POOLS_CHECK=true" in text and prepulls(text)[0].startswith("123456789012.dkr.ecr")
     assert "vm.overcommit_memory" not in text
 
 
 def test_g6f_large_hosts_get_memory_overcommit_in_user_data(stacks):
-    text = user_data(by_path(stacks["renderer-shared"], "aws_launch_template", "renderer/primary/"))
+    stack = stacks["renderer-shared"]
+    text = user_data(stack, by_path(stack, "aws_launch_template", "renderer/primary/"))
     assert "sysctl -w vm.overcommit_memory=1" in text
 
 

@@ -30,7 +30,7 @@ from sdk.jobs.config import WORKER_ENV_VARS, WorkerConfig
 from sdk.jobs.worker import JobContext, Worker
 from sdk.specs import AlarmsSpec
 from sdk.synth import synth_app
-from tests.blueprints.conftest import only, resources, user_data
+from tests.blueprints.conftest import only, prepulls, resources, user_data
 from tests.sdk.constructs.test_job_table import create_table_request
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -406,19 +406,19 @@ def test_a_warm_pool_prepulls_the_consumer_image_and_turns_on_the_ecs_warm_pool_
     # and each launch waits on a hook until the host has pulled its images (the host may complete it)
     (hook,) = asg["initial_lifecycle_hook"]
     assert (hook["lifecycle_transition"], hook["default_result"]) == ("autoscaling:EC2_INSTANCE_LAUNCHING", "CONTINUE")
-    assert f"--lifecycle-hook-name {hook['name']}" in user_data(only(tf, "aws_launch_template"))
+    assert f"\nhook={hook['name']}\n" in user_data(tf, only(tf, "aws_launch_template"))
     assert statements(tf, "warm-host-policy")["CompleteLaunch"]["Resource"] == [
         f"arn:aws:autoscaling:{REGION}:*:autoScalingGroup:*:autoScalingGroupName/{asg['name']}"
     ]
-    text = user_data(only(tf, "aws_launch_template"))
-    assert "ECS_WARM_POOLS_CHECK=true" in text and f"docker pull {IMAGE}" in text
+    text = user_data(tf, only(tf, "aws_launch_template"))
+    assert "ECS_WARM_POOLS_CHECK=true" in text and prepulls(text) == [IMAGE]
     host = statements(tf, "warm-host-policy")
     assert host["EcrPull"]["Resource"] == [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/render-worker"]
     assert queue.hints().gpu_capacity[0].warm_pool_hosts == 2
 
 
 def test_without_a_warm_pool_no_image_is_prepulled(comfyui):
-    assert "docker pull" not in user_data(only(comfyui, "aws_launch_template"))
+    assert "docker pull" not in user_data(comfyui, only(comfyui, "aws_launch_template"))
 
 
 def test_an_existing_topic_receives_the_alarms(stacks):

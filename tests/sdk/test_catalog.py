@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from sdk.catalog import CATALOG, load_catalog
+from sdk.catalog import CATALOG, known_regions, load_catalog
 
 L4_MIB = 22888
 ISSUE_FAMILIES = {"g4dn", "g5", "g6", "gr6", "g6e", "g6f", "gr6f", "p4d", "p5"}
@@ -127,3 +127,9 @@ def test_membership_checks_do_not_raise():
     # THEN known types are in it and others are not
     assert "g6f.large" in CATALOG
     assert "m5.large" not in CATALOG
+
+
+def test_the_region_list_holds_the_commercial_govcloud_and_china_regions_and_nothing_shell_like():
+    regions = known_regions()
+    assert {"us-east-1", "eu-west-1", "ap-southeast-7", "us-gov-west-1", "cn-north-1"} <= regions
+    assert all(re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", region) for region in regions)

@@ -159,7 +159,9 @@ def test_an_idle_stop_queue_pays_typical_hosts_only_for_its_duty_cycle_and_warm_
         warm_pool_hosts=1,
         gpus_per_task=0.125,
     )
-    lines = _by_component(_stack(hints))
+    stack = _stack(hints)
+    stack["resource"]["aws_autoscaling_group"]["gpu"]["warm_pool"] = {"min_size": 1, "max_group_prepared_capacity": 0}
+    lines = _by_component(stack)
     price = CATALOG.get("g6f.xlarge").on_demand_usd_per_hour
     # WHEN the GPU and EBS lines are read
     # THEN typical GPU = 0.25 x 1 host, min is zero, and the stopped warm host keeps paying its volume
@@ -167,6 +169,27 @@ def test_an_idle_stop_queue_pays_typical_hosts_only_for_its_duty_cycle_and_warm_
         (0, 0.25 * price * HOURS, 2 * price * HOURS), abs=0.01
     )
     assert lines["EBS root volumes (aws_autoscaling_group.gpu)"] == pytest.approx((8, 10, 24))
+
+
+@pytest.mark.parametrize(
+    ("pool", "stopped"),
+    [
+        ({"min_size": 1, "max_group_prepared_capacity": 0}, (1, 1, 1)),
+        ({"min_size": 1, "max_group_prepared_capacity": -1}, (6, 5, 4)),
+        ({"min_size": 1, "max_group_prepared_capacity": 3}, (3, 2, 1)),
+    ],
+)
+def test_warm_pool_volumes_are_priced_from_the_pool_the_stack_emits(pool, stopped):
+    # GIVEN an ASG of max 6 hosts with a warm pool as emitted (0: exactly min_size; -1: max size minus running)
+    hints = _hints(min_hosts=0, typical_hosts=1, max_hosts=2, on_demand_base=0, spot_percent=0)
+    stack = _stack(hints)
+    stack["resource"]["aws_autoscaling_group"]["gpu"] |= {"max_size": 6, "warm_pool": pool}
+    # WHEN the EBS line is read for 0 / 1 / 2 running hosts
+    ebs = _by_component(stack)["EBS root volumes (aws_autoscaling_group.gpu)"]
+    # THEN each column pays running + the stopped hosts that pool keeps, 100 GB each at $0.08/GB-month
+    assert ebs == pytest.approx(
+        tuple((running + pooled) * 8 for running, pooled in zip((0, 1, 2), stopped, strict=True))
+    )
 
 
 def test_assumptions_list_every_price_source_and_flag_unverified_gpu_prices():
