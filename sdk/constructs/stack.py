@@ -11,6 +11,21 @@ class RegionMismatchError(ValueError):
     """A blueprint spec names another region than the stack it is added to."""
 
 
+def stack_region(scope: Construct) -> str | None:
+    """The region of the GpuStack holding `scope` (None in a plain TerraformStack)."""
+    return getattr(TerraformStack.of(scope), "region", None)
+
+
+def required_stack_region(scope: Construct) -> str:
+    region = stack_region(scope)
+    if region is None:
+        raise RegionMismatchError(
+            f"{scope.node.path}: account-global names carry the region, which only a GpuStack knows. "
+            "Fix: add it to a GpuStack(app, name, region=...)."
+        )
+    return region
+
+
 def check_region(scope: Construct, region: str) -> None:
     """The spec's region must be the stack's: ARNs, log configuration and endpoint names are built from it."""
     stack = TerraformStack.of(scope)
