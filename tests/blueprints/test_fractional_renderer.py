@@ -150,6 +150,11 @@ BAD_SPECS: list[tuple[str, dict[str, Any], str]] = [
         "fallback: the primary hosts already run whole GPUs",
     ),
     (
+        "a region variable naming another region",
+        {"worker": RenderWorkerSpec(image=IMAGE, environment={"AWS_REGION": "eu-west-1"})},
+        "worker.environment: AWS_REGION='eu-west-1' but the stack deploys to us-east-1",
+    ),
+    (
         "a render timeout past the job timeout",
         {"render": RenderSettings(timeout_seconds=900), "job_timeout_seconds": 600},
         "render.timeout_seconds: 900 s is not below job_timeout_seconds 600 s",

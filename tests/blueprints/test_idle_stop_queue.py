@@ -652,6 +652,11 @@ def resolve(value: str, real: dict[tuple[str, str], str]) -> str:
         ({"capacity": {"instance_types": ["p9.huge"]}}, "capacity.instance_types", "use one of the families"),
         ({"container": {"image": IMAGE, "gpu": 2}}, "container.gpu", "lower gpu"),
         ({"container": {"image": IMAGE, "environment": {"GPU_JOBS_TABLE": "x"}}}, "container.environment", "drop them"),
+        (
+            {"container": {"image": IMAGE, "environment": {"AWS_DEFAULT_REGION": "eu-west-1"}}},
+            "container.environment",
+            "drop AWS_DEFAULT_REGION",
+        ),
         ({"idle_minutes": 0}, "idle_minutes", "greater than or equal to 1"),
         ({"max_workers": 0}, "max_workers", "greater than or equal to 1"),
         ({"job_timeout_seconds": 43200}, "job_timeout_seconds", "at most 43140"),
