@@ -1,4 +1,4 @@
-"""IAM names are account-global: the same blueprint in two regions of one account must not collide."""
+"""Account-global IAM names (iam_name): the same blueprint in two regions of one account must not collide."""
 
 import json
 from collections import Counter
