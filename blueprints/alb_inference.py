@@ -35,7 +35,7 @@ from sdk.specs import (
     problems_to_error,
     resource_name,
 )
-from sdk.validation import min_tasks_per_host, region_problem, task_fit_problems
+from sdk.validation import min_tasks_per_host, region_environment_problems, region_problem, task_fit_problems
 
 
 class InferenceScalingSpec(Spec):
@@ -90,6 +90,7 @@ class AlbInferenceSpec(Spec):
             *self._alb_problems(),
             *self._scaling_problems(),
             *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
+            *region_environment_problems(self.container.environment, self.region, "container.environment"),
         ]
         if self.container.port is None:
             problems.append("container.port: the ALB forwards to a container port. Fix: set port (e.g. 8080).")
@@ -188,6 +189,7 @@ class AlbInferenceService(Construct):
         self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
         self.logs = LogGroup(self, "logs", name=f"/ecs/{name}", retention_days=spec.container.log_retention_days)
         account = new(DataAwsCallerIdentity, self, "account")
+        self.account_id = account.account_id
         self.roles = TaskRoles(
             self,
             "roles",
@@ -210,6 +212,7 @@ class AlbInferenceService(Construct):
             task_role_arn=self.roles.task_role.arn,
             log_group_name=self.logs.name,
             region=spec.region,
+            enable_exec=spec.scaling.enable_exec,
         )
         self.service = GpuService(
             self,
@@ -302,7 +305,9 @@ class AlbInferenceService(Construct):
 
     def _alarms(self) -> None:
         spec, name, lb = self.spec.scaling, self.spec.name, self.load_balancer
-        self.topic = AlarmTopic(self, "topic", name=name, spec=self.spec.alarms)
+        self.topic = AlarmTopic(
+            self, "topic", name=name, spec=self.spec.alarms, region=self.spec.region, account_id=self.account_id
+        )
         dims = {"LoadBalancer": lb.alb.arn_suffix, "TargetGroup": lb.target_group.arn_suffix}
         self.alarms = {
             "running_below_desired": alarm(

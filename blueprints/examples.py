@@ -28,6 +28,7 @@ SDXL = AlbInferenceSpec(
         gpu_memory_mib=12288,
         cpu=4096,
         memory_mib=24576,
+        shared_memory_mib=4096,  # torch workers share tensors via /dev/shm (Docker: 64 MiB)
         health_check=HealthCheckSpec(command=("CMD-SHELL", "curl -fsS http://localhost:8080/healthz || exit 1")),
         environment={"MODEL_ID": "stabilityai/stable-diffusion-xl-base-1.0", "TORCH_DTYPE": "float16"},
     ),
@@ -83,6 +84,7 @@ def llm_internal(app: Construct) -> None:
                 gpu_memory_mib=40960,
                 cpu=6144,
                 memory_mib=49152,
+                shared_memory_mib=8192,  # vLLM and NCCL use /dev/shm; Docker's 64 MiB makes them fail at start
                 health_check=HealthCheckSpec(
                     command=("CMD-SHELL", "curl -fsS http://localhost:8000/health || exit 1"), start_period_seconds=300
                 ),

@@ -31,7 +31,12 @@ from sdk.specs import (
     problems_to_error,
     resource_name,
 )
-from sdk.validation import min_tasks_per_host, task_fit_problems, unknown_instance_types
+from sdk.validation import (
+    min_tasks_per_host,
+    region_environment_problems,
+    task_fit_problems,
+    unknown_instance_types,
+)
 
 ViewName = Literal["front", "back", "left", "right", "top", "bottom", "iso"]
 DeviceName = Literal["auto", "optix", "cuda", "cpu"]
@@ -183,7 +188,11 @@ class FractionalRendererSpec(Spec):
     @model_validator(mode="after")
     def _cross_field(self) -> "FractionalRendererSpec":
         family = _family_problems(self.capacity.instance_types, "capacity.instance_types")
-        problems = [*family, *self._render_problems()]
+        problems = [
+            *family,
+            *self._render_problems(),
+            *region_environment_problems(self.worker.environment, self.region, "worker.environment"),
+        ]
         if self.fallback is not None and not family:  # the fallback rules look the primary types up
             problems += self._fallback_problems(self.fallback)
         problems_to_error(problems)

@@ -23,17 +23,17 @@ from sdk.constructs.cluster import Cluster
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import Statement, TaskRoles
 from sdk.constructs.job_table import JobTable
-from sdk.constructs.naming import policy_json
+from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
 from sdk.constructs.network import Network, https_out_security_group
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.service import GpuService
-from sdk.constructs.stack import check_region
+from sdk.constructs.stack import check_region, required_stack_region, stack_region
 from sdk.constructs.structs import new
 from sdk.constructs.task import GpuTask
-from sdk.grants import Grant
+from sdk.grants import Grant, check_kms_key_arn, kms_key_statements
 from sdk.hints import BlueprintHints, GpuCapacityHint
 from sdk.jobs.config import (
     BUCKET_ENV,
@@ -55,11 +55,10 @@ from sdk.specs import (
     NetworkSpec,
     Region,
     Spec,
-    arn_parts,
     problems_to_error,
     resource_name,
 )
-from sdk.validation import min_tasks_per_host, task_fit_problems
+from sdk.validation import min_tasks_per_host, region_environment_problems, task_fit_problems
 
 # ECS's longest stopTimeout, and the seconds a released job needs to reach the queue and the table.
 WORKER_STOP_TIMEOUT_SECONDS = 120
@@ -126,10 +125,7 @@ class JobResourcesSpec(Spec):
     @field_validator("table_kms_key_arn")
     @classmethod
     def _kms(cls, value: str | None) -> str | None:
-        parts = arn_parts(value) if value is not None else None
-        if parts is not None and parts[0] != "kms":
-            raise ValueError(f"expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {value!r}")
-        return value
+        return check_kms_key_arn(value)
 
     @model_validator(mode="after")
     def _limits(self) -> "JobResourcesSpec":
@@ -163,7 +159,7 @@ class JobResources(Construct):
             IamPolicy,
             self,
             "submitter",
-            name=f"{spec.name}-jobs-submitter",
+            name=iam_name(spec.name, required_stack_region(self), "jobs-submitter", IAM_POLICY_NAME_MAX),
             description=f"Submit jobs to {spec.name} and read their rows and outputs",
             policy=policy_json(self.submitter_statements()),
         )
@@ -184,7 +180,16 @@ class JobResources(Construct):
                 **_allow("ListJobFiles", ["s3:ListBucket"], self.bucket.arn),
                 "Condition": {"StringLike": {"s3:prefix": [f"{self.spec.prefix}*"]}},
             },
+            *self.table_key_statements(),
         ]
+
+    def table_key_statements(self) -> list[Statement]:
+        """A customer key on the table: reads and writes need it, through DynamoDB only (kms:ViaService)."""
+        key = self.spec.table_kms_key_arn
+        if key is None:
+            return []
+        actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        return kms_key_statements("JobTableKey", key, actions, "dynamodb", stack_region(self))
 
     def worker_statements(self, cluster_name: str, region: str, account_id: str) -> list[Statement]:
         """What a consumer task needs: its queue, its rows, its files, and its own scale-in protection."""
@@ -205,6 +210,7 @@ class JobResources(Construct):
                 ["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"],
                 f"arn:aws:ecs:{region}:{account_id}:task/{cluster_name}/*",
             ),
+            *self.table_key_statements(),
         ]
 
     def worker_environment(self, prefix: str | None = None, idle_exit_seconds: int | None = None) -> dict[str, str]:
@@ -301,6 +307,7 @@ class IdleStopGpuQueueSpec(Spec):
         problems = [
             *self._idle_stop_problems(),
             *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
+            *region_environment_problems(self.container.environment, self.region, "container.environment"),
         ]
         reserved = sorted(k for k in self.container.environment if k.startswith(ENV_PREFIX))
         if reserved:
@@ -447,6 +454,7 @@ class IdleStopGpuQueue(Construct):
     def _task(self) -> None:
         spec = self.spec
         account = new(DataAwsCallerIdentity, self, "account")
+        self.account_id = account.account_id
         self.roles = TaskRoles(
             self,
             "roles",
@@ -474,6 +482,7 @@ class IdleStopGpuQueue(Construct):
             task_role_arn=self.roles.task_role.arn,
             log_group_name=self.logs.name,
             region=spec.region,
+            enable_exec=spec.enable_exec,
             extra_environment={**self.jobs.worker_environment(spec.prefix), STOP_GRACE_ENV: str(grace)},
             placement_constraint=spec.placement_constraint,
         )
@@ -575,7 +584,9 @@ class IdleStopGpuQueue(Construct):
 
     def _alarms(self) -> None:
         spec, queue = self.spec, self.jobs.queue
-        self.topic = AlarmTopic(self, "topic", name=spec.name, spec=spec.alarms)
+        self.topic = AlarmTopic(
+            self, "topic", name=spec.name, spec=spec.alarms, region=spec.region, account_id=self.account_id
+        )
         common: dict[str, Any] = {
             "topic": self.topic,
             "comparison_operator": "GreaterThanThreshold",

@@ -19,23 +19,59 @@ def _arn_of(service: str) -> Any:
     return field_validator("arn")(classmethod(check))
 
 
+def kms_key_statements(
+    sid: str, key_arn: str, actions: list[str], service: str, region: str | None = None
+) -> list[Statement]:
+    """Use of a customer KMS key only through one service (kms:ViaService), in the key's region (or `region` when the
+    ARN is a token). AWS-managed keys (aws/s3, aws/dynamodb) need none: their key policy admits the account via the
+    service."""
+    parts = arn_parts(key_arn)
+    key_region = parts[1] if parts is not None and parts[1] else region
+    via = f"{service}.{key_region}.amazonaws.com" if key_region else f"{service}.*.amazonaws.com"
+    return [
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": [key_arn],
+            "Condition": {"StringLike" if "*" in via else "StringEquals": {"kms:ViaService": via}},
+        }
+    ]
+
+
+def check_kms_key_arn(value: str | None) -> str | None:
+    parts = arn_parts(value) if value is not None else None
+    if parts is not None and parts[0] != "kms":
+        raise ValueError(f"expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {value!r}")
+    return value
+
+
 class S3PutGrant(Spec):
+    """PutObject (multipart uploads too) under a prefix. Encryption is the bucket's job: a policy condition on
+    s3:x-amz-server-side-encryption would deny UploadPart (it cannot carry the header) and PUTs that rely on the
+    bucket's default encryption. On a bucket you do not own, make sure it has default encryption."""
+
     kind: Literal["s3_put"] = "s3_put"
     arn: str = Field(description="Bucket ARN. Required.")
     prefix: str = Field(pattern=r"^[^*]*/$", description="Key prefix ending in '/', no wildcards. Required.")
-    sse: Literal["aws:kms", "AES256"] = Field(default="aws:kms", description="Required encryption. Default aws:kms.")
+    kms_key_arn: str | None = Field(
+        default=None,
+        description="The bucket's customer KMS key (SSE-KMS): granted GenerateDataKey and Decrypt (multipart "
+        "uploads) through S3 only. Default None: SSE-S3 or the AWS-managed aws/s3 key, nothing to grant.",
+    )
     _check = _arn_of("s3")
+    _key = field_validator("kms_key_arn")(classmethod(lambda cls, value: check_kms_key_arn(value)))
 
     def statements(self) -> list[Statement]:
-        return [
-            {
-                "Sid": "PutUnderPrefix",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject"],
-                "Resource": [f"{self.arn}/{self.prefix}*"],
-                "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": self.sse}},
-            }
-        ]
+        put = {
+            "Sid": "PutUnderPrefix",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+            "Resource": [f"{self.arn}/{self.prefix}*"],
+        }
+        if self.kms_key_arn is None:
+            return [put]
+        return [put, *kms_key_statements("BucketKey", self.kms_key_arn, ["kms:GenerateDataKey", "kms:Decrypt"], "s3")]
 
 
 class S3ReadGrant(Spec):

@@ -409,6 +409,12 @@ class ContainerSpec(Spec):
         "the agent's 30 s.",
     )
     log_retention_days: int = Field(default=30, description="CloudWatch Logs retention. Default 30.")
+    shared_memory_mib: int | None = Field(
+        default=None,
+        ge=1,
+        description="Size of /dev/shm, MiB (linuxParameters.sharedMemorySize; counts against memory_mib when used; "
+        "PyTorch DataLoader workers and NCCL want GBs). Default None: Docker's 64 MiB.",
+    )
 
     @field_validator("log_retention_days")
     @classmethod
@@ -429,6 +435,14 @@ class ContainerSpec(Spec):
         names = [v.name for v in self.volumes]
         if len(set(paths)) < len(paths) or len(set(names)) < len(names):
             problems_to_error(["container.volumes: a mount path or volume name is used twice. Fix: one each."])
+        if self.shared_memory_mib is not None and self.shared_memory_mib >= self.memory_mib:
+            problems_to_error(
+                [
+                    f"container.shared_memory_mib: {self.shared_memory_mib} MiB of /dev/shm does not fit the task's "
+                    f"memory_mib {self.memory_mib} (shared memory counts against it). Fix: at most "
+                    f"{self.memory_mib // 2}, or raise memory_mib."
+                ]
+            )
         return self
 
     @property

@@ -71,6 +71,20 @@ def max_gpus_per_host(instance_types: Sequence[str]) -> float:
     return max(CATALOG.get(name).gpus for name in instance_types)
 
 
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def region_environment_problems(environment: dict[str, str], region: str, field: str) -> list[str]:
+    """Every task gets AWS_REGION and AWS_DEFAULT_REGION = the stack region (older ECS agents inject neither, and
+    boto3 then raises NoRegionError); a user value naming another region would point the SDK elsewhere."""
+    return [
+        f"{field}: {name}={environment[name]!r} but the stack deploys to {region}; the blueprint sets {name} to the "
+        f"stack region. Fix: drop {name} (or set it to {region!r})."
+        for name in REGION_VARIABLES
+        if environment.get(name, region) != region
+    ]
+
+
 def region_problem(arn: str, region: str, field: str) -> str | None:
     from sdk.specs import arn_parts
 

@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
 from sdk.constructs.naming import policy_json
+from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new
 
 
@@ -33,6 +34,7 @@ class SecureBucket(Construct):
         force_destroy: bool = False,
     ) -> None:
         super().__init__(scope, id_)
+        force_destroy = force_destroy or is_destroyable(self)
         self.bucket = new(S3Bucket, self, "bucket", bucket_prefix=bucket_prefix, force_destroy=force_destroy)
         self.arn, self.name = self.bucket.arn, self.bucket.bucket
         new(

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from sdk.constructs.iam import InstanceRole
 from sdk.constructs.network import https_out_security_group
+from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new
 from sdk.specs import TOKEN_PATTERN, CapacitySpec
 
@@ -220,6 +221,8 @@ class GpuCapacity(Construct):
             max_size=max_hosts,
             vpc_zone_identifier=subnet_ids,
             protect_from_scale_in=True,
+            # Hosts are scale-in protected: without force_delete, destroy waits for them forever.
+            force_delete=True if is_destroyable(self) else None,
             capacity_rebalance=spot is not None,
             health_check_type="EC2",
             health_check_grace_period=300,

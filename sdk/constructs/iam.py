@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from sdk.constructs.naming import assume_role_policy, policy_json
+from sdk.constructs.naming import assume_role_policy, iam_name, policy_json
 from sdk.constructs.structs import new
 from sdk.grants import Grant, grant_statements
 from sdk.specs import ContainerSpec, arn_parts, ecr_repository
@@ -31,6 +31,21 @@ EXEC_STATEMENT: Statement = {
     ],
     "Resource": "*",
 }
+
+
+def exec_log_statements(log_group_arn: str) -> list[Statement]:
+    """With the cluster's execute-command logging DEFAULT, the SSM agent in the container writes session output to
+    the task's awslogs group with the *task* role's credentials (AWS ECS developer guide, ecs-exec.html, "IAM
+    permissions required for ECS Exec ... logging"). DescribeLogGroups lists groups: AWS's example grants it on "*"."""
+    return [
+        {"Sid": "EcsExecLogGroups", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": "*"},
+        {
+            "Sid": "EcsExecSessionLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": [f"{log_group_arn}:*"],
+        },
+    ]
 
 
 def ecr_pull_statements(images: list[str], region: str) -> list[Statement]:
@@ -94,10 +109,11 @@ class InstanceRole(Construct):
                     "Resource": [asg_arn],
                 }
             )
-        self.role = _role(self, "role", f"{name}-host", "ec2.amazonaws.com", statements)
+        host = iam_name(name, region, "host")
+        self.role = _role(self, "role", host, "ec2.amazonaws.com", statements)
         for index, arn in enumerate(HOST_MANAGED_POLICIES):
             new(IamRolePolicyAttachment, self, f"managed_{index}", role=self.role.name, policy_arn=arn)
-        self.instance_profile = new(IamInstanceProfile, self, "profile", name=f"{name}-host", role=self.role.name)
+        self.instance_profile = new(IamInstanceProfile, self, "profile", name=host, role=self.role.name)
 
 
 class TaskRoles(Construct):
@@ -132,7 +148,10 @@ class TaskRoles(Construct):
             },
             *_secret_statements(container),
         ]
-        self.execution_role = _role(self, "execution", f"{name}-execution", "ecs-tasks.amazonaws.com", execution, trust)
-        task = [*grant_statements(grants), *(extra_statements or []), *([EXEC_STATEMENT] if enable_exec else [])]
+        self.execution_role = _role(
+            self, "execution", iam_name(name, region, "execution"), "ecs-tasks.amazonaws.com", execution, trust
+        )
+        exec_ = [EXEC_STATEMENT, *exec_log_statements(log_group_arn)] if enable_exec else []
+        task = [*grant_statements(grants), *(extra_statements or []), *exec_]
         self.task_statements = task
-        self.task_role = _role(self, "task", f"{name}-task", "ecs-tasks.amazonaws.com", task, trust)
+        self.task_role = _role(self, "task", iam_name(name, region, "task"), "ecs-tasks.amazonaws.com", task, trust)

@@ -6,6 +6,7 @@ Key, index and TTL names come from `sdk.jobs.schema`, the module the client and 
 from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
 from constructs import Construct
 
+from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new
 from sdk.jobs.schema import CREATED_AT_ATTRIBUTE, HASH_KEY, STATUS_ATTRIBUTE, STATUS_INDEX, TTL_ATTRIBUTE
 
@@ -42,7 +43,7 @@ class JobTable(Construct):
             point_in_time_recovery={"enabled": True},
             # AWS-managed key (aws/dynamodb) unless a customer key is given; DynamoDB uses it through its grant.
             server_side_encryption={"enabled": True, **({"kms_key_arn": kms_key_arn} if kms_key_arn else {})},
-            deletion_protection_enabled=deletion_protection,
+            deletion_protection_enabled=deletion_protection and not is_destroyable(self),
         )
         self.arn, self.name = self.table.arn, self.table.name
         self.index_arn = f"{self.arn}/index/{STATUS_INDEX}"

@@ -14,6 +14,7 @@ from constructs import Construct
 from pydantic import Field, field_validator
 
 from sdk.constructs.bucket import SecureBucket
+from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new
 from sdk.specs import TOKEN_MARKER, Spec
 
@@ -92,6 +93,18 @@ class AlbSpec(Spec):
         return value
 
 
+def deletion_protection(scope: Construct, spec: AlbSpec) -> bool:
+    """On, unless the stack is destroyable; a destroyable stack that explicitly asks for it is a contradiction."""
+    if not is_destroyable(scope):
+        return spec.deletion_protection
+    if spec.deletion_protection and "deletion_protection" in spec.model_fields_set:
+        raise ValueError(
+            "alb.deletion_protection: True in a destroyable stack, which turns it off so terraform destroy can "
+            "remove the ALB. Fix: drop alb.deletion_protection, or GpuStack(destroyable=False)."
+        )
+    return False
+
+
 class LoadBalancer(Construct):
     """`.security_group`, `.alb`, `.target_group`, `.https_listener`, `.http_listener`, `.logs_bucket`."""
 
@@ -157,7 +170,7 @@ class LoadBalancer(Construct):
             security_groups=[self.security_group.id],
             subnets=subnet_ids,
             drop_invalid_header_fields=True,
-            enable_deletion_protection=spec.deletion_protection,
+            enable_deletion_protection=deletion_protection(self, spec),
             idle_timeout=spec.idle_timeout_seconds,
             desync_mitigation_mode="defensive",
             access_logs={"bucket": logs_bucket, "prefix": name, "enabled": True},

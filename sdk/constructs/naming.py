@@ -18,3 +18,19 @@ def assume_role_policy(service: str, conditions: dict[str, Any] | None = None) -
 
 def tag_map(name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {"Name": name, **(extra or {})}
+
+
+# IAM names are account-wide, not regional: the same blueprint in two regions of one account would collide, so every
+# IAM role, instance profile and managed policy name carries the region. AWS limits: role 64, instance profile and
+# managed policy 128 characters (IAM quotas, reference_iam-quotas.html). The longest blueprint name (27) plus the
+# longest region name (14, e.g. ap-southeast-1) plus "-execution" is 52.
+IAM_ROLE_NAME_MAX = 64
+IAM_POLICY_NAME_MAX = 128
+
+
+def iam_name(name: str, region: str, suffix: str, max_length: int = IAM_ROLE_NAME_MAX) -> str:
+    """`<name>-<region>-<suffix>`: an account-global IAM name unique per region."""
+    full = f"{name}-{region}-{suffix}"
+    if len(full) > max_length:
+        raise ValueError(f"IAM name {full!r} is over {max_length} characters. Fix: a shorter blueprint name.")
+    return full

@@ -7,10 +7,14 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
 
-from sdk.constructs.naming import assume_role_policy, policy_json
+from sdk.constructs.naming import assume_role_policy, iam_name, policy_json
+from sdk.constructs.stack import required_stack_region
 from sdk.constructs.structs import new
 from sdk.specs import AlarmsSpec
 
@@ -34,7 +38,7 @@ class FlowLogs(Construct):
             IamRole,
             self,
             "role",
-            name=f"{name}-flow-logs",
+            name=iam_name(name, required_stack_region(self), "flow-logs"),
             assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
         )
         new(
@@ -49,7 +53,10 @@ class FlowLogs(Construct):
                         "Effect": "Allow",
                         "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                         "Resource": [f"{self.log_group.arn}:*"],
-                    }
+                    },
+                    # The VPC user guide's flow-log role (flow-logs-iam-role.html) lists DescribeLogGroups on "*":
+                    # delivery looks its group up before writing.
+                    {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": "*"},
                 ]
             ),
         )
@@ -65,16 +72,72 @@ class FlowLogs(Construct):
         )
 
 
-class AlarmTopic(Construct):
-    """`.arn`: the given topic, a created encrypted one, or None (alarms then only show in the console)."""
+def alarm_source(name: str, region: str, account_id: str) -> dict[str, Any]:
+    """Conditions that let CloudWatch act only for this account's alarms named `<name>-*` (confused deputy)."""
+    return {
+        "StringEquals": {"aws:SourceAccount": account_id},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{name}-*"},
+    }
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, spec: AlarmsSpec) -> None:
+
+def alarm_topic_key_policy(name: str, region: str, account_id: str) -> str:
+    """CloudWatch cannot publish to a topic under the AWS-managed aws/sns key (its policy cannot be changed to let
+    cloudwatch.amazonaws.com use it): a customer key must allow kms:Decrypt and kms:GenerateDataKey* (AWS SNS
+    developer guide, sns-key-management.html#compatibility-with-aws-services)."""
+    return policy_json(
+        [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": alarm_source(name, region, account_id),
+            },
+        ]
+    )
+
+
+class AlarmTopic(Construct):
+    """`.arn`: the given topic, a created one, or None (alarms then only show in the console). A created topic is
+    encrypted with its own customer key (`.key`, rotated, alias `alias/<name>-alarms`) that CloudWatch may use, and
+    its topic policy lets only this account's `<name>-*` alarms publish."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, name: str, spec: AlarmsSpec, region: str, account_id: str
+    ) -> None:
         super().__init__(scope, id_)
         self.topic: SnsTopic | None = None
+        self.key: KmsKey | None = None
         self.arn: str | None = spec.sns_topic_arn
         if spec.create_topic:
-            self.topic = new(SnsTopic, self, "topic", name=f"{name}-alarms", kms_master_key_id="alias/aws/sns")
+            self.key = new(
+                KmsKey,
+                self,
+                "key",
+                description=f"Encrypts the {name} alarm topic; CloudWatch alarms may use it",
+                enable_key_rotation=True,
+                policy=alarm_topic_key_policy(name, region, account_id),
+            )
+            new(KmsAlias, self, "alias", name=f"alias/{name}-alarms", target_key_id=self.key.key_id)
+            self.topic = new(SnsTopic, self, "topic", name=f"{name}-alarms", kms_master_key_id=self.key.arn)
             self.arn = self.topic.arn
+            publish = {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": self.topic.arn,
+                "Condition": alarm_source(name, region, account_id),
+            }
+            new(SnsTopicPolicy, self, "policy", arn=self.topic.arn, policy=policy_json([publish]))
 
     def actions(self) -> list[str]:
         return [self.arn] if self.arn else []

@@ -12,6 +12,21 @@ class RegionMismatchError(ValueError):
     """A blueprint spec names another region than the stack it is added to."""
 
 
+def stack_region(scope: Construct) -> str | None:
+    """The region of the GpuStack holding `scope` (None in a plain TerraformStack)."""
+    return getattr(TerraformStack.of(scope), "region", None)
+
+
+def required_stack_region(scope: Construct) -> str:
+    region = stack_region(scope)
+    if region is None:
+        raise RegionMismatchError(
+            f"{scope.node.path}: account-global names carry the region, which only a GpuStack knows. "
+            "Fix: add it to a GpuStack(app, name, region=...)."
+        )
+    return region
+
+
 def check_region(scope: Construct, region: str) -> None:
     """The spec's region must be the stack's: ARNs, log configuration and endpoint names are built from it."""
     stack = TerraformStack.of(scope)
@@ -23,12 +38,30 @@ def check_region(scope: Construct, region: str) -> None:
         )
 
 
-class GpuStack(TerraformStack):
-    """`.provider`, `.region`. Every resource gets the default tags (owner, stack, managed-by)."""
+def is_destroyable(scope: Construct) -> bool:
+    """Whether the stack holding `scope` was declared destroyable (GpuStack(destroyable=True))."""
+    return bool(getattr(TerraformStack.of(scope), "destroyable", False))
 
-    def __init__(self, scope: Construct, name: str, *, region: str, tags: dict[str, str] | None = None) -> None:
+
+class GpuStack(TerraformStack):
+    """`.provider`, `.region`, `.destroyable`. Every resource gets the default tags (owner, stack, managed-by).
+
+    `destroyable=True` (default False) marks a non-production stack that `terraform destroy` removes in one run: no
+    deletion protection on ALBs and job tables, buckets emptied on delete (force_destroy) and GPU Auto Scaling groups
+    deleted with their scale-in-protected hosts (force_delete). Production stacks keep every guard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        name: str,
+        *,
+        region: str,
+        tags: dict[str, str] | None = None,
+        destroyable: bool = False,
+    ) -> None:
         super().__init__(scope, name)
         self.region = region_name(region)
+        self.destroyable = destroyable
         # cdktf's default local backend records an absolute path: pin a relative one so output is portable.
         LocalBackend(self, path=f"terraform.{name}.tfstate")
         self.provider = new(

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from sdk.constructs.structs import new
 from sdk.specs import ContainerSpec, VolumeSpec
+from sdk.validation import REGION_VARIABLES, region_environment_problems
 
 CONTAINER_NAME = "app"
 
@@ -20,6 +21,24 @@ def gpu_value(gpu: float) -> str:
 
 def scratch_volume_name(index: int) -> str:
     return f"scratch-{index}"
+
+
+# ECS Exec bind-mounts the SSM agent under /managed-agents and starts it in the container; the agent writes its
+# state and logs under /var/lib/amazon/ssm and /var/log/amazon/ssm, so on a read-only root it dies at start
+# (aws/containers-roadmap#1359, where these three writable volumes are the working configuration).
+EXEC_AGENT_PATHS = {
+    "ecs-exec-ssm-state": "/var/lib/amazon/ssm",
+    "ecs-exec-ssm-logs": "/var/log/amazon/ssm",
+    "ecs-exec-managed-agents": "/managed-agents",
+}
+
+
+def writable_volumes(container: ContainerSpec, *, enable_exec: bool) -> dict[str, str]:
+    """Task-scoped writable volumes (name -> container path) a read-only root needs: scratch, and ECS Exec's."""
+    if not container.read_only_root:
+        return {}
+    scratch = {scratch_volume_name(i): path for i, path in enumerate(container.scratch_paths)}
+    return {**scratch, **(EXEC_AGENT_PATHS if enable_exec else {})}
 
 
 SHARED_DOCKER_VOLUME = {"scope": "shared", "autoprovision": True, "driver": "local"}
@@ -42,12 +61,15 @@ def container_definition(
     region: str,
     stream_prefix: str,
     extra_environment: dict[str, str] | None = None,
+    enable_exec: bool = False,
 ) -> dict[str, Any]:
     """One container definition as ECS RegisterTaskDefinition expects it (camelCase keys)."""
-    env = {**container.environment, **(extra_environment or {})}
+    if problems := region_environment_problems(container.environment, region, "container.environment"):
+        raise ValueError(problems[0])
+    env = {**container.environment, **(extra_environment or {}), **dict.fromkeys(REGION_VARIABLES, region)}
     mounts = [
-        {"sourceVolume": scratch_volume_name(i), "containerPath": path, "readOnly": False}
-        for i, path in enumerate(container.scratch_paths if container.read_only_root else ())
+        {"sourceVolume": name, "containerPath": path, "readOnly": False}
+        for name, path in writable_volumes(container, enable_exec=enable_exec).items()
     ]
     mounts += [
         {"sourceVolume": v.name, "containerPath": v.container_path, "readOnly": v.read_only} for v in container.volumes
@@ -65,7 +87,11 @@ def container_definition(
         "readonlyRootFilesystem": container.read_only_root,
         "privileged": False,
         # Exec needs an init process; NET_RAW is dropped so a container cannot spoof the host network.
-        "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["NET_RAW"]}},
+        "linuxParameters": {
+            "initProcessEnabled": True,
+            "capabilities": {"drop": ["NET_RAW"]},
+            **({"sharedMemorySize": container.shared_memory_mib} if container.shared_memory_mib else {}),
+        },
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -112,6 +138,7 @@ class GpuTask(Construct):
         task_role_arn: str,
         log_group_name: str,
         region: str,
+        enable_exec: bool,
         extra_environment: dict[str, str] | None = None,
         placement_constraint: str | None = None,
     ) -> None:
@@ -124,10 +151,10 @@ class GpuTask(Construct):
             region=region,
             stream_prefix=family,
             extra_environment=extra_environment,
+            enable_exec=enable_exec,
         )
         volumes: list[dict[str, Any]] = [
-            {"name": scratch_volume_name(i)}
-            for i in range(len(container.scratch_paths) if container.read_only_root else 0)
+            {"name": name} for name in writable_volumes(container, enable_exec=enable_exec)
         ]
         volumes += [volume(v) for v in container.volumes]
         self.task_definition = new(

@@ -38,6 +38,11 @@ FORCES_REPLACEMENT: dict[str, frozenset[str]] = {
     "aws_dynamodb_table": frozenset({"name", "hash_key", "range_key"}),
     "aws_s3_bucket": frozenset({"bucket", "bucket_prefix"}),
     "aws_sns_topic": frozenset({"name", "name_prefix", "fifo_topic"}),
+    "aws_sns_topic_policy": frozenset({"arn"}),
+    "aws_kms_key": frozenset(
+        {"custom_key_store_id", "customer_master_key_spec", "key_usage", "multi_region", "xks_key_id"}
+    ),
+    "aws_kms_alias": frozenset({"name", "name_prefix"}),
     "aws_launch_template": frozenset({"name", "name_prefix"}),
     "aws_iam_instance_profile": frozenset({"name", "name_prefix", "path"}),
     "aws_default_security_group": frozenset({"vpc_id"}),

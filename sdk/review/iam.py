@@ -19,6 +19,7 @@ STAR_ONLY_ACTIONS = frozenset(
         "cloudwatch:PutMetricData",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
+        "logs:DescribeLogGroups",  # lists groups; the ECS Exec and flow-log role docs grant it on "*"
     }
 )
 

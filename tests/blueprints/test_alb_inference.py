@@ -112,7 +112,40 @@ def test_task_asks_for_a_gpu_with_awsvpc_readonly_root_and_no_privileges(sdxl):
     assert "SYS_ADMIN" not in json.dumps(container) and "devices" not in container["linuxParameters"]
     assert container["logConfiguration"]["logDriver"] == "awslogs"
     assert container["healthCheck"]["command"][0] == "CMD-SHELL"
-    assert {m["containerPath"] for m in container["mountPoints"]} == {"/tmp"}
+    exec_paths = {"/var/lib/amazon/ssm", "/var/log/amazon/ssm", "/managed-agents"}
+    assert {m["containerPath"] for m in container["mountPoints"]} == {"/tmp", *exec_paths}
+
+
+def test_ecs_exec_can_start_on_the_read_only_root_and_log_its_sessions(sdxl):
+    # GIVEN the SDXL service with ECS Exec on (the default) and cluster Exec logging DEFAULT
+    assert only(sdxl, "aws_ecs_service")["enable_execute_command"] is True
+    assert only(sdxl, "aws_ecs_cluster")["configuration"]["execute_command_configuration"]["logging"] == "DEFAULT"
+    td = only(sdxl, "aws_ecs_task_definition")
+    [container] = json.loads(td["container_definitions"])
+    # THEN the SSM agent's folders are writable task-scoped volumes of the task definition
+    volumes = {v["name"] for v in td["volume"]}
+    writable = {m["containerPath"]: m["sourceVolume"] for m in container["mountPoints"] if not m["readOnly"]}
+    for path in ("/var/lib/amazon/ssm", "/var/log/amazon/ssm", "/managed-agents"):
+        assert writable[path] in volumes, path
+    # AND the task role may write session output to the task's own log group
+    policies = {p["name"]: json.loads(p["policy"]) for p in resources(sdxl, "aws_iam_role_policy").values()}
+    task = {s["Sid"]: s for s in policies["sdxl-us-east-1-task-policy"]["Statement"]}
+    session = task["EcsExecSessionLogs"]
+    assert session["Action"] == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    log_group = next(iter(resources(sdxl, "aws_cloudwatch_log_group")))
+    ecs_group = [k for k, g in resources(sdxl, "aws_cloudwatch_log_group").items() if g["name"] == "/ecs/sdxl"]
+    assert session["Resource"] == [f"${{aws_cloudwatch_log_group.{ecs_group[0]}.arn}}:*"], log_group
+    assert task["EcsExecLogGroups"]["Action"] == ["logs:DescribeLogGroups"]
+    assert (
+        container["logConfiguration"]["options"]["awslogs-group"]
+        == f"${{aws_cloudwatch_log_group.{ecs_group[0]}.name}}"
+    )
+
+
+def test_the_task_is_told_the_stack_region(sdxl):
+    [container] = json.loads(only(sdxl, "aws_ecs_task_definition")["container_definitions"])
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert (env["AWS_REGION"], env["AWS_DEFAULT_REGION"]) == ("us-east-1", "us-east-1")
 
 
 def test_service_rolls_back_broken_deployments_and_spreads_over_azs(sdxl):
@@ -169,11 +202,11 @@ def test_scaling_tracks_requests_per_target_from_the_rps_figure_and_cpu(sdxl):
 
 def test_task_role_holds_only_the_typed_grants_and_the_execution_role_only_its_repo_and_logs(sdxl):
     policies = {p["name"]: json.loads(p["policy"]) for p in resources(sdxl, "aws_iam_role_policy").values()}
-    task = policies["sdxl-task-policy"]["Statement"]
-    put = next(s for s in task if s["Action"] == ["s3:PutObject"])
+    task = policies["sdxl-us-east-1-task-policy"]["Statement"]
+    put = next(s for s in task if "s3:PutObject" in s["Action"])
     assert put["Resource"] == ["arn:aws:s3:::sdxl-generated-images/outputs/*"]
-    assert put["Condition"]["StringEquals"]["s3:x-amz-server-side-encryption"] == "aws:kms"
-    execution = policies["sdxl-execution-policy"]["Statement"]
+    assert "Condition" not in put  # an encryption-header condition would deny multipart uploads
+    execution = policies["sdxl-us-east-1-execution-policy"]["Statement"]
     pull = next(s for s in execution if s["Sid"] == "EcrPull")
     assert pull["Resource"] == ["arn:aws:ecr:us-east-1:123456789012:repository/sdxl-server"]
     logs = next(s for s in execution if s["Sid"] == "Logs")
@@ -189,7 +222,7 @@ def test_alarms_cover_missing_tasks_5xx_rate_p95_latency_and_unhealthy_targets(s
     assert alarms["sdxl-5xx-rate"]["alarm_actions"] == [
         f"${{aws_sns_topic.{next(iter(resources(sdxl, 'aws_sns_topic')))}.arn}}"
     ]
-    assert topic["kms_master_key_id"] == "alias/aws/sns"
+    assert topic["kms_master_key_id"].startswith("${aws_kms_key.")
 
 
 def test_outputs_name_the_alb_dns_service_and_cluster(sdxl):
@@ -291,6 +324,8 @@ BAD_INPUT = [
         {"container.volumes": [{"name": "a", "container_path": "/tmp"}]},
         "container.volumes",
     ),
+    ("a region variable naming another region", {"container.environment": {"AWS_REGION": "eu-west-1"}}, "AWS_REGION"),
+    ("/dev/shm as large as the task memory", {"container.shared_memory_mib": 8192}, "shared_memory_mib"),
     ("agent setting that is not ECS_*", {"capacity.ecs_agent_config": {"loglevel": "debug"}}, "ecs_agent_config"),
     (
         "agent setting that would break the user data",

@@ -155,6 +155,11 @@ BAD_SPECS: list[tuple[str, dict[str, Any], str]] = [
         "fallback: the primary hosts already run whole GPUs",
     ),
     (
+        "a region variable naming another region",
+        {"worker": RenderWorkerSpec(image=IMAGE, environment={"AWS_REGION": "eu-west-1"})},
+        "worker.environment: AWS_REGION='eu-west-1' but the stack deploys to us-east-1",
+    ),
+    (
         "a render timeout past the job timeout",
         {"render": RenderSettings(timeout_seconds=900), "job_timeout_seconds": 600},
         "render.timeout_seconds: 900 s is not below job_timeout_seconds 600 s",
@@ -251,7 +256,8 @@ def test_the_render_task_runs_non_root_on_a_read_only_root_with_scratch_and_a_ke
     container = containers(stacks["renderer-validation"])["primary"]
     assert container["user"] == "10001:10001" and container["readonlyRootFilesystem"] is True
     mounts = {m["containerPath"]: m["sourceVolume"] for m in container["mountPoints"]}
-    assert {"/scratch", "/tmp", "/var/cache/render-kernels"} == set(mounts)
+    exec_paths = {"/var/lib/amazon/ssm", "/var/log/amazon/ssm", "/managed-agents"}
+    assert {"/scratch", "/tmp", "/var/cache/render-kernels", *exec_paths} == set(mounts)
     assert all(m["readOnly"] is False for m in container["mountPoints"])
     assert {v["name"] for v in td["volume"]} == set(mounts.values())
     # the kernel cache outlives tasks: a shared Docker volume per host, so a worker scaled from zero finds the

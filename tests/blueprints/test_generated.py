@@ -1,6 +1,7 @@
 """generated/ is what the code synthesizes now, and it passes checkov, botocore's ECS model and IAM rules."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -114,3 +115,28 @@ def test_no_iam_policy_grants_a_wildcard_action(example_stacks):
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 # THEN no action has a wildcard (the S3 TLS-only Deny is a bucket policy, not IAM)
                 assert not [a for a in actions if "*" in a], f"{stack} {address}: {actions}"
+
+
+def test_every_alarm_topic_we_create_is_under_a_customer_key_that_cloudwatch_may_use(example_stacks):
+    checked = 0
+    for stack, tf in example_stacks.items():
+        topics = tf.get("resource", {}).get("aws_sns_topic", {})
+        keys = tf.get("resource", {}).get("aws_kms_key", {})
+        for alarm in tf.get("resource", {}).get("aws_cloudwatch_metric_alarm", {}).values():
+            # GIVEN every created topic an alarm notifies
+            for action in alarm.get("alarm_actions", []):
+                match = re.fullmatch(r"\$\{aws_sns_topic\.(\w+)\.arn\}", action)
+                if match is None:
+                    continue
+                key_ref = topics[match.group(1)]["kms_master_key_id"]
+                # THEN it is never under an AWS-managed key (alias/aws/*: CloudWatch cannot use those)
+                assert not key_ref.startswith("alias/aws/"), f"{stack}: {key_ref}"
+                # AND its customer key's policy lets CloudWatch decrypt and make data keys
+                key = keys[re.fullmatch(r"\$\{aws_kms_key\.(\w+)\.arn\}", key_ref).group(1)]
+                grants = [s for s in json.loads(key["policy"])["Statement"] if s["Principal"] == CLOUDWATCH]
+                assert grants and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(grants[0]["Action"]), stack
+                checked += 1
+    assert checked, "no example notifies a created topic"
+
+
+CLOUDWATCH = {"Service": "cloudwatch.amazonaws.com"}

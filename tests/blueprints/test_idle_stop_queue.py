@@ -277,7 +277,7 @@ def test_the_worker_task_gets_the_job_environment_the_worker_reads(comfyui):
 
 
 def test_the_worker_role_may_only_consume_its_queue_claim_its_rows_use_its_files_and_protect_its_tasks(comfyui):
-    task = statements(comfyui, "comfyui-task-policy")
+    task = statements(comfyui, "comfyui-us-east-1-task-policy")
     queue_arn = ref(comfyui, "aws_sqs_queue", "arn", name="comfyui-jobs")
     table_arn = ref(comfyui, "aws_dynamodb_table", "arn", name="comfyui-jobs")
     bucket_arn = ref(comfyui, "aws_s3_bucket", "arn", bucket_prefix="comfyui-jobs-")
@@ -305,7 +305,7 @@ def test_the_worker_role_may_only_consume_its_queue_claim_its_rows_use_its_files
 
 
 def test_the_submitter_policy_may_only_send_jobs_and_put_and_get_rows_and_files(comfyui):
-    submitter = statements(comfyui, "comfyui-jobs-submitter")
+    submitter = statements(comfyui, "comfyui-us-east-1-jobs-submitter")
     actions = sorted(a for s in submitter.values() for a in s["Action"])
     assert actions == [
         "dynamodb:GetItem",
@@ -362,7 +362,7 @@ def test_outputs_name_the_queue_table_bucket_and_submitter_policy(comfyui):
         ref(comfyui, "aws_sqs_queue", "url", name="comfyui-jobs-dlq"),
         ref(comfyui, "aws_dynamodb_table", "name", name="comfyui-jobs"),
         ref(comfyui, "aws_s3_bucket", "bucket", bucket_prefix="comfyui-jobs-"),
-        ref(comfyui, "aws_iam_policy", "arn", name="comfyui-jobs-submitter"),
+        ref(comfyui, "aws_iam_policy", "arn", name="comfyui-us-east-1-jobs-submitter"),
     } <= values
 
 
@@ -407,12 +407,12 @@ def test_a_warm_pool_prepulls_the_consumer_image_and_turns_on_the_ecs_warm_pool_
     (hook,) = asg["initial_lifecycle_hook"]
     assert (hook["lifecycle_transition"], hook["default_result"]) == ("autoscaling:EC2_INSTANCE_LAUNCHING", "CONTINUE")
     assert f"\nhook={hook['name']}\n" in user_data(tf, only(tf, "aws_launch_template"))
-    assert statements(tf, "warm-host-policy")["CompleteLaunch"]["Resource"] == [
+    assert statements(tf, "warm-us-east-1-host-policy")["CompleteLaunch"]["Resource"] == [
         f"arn:aws:autoscaling:{REGION}:*:autoScalingGroup:*:autoScalingGroupName/{asg['name']}"
     ]
     text = user_data(tf, only(tf, "aws_launch_template"))
     assert "ECS_WARM_POOLS_CHECK=true" in text and prepulls(text) == [IMAGE]
-    host = statements(tf, "warm-host-policy")
+    host = statements(tf, "warm-us-east-1-host-policy")
     assert host["EcrPull"]["Resource"] == [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/render-worker"]
     assert queue.hints().gpu_capacity[0].warm_pool_hosts == 2
 
@@ -433,8 +433,8 @@ def test_a_queue_you_bring_is_consumed_as_is_and_no_queue_is_created(stacks):
     env = environment(stack)
     assert env["GPU_JOBS_QUEUE_URL"] == BYO_QUEUE.queue_url
     assert "GPU_JOBS_MAX_RECEIVE_COUNT" not in env  # the worker reads the queue's own redrive policy
-    assert statements(stack, "team-task-policy")["ConsumeJobs"]["Resource"] == [BYO_QUEUE.queue_arn]
-    assert statements(stack, "team-jobs-submitter")["SendJobs"]["Resource"] == [BYO_QUEUE.queue_arn]
+    assert statements(stack, "team-us-east-1-task-policy")["ConsumeJobs"]["Resource"] == [BYO_QUEUE.queue_arn]
+    assert statements(stack, "team-us-east-1-jobs-submitter")["SendJobs"]["Resource"] == [BYO_QUEUE.queue_arn]
     assert alarm_named(stack, "team-dlq-not-empty")["dimensions"] == {"QueueName": "team-jobs-dlq"}
     assert alarm_named(stack, "team-oldest-job-age")["dimensions"] == {"QueueName": "team-jobs"}
     assert only(stack, "aws_dynamodb_table")["name"] == "team-jobs"
@@ -514,7 +514,7 @@ def test_every_aws_call_a_worker_makes_is_allowed_by_the_task_role_on_that_resou
     assert not worker.run_once()
     # THEN both jobs ended, and the task policy allows each action on the resource it was made against
     assert (client.status(done).status, client.status(lost).status) == ("SUCCEEDED", "FAILED")
-    assert_allowed(calls, statements(comfyui, "comfyui-task-policy"), real)
+    assert_allowed(calls, statements(comfyui, "comfyui-us-east-1-task-policy"), real)
     made = {action for action, _ in calls}
     assert made >= {"sqs:GetQueueUrl", "dynamodb:UpdateItem", "s3:GetObject", "s3:PutObject"}
 
@@ -537,7 +537,7 @@ def test_every_aws_call_a_submitter_makes_is_allowed_by_the_submitter_policy(com
     assert [p.read_bytes() for p in client.download_outputs(done, tmp_path)] == [b"setyb gnp"]
     assert client.cancel(client.submit("edit", {"prompt": "y"}))
     # THEN the exported submitter policy allows each action on the resource it was made against
-    assert_allowed(calls, statements(comfyui, "comfyui-jobs-submitter"), real)
+    assert_allowed(calls, statements(comfyui, "comfyui-us-east-1-jobs-submitter"), real)
     made = {action for action, _ in calls}
     assert made >= {"sqs:SendMessage", "dynamodb:PutItem", "s3:PutObject", "s3:GetObject", "s3:ListBucket"}
 
@@ -652,6 +652,11 @@ def resolve(value: str, real: dict[tuple[str, str], str]) -> str:
         ({"capacity": {"instance_types": ["p9.huge"]}}, "capacity.instance_types", "use one of the families"),
         ({"container": {"image": IMAGE, "gpu": 2}}, "container.gpu", "lower gpu"),
         ({"container": {"image": IMAGE, "environment": {"GPU_JOBS_TABLE": "x"}}}, "container.environment", "drop them"),
+        (
+            {"container": {"image": IMAGE, "environment": {"AWS_DEFAULT_REGION": "eu-west-1"}}},
+            "container.environment",
+            "drop AWS_DEFAULT_REGION",
+        ),
         ({"idle_minutes": 0}, "idle_minutes", "greater than or equal to 1"),
         ({"max_workers": 0}, "max_workers", "greater than or equal to 1"),
         ({"job_timeout_seconds": 43200}, "job_timeout_seconds", "at most 43140"),
@@ -692,3 +697,22 @@ def test_job_resources_take_a_customer_kms_key_for_the_table_and_reject_other_ar
     assert JobResourcesSpec(name="xyz", table_kms_key_arn=key).table_kms_key_arn == key
     with pytest.raises(ValidationError, match="expected a KMS key ARN"):
         JobResourcesSpec(name="xyz", table_kms_key_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:q")
+
+
+def test_a_customer_key_on_the_job_table_is_usable_by_workers_and_submitters_through_dynamodb_only():
+    # GIVEN job resources whose table is encrypted with a customer key
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    stack = GpuStack(cdktf.Testing.app(), "kms", region=REGION)
+    jobs = JobResources(stack, "jobs", spec=JobResourcesSpec(name="xyz", table_kms_key_arn=key))
+    # WHEN the worker and submitter statements are built
+    for role in (jobs.worker_statements("xyz", REGION, ACCOUNT), jobs.submitter_statements()):
+        table_key = {s["Sid"]: s for s in role}["JobTableKey"]
+        # THEN each may encrypt and decrypt with that key alone, and only when DynamoDB in this region asks
+        assert table_key["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        assert table_key["Resource"] == [key]
+        assert table_key["Condition"] == {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}}
+
+
+def test_the_aws_managed_table_key_needs_no_kms_statement(comfyui):
+    for policy in ("comfyui-us-east-1-task-policy", "comfyui-us-east-1-jobs-submitter"):
+        assert not [a for s in statements(comfyui, policy).values() for a in s["Action"] if a.startswith("kms:")]

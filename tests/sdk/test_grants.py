@@ -8,10 +8,29 @@ from sdk.grants import DynamoDbItemGrant, Grant, KinesisPutGrant, S3PutGrant, S3
 TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/jobs"
 
 
-def test_an_s3_put_grant_is_limited_to_its_prefix_and_requires_encryption():
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_an_s3_put_grant_is_limited_to_its_prefix_and_allows_multipart_and_default_encryption_uploads():
+    # GIVEN a put grant on a bucket WHEN it becomes statements
     [statement] = S3PutGrant(arn="arn:aws:s3:::bucket", prefix="out/").statements()
+    # THEN only its prefix is writable, and no encryption-header condition denies UploadPart or default-encrypted PUTs
     assert statement["Resource"] == ["arn:aws:s3:::bucket/out/*"]
-    assert statement["Condition"] == {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+    assert statement["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
+    assert "Condition" not in statement
+
+
+def test_an_s3_put_grant_on_a_bucket_with_a_customer_key_may_use_that_key_through_s3_only():
+    # GIVEN a put grant on a bucket encrypted with a customer key WHEN it becomes statements
+    _, key = S3PutGrant(arn="arn:aws:s3:::bucket", prefix="out/", kms_key_arn=KEY).statements()
+    # THEN the key may make data keys and decrypt (multipart completion) only when S3 in its region asks
+    assert (key["Action"], key["Resource"]) == (["kms:GenerateDataKey", "kms:Decrypt"], [KEY])
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+
+
+def test_a_put_grant_key_that_is_not_a_kms_arn_is_rejected():
+    with pytest.raises(ValidationError, match="KMS key ARN"):
+        S3PutGrant(arn="arn:aws:s3:::bucket", prefix="out/", kms_key_arn="arn:aws:s3:::not-a-key")
 
 
 def test_a_read_only_table_grant_has_no_write_actions():

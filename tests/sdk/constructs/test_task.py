@@ -2,11 +2,14 @@
 
 import json
 
+import pytest
+from pydantic import ValidationError
+
 from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 
 import sdk.constructs  # noqa: F401
-from sdk.constructs.task import GpuTask
+from sdk.constructs.task import GpuTask, container_definition
 from sdk.specs import ContainerSpec, HealthCheckSpec
 
 
@@ -34,6 +37,7 @@ def test_dollar_brace_in_environment_command_and_health_check_reaches_the_task_d
         log_group_name=group.name,
         region="us-east-1",
         extra_environment={"QUEUE": "q"},
+        enable_exec=True,
     )
     (definition,) = json.loads(
         json.loads(Testing.synth(stack))["resource"]["aws_ecs_task_definition"][
@@ -42,7 +46,79 @@ def test_dollar_brace_in_environment_command_and_health_check_reaches_the_task_d
     )
     # THEN Terraform will read the user's strings literally ($${ and %%{) while the reference stays a reference
     env = {e["name"]: e["value"] for e in definition["environment"]}
-    assert env == {"CACHE": "$${HOME}/cache", "PLAIN": "a", "QUEUE": "q"}
+    assert env == {
+        "CACHE": "$${HOME}/cache",
+        "PLAIN": "a",
+        "QUEUE": "q",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     assert definition["command"] == ["serve", "--port", "$${PORT}"]
     assert definition["healthCheck"]["command"] == ["CMD-SHELL", "test -f %%{x}"]
     assert definition["logConfiguration"]["options"]["awslogs-group"] == "${aws_cloudwatch_log_group.group.name}"
+
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1"
+
+
+def _definition(container: ContainerSpec, **settings: object) -> dict:
+    return container_definition(
+        container, network_mode="awsvpc", log_group="g", region="eu-west-1", stream_prefix="x", **settings
+    )
+
+
+def test_ecs_exec_on_a_read_only_root_gets_writable_volumes_where_the_ssm_agent_writes():
+    # GIVEN a container with the default read-only root
+    container = ContainerSpec(image=IMAGE)
+    # WHEN its definition is built with ECS Exec on, and with it off
+    with_exec = _definition(container, enable_exec=True)
+    without = _definition(container, enable_exec=False)
+    # THEN the agent's state, log and managed-agents folders are writable task volumes only when Exec is on
+    mounted = {m["containerPath"]: m["readOnly"] for m in with_exec["mountPoints"]}
+    assert mounted == {
+        "/tmp": False,
+        "/var/lib/amazon/ssm": False,
+        "/var/log/amazon/ssm": False,
+        "/managed-agents": False,
+    }
+    assert {m["containerPath"] for m in without["mountPoints"]} == {"/tmp"}
+    assert with_exec["readonlyRootFilesystem"] is True
+
+
+def test_a_writable_root_needs_no_exec_volumes():
+    # GIVEN a container whose root is writable WHEN Exec is on THEN nothing extra is mounted
+    definition = _definition(ContainerSpec(image=IMAGE, read_only_root=False), enable_exec=True)
+    assert definition["mountPoints"] == []
+
+
+def test_every_task_is_told_its_region_so_boto3_never_lacks_one():
+    # GIVEN a container that sets no region WHEN its definition is built for eu-west-1
+    env = {e["name"]: e["value"] for e in _definition(ContainerSpec(image=IMAGE))["environment"]}
+    # THEN both variables boto3 and the AWS CLI read name the stack region
+    assert (env["AWS_REGION"], env["AWS_DEFAULT_REGION"]) == ("eu-west-1", "eu-west-1")
+
+
+def test_a_user_region_that_disagrees_with_the_stack_is_refused_by_name():
+    # GIVEN a container that pins another region
+    container = ContainerSpec(image=IMAGE, environment={"AWS_DEFAULT_REGION": "us-east-1"})
+    # WHEN its definition is built for eu-west-1 THEN the variable and the fix are named
+    with pytest.raises(ValueError, match=r"container.environment: AWS_DEFAULT_REGION=.*Fix:"):
+        _definition(container)
+    # AND the same value for the stack region is accepted
+    same = ContainerSpec(image=IMAGE, environment={"AWS_REGION": "eu-west-1"})
+    assert {"name": "AWS_REGION", "value": "eu-west-1"} in _definition(same)["environment"]
+
+
+def test_shared_memory_becomes_the_containers_dev_shm_size():
+    # GIVEN a model server that asks for 4 GiB of /dev/shm WHEN its definition is built
+    definition = _definition(ContainerSpec(image=IMAGE, memory_mib=16384, shared_memory_mib=4096))
+    # THEN ECS sizes /dev/shm from linuxParameters, and without it Docker's default stays
+    assert definition["linuxParameters"]["sharedMemorySize"] == 4096
+    assert "sharedMemorySize" not in _definition(ContainerSpec(image=IMAGE))["linuxParameters"]
+
+
+def test_shared_memory_that_does_not_fit_the_task_memory_is_refused_with_the_fix():
+    with pytest.raises(ValidationError) as error:
+        ContainerSpec(image=IMAGE, memory_mib=8192, shared_memory_mib=8192)
+    assert error.value.error_count() == 1
+    assert "container.shared_memory_mib" in str(error.value) and "Fix:" in str(error.value)

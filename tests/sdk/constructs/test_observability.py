@@ -1,0 +1,83 @@
+"""Observability: a created alarm topic is one CloudWatch can actually publish to; flow logs can write."""
+
+import json
+from typing import Any
+
+import cdktf
+
+from sdk.constructs.observability import AlarmTopic, FlowLogs, alarm
+from sdk.constructs.stack import GpuStack
+from sdk.specs import AlarmsSpec
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+
+
+def synth_topic() -> dict[str, Any]:
+    stack = GpuStack(cdktf.Testing.app(), "t", region=REGION)
+    topic = AlarmTopic(
+        stack, "topic", name="svc", spec=AlarmsSpec(create_topic=True), region=REGION, account_id=ACCOUNT
+    )
+    alarm(
+        stack,
+        "errors",
+        name="svc-errors",
+        description="errors",
+        topic=topic,
+        namespace="AWS/X",
+        metric_name="Errors",
+        statistic="Sum",
+        period=60,
+        evaluation_periods=1,
+        threshold=0,
+        comparison_operator="GreaterThanThreshold",
+    )
+    return json.loads(cdktf.Testing.synth(stack))["resource"]
+
+
+def test_a_created_alarm_topic_uses_its_own_rotated_key_that_cloudwatch_alarms_of_this_account_may_use():
+    # GIVEN an alarm topic created for "svc" WHEN it is synthesized
+    resources = synth_topic()
+    [(key_id, key)] = resources["aws_kms_key"].items()
+    [topic] = resources["aws_sns_topic"].values()
+    # THEN the topic is under the created customer key, never the AWS-managed aws/sns key
+    assert topic["kms_master_key_id"] == f"${{aws_kms_key.{key_id}.arn}}"
+    assert key["enable_key_rotation"] is True
+    [alias] = resources["aws_kms_alias"].values()
+    assert alias["name"] == "alias/svc-alarms"
+    # AND the key policy keeps the account as administrator and lets CloudWatch use it for this account's alarms only
+    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    assert statements["AccountAdministers"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    cloudwatch = statements["CloudWatchAlarmsPublish"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert cloudwatch["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:svc-*"},
+    }
+
+
+def test_only_this_accounts_alarms_of_the_blueprint_may_publish_to_the_created_topic():
+    # GIVEN the synthesized topic WHEN its topic policy is read
+    resources = synth_topic()
+    [topic_id] = resources["aws_sns_topic"]
+    [policy] = resources["aws_sns_topic_policy"].values()
+    [statement] = json.loads(policy["policy"])["Statement"]
+    # THEN CloudWatch may publish, scoped like the key, and the alarm notifies that topic
+    assert (statement["Principal"], statement["Action"]) == ({"Service": "cloudwatch.amazonaws.com"}, "sns:Publish")
+    assert statement["Resource"] == f"${{aws_sns_topic.{topic_id}.arn}}"
+    assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:svc-*"}
+    [errors] = resources["aws_cloudwatch_metric_alarm"].values()
+    assert errors["alarm_actions"] == [f"${{aws_sns_topic.{topic_id}.arn}}"]
+
+
+def test_the_flow_log_role_may_look_up_log_groups_and_write_only_its_own():
+    # GIVEN flow logs of a VPC WHEN synthesized
+    stack = GpuStack(cdktf.Testing.app(), "f", region=REGION)
+    FlowLogs(stack, "flow", name="svc", vpc_id="vpc-1")
+    [policy] = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_iam_role_policy"].values()
+    statements = json.loads(policy["policy"])["Statement"]
+    # THEN every action AWS lists for the flow-log role is granted; writes only to the flow-log group
+    actions = {a: s["Resource"] for s in statements for a in s["Action"]}
+    assert actions["logs:DescribeLogGroups"] == "*"
+    for write in ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"):
+        assert actions[write][0].startswith("${aws_cloudwatch_log_group.") and actions[write][0].endswith(":*")
