@@ -1,10 +1,14 @@
 """User data for ECS GPU hosts: rendered from the jinja2 template by what the spec asks for."""
 
+import json
 import re
+from typing import Any
 
+import cdktf
 import pytest
 
-from sdk.constructs.gpu_capacity import LAUNCH_HOOK, prepull_images, render_user_data
+from sdk.constructs.gpu_capacity import LAUNCH_HOOK, GpuCapacity, prepull_images, render_user_data
+from sdk.constructs.stack import GpuStack
 from sdk.specs import CapacitySpec, WarmPoolSpec
 
 IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/worker:7"
@@ -64,3 +68,32 @@ def test_user_data_holds_nothing_terraform_would_read_as_an_escape_or_a_template
     # cdktf's rawString escapes quotes and ${ but not a backslash or %{: the script must not need them
     text = user_data(spec, [IMAGE])
     assert "\\" not in text and "%{" not in text and "${" not in text
+
+
+def synth_asg(spec: CapacitySpec) -> dict[str, Any]:
+    stack = GpuStack(cdktf.Testing.app(), "cap", region="us-west-2")
+    GpuCapacity(
+        stack,
+        "gpu",
+        name="svc",
+        cluster_name="svc",
+        spec=spec,
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-a", "subnet-b"],
+        max_hosts=4,
+        region="us-west-2",
+    )
+    [asg] = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_autoscaling_group"].values()
+    return asg
+
+
+@pytest.mark.parametrize("min_hosts", [0, 2])
+def test_terraform_never_waits_for_gpu_capacity_that_ecs_managed_scaling_owns(min_hosts):
+    # GIVEN a group that must hold hosts at once (min_hosts 2) or none
+    # WHEN it is synthesized
+    asg = synth_asg(CapacitySpec(instance_types=("g5.xlarge", "g6.xlarge"), min_hosts=min_hosts))
+    # THEN the provider skips its capacity wait (one failed launch would fail the apply and taint the group),
+    # the minimum stays what the spec asks and desired capacity is left to ECS
+    assert asg["wait_for_capacity_timeout"] == "0"
+    assert asg["min_size"] == min_hosts and asg["max_size"] == 4
+    assert "desired_capacity" not in asg and asg["lifecycle"]["ignore_changes"] == ["desired_capacity"]
