@@ -363,7 +363,11 @@ class FractionalGpuRenderer(Construct):
     def __init__(self, scope: Construct, id_: str, *, spec: FractionalRendererSpec, jobs: JobResources | None = None):
         super().__init__(scope, id_)
         self.spec = spec
-        self.primary = IdleStopGpuQueue(self, "primary", spec=spec.queue_spec(), jobs=jobs)
+        fallback_types = spec.fallback.instance_types if spec.fallback is not None else ()
+        # The fallback's hosts share the primary's subnets: its types choose the AZs too.
+        self.primary = IdleStopGpuQueue(
+            self, "primary", spec=spec.queue_spec(), jobs=jobs, zone_instance_types=fallback_types
+        )
         self.jobs = self.primary.jobs
         self.fallback: IdleStopGpuQueue | None = None
         if spec.fallback is not None:

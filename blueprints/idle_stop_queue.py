@@ -408,14 +408,27 @@ class IdleStopGpuQueue(Construct):
     `.task`, `.service`, `.scaling`, `.scaling_alarms`, `.topic`, `.alarms`."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, spec: IdleStopGpuQueueSpec, jobs: JobResources | None = None
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        spec: IdleStopGpuQueueSpec,
+        jobs: JobResources | None = None,
+        zone_instance_types: tuple[str, ...] = (),
     ) -> None:
+        """`zone_instance_types`: further GPU types that will run in this queue's subnets (another consumer's)."""
         super().__init__(scope, id_)
         check_region(self, spec.region)
         self.spec = spec
         name = spec.name
         self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=spec.jobs_spec)
-        self.network = Network(self, "network", name=name, spec=spec.network.model_copy(update={"region": spec.region}))
+        self.network = Network(
+            self,
+            "network",
+            name=name,
+            spec=spec.network.model_copy(update={"region": spec.region}),
+            instance_types=tuple(dict.fromkeys([*spec.capacity.instance_types, *zone_instance_types])),
+        )
         self.cluster = Cluster(self, "cluster", name=name)
         self.capacity = GpuCapacity(
             self,
@@ -653,6 +666,7 @@ class IdleStopGpuQueue(Construct):
                 f"0 instances after ~{spec.minutes_to_zero_hosts} min (capacity-provider scale-in adds "
                 f"~{CAPACITY_PROVIDER_SCALE_IN_MINUTES} min)",
                 f"cost assumes {spec.busy_hours_per_day:g} busy h/day: duty cycle {spec.duty_cycle:.0%}",
+                *filter(None, [self.network.zones_summary]),
             ),
             review_notes=(
                 "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "
