@@ -414,3 +414,14 @@ def test_every_render_container_definition_is_valid_ecs_input(stacks):
             params = {"family": td["family"], "containerDefinitions": json.loads(td["container_definitions"])}
             report = ParamValidator().validate(params, shape.input_shape)
             assert not report.has_errors(), report.generate_report()
+
+
+def test_the_heavy_renderers_zones_must_offer_the_fallbacks_type_too(stacks):
+    # GIVEN the heavy renderer, whose g6.xlarge fallback hosts share the primary's subnets
+    stack = stacks["renderer-heavy"]
+    # WHEN the zones its network reads are listed
+    offered = {o["filter"][0]["values"][0] for o in stack["data"]["aws_ec2_instance_type_offerings"].values()}
+    summary = [line for hints in read_hints(stack).values() for line in hints.summary if line.startswith("AZs:")]
+    # THEN both the primary's and the fallback's types choose the AZs, and the summary says so
+    assert offered == {"g6f.4xlarge", "g6.xlarge"}
+    assert summary == ["AZs: first 2 (sorted) where g6f.4xlarge, g6.xlarge are offered"]

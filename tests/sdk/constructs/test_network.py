@@ -9,6 +9,7 @@ import pytest
 
 from sdk.constructs.network import Network
 from sdk.constructs.stack import GpuStack
+from sdk.cost import estimate_stack
 from sdk.specs import NetworkSpec
 
 TYPES = ("g5.2xlarge", "g6.2xlarge")
@@ -84,3 +85,35 @@ def test_without_instance_types_or_interface_endpoints_the_zones_are_the_availab
 def test_a_vpc_you_bring_reads_no_zones():
     tf = synth_network(NetworkSpec(vpc_id="vpc-1", private_subnet_ids=("subnet-a", "subnet-b")))
     assert "data" not in tf and "locals" not in tf
+
+
+def test_per_az_nat_gives_each_private_route_table_the_nat_gateway_in_its_own_az():
+    # GIVEN a 3-AZ VPC with a NAT gateway per AZ
+    tf = synth_network(NetworkSpec(az_count=3, nat_gateways="per_az"))
+    res = tf["resource"]
+    key = {s["tags"]["Name"]: k for k, s in res["aws_subnet"].items()}
+    nat_key = {n["tags"]["Name"]: k for k, n in res["aws_nat_gateway"].items()}
+    rt_key = {t["tags"]["Name"]: k for k, t in res["aws_route_table"].items()}
+    # WHEN the NAT gateways and the private default routes are read
+    default_routes = {r["route_table_id"]: r for r in res["aws_route"].values() if "nat_gateway_id" in r}
+    # THEN NAT i sits in public subnet i, and private route table i sends 0.0.0.0/0 to NAT i (same AZ)
+    assert len(res["aws_nat_gateway"]) == 3 and len(res["aws_eip"]) == 3
+    for i in range(3):
+        nat = res["aws_nat_gateway"][nat_key[f"svc-nat-{i}"]]
+        assert nat["subnet_id"] == f"${{aws_subnet.{key[f'svc-public-{i}']}.id}}"
+        route = default_routes[f"${{aws_route_table.{rt_key[f'svc-private-{i}']}.id}}"]
+        assert route["destination_cidr_block"] == "0.0.0.0/0"
+        assert route["nat_gateway_id"] == f"${{aws_nat_gateway.{nat_key[f'svc-nat-{i}']}.id}}"
+
+
+def test_the_cost_estimate_prices_one_nat_gateway_and_its_address_per_az():
+    # GIVEN the same VPC with one shared NAT and with one NAT per AZ
+    single, per_az = (
+        estimate_stack(synth_network(NetworkSpec(az_count=3, nat_gateways=nat))) for nat in ("single", "per_az")
+    )
+    # WHEN their NAT lines are compared
+    [one] = [line for line in single.lines if line.component == "NAT gateways"]
+    [three] = [line for line in per_az.lines if line.component == "NAT gateways"]
+    # THEN per-AZ NAT costs three gateways (and three public IPv4 addresses)
+    assert three.min_usd == pytest.approx(3 * one.min_usd) and three.assumption.startswith("3 NAT gateway(s)")
+    assert per_az.min_monthly_usd - single.min_monthly_usd >= 2 * one.min_usd
