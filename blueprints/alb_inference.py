@@ -172,7 +172,13 @@ class AlbInferenceService(Construct):
         check_region(self, spec.region)
         self.spec = spec
         name = spec.name
-        self.network = Network(self, "network", name=name, spec=spec.network.model_copy(update={"region": spec.region}))
+        self.network = Network(
+            self,
+            "network",
+            name=name,
+            spec=spec.network.model_copy(update={"region": spec.region}),
+            instance_types=spec.capacity.instance_types,
+        )
         self.cluster = Cluster(self, "cluster", name=name)
         self.capacity = GpuCapacity(
             self,
@@ -411,6 +417,7 @@ class AlbInferenceService(Construct):
             summary=(
                 f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host}/host, "
                 f"ASG max {spec.max_hosts} (200% deployments)",
+                *filter(None, [self.network.zones_summary]),
             ),
         )
 

@@ -17,6 +17,9 @@ REGION = "us-east-1"
 # A module-level spec, so a test can synthesize a changed copy and review it against generated/.
 SDXL = AlbInferenceSpec(
     name="sdxl",
+    # A NAT per AZ (~$37/month more, <2%): hosts in one AZ keep pulling images and writing outputs when the other
+    # AZ (and a single NAT in it) fails, and egress does not cross AZs (docs/alb_inference.md).
+    network=NetworkSpec(nat_gateways="per_az"),
     capacity=CapacitySpec(
         instance_types=("g5.2xlarge", "g6.2xlarge", "g4dn.2xlarge"),
         spot=SpotSpec(on_demand_base=1, on_demand_percent_above_base=0),

@@ -8,15 +8,14 @@ provider and service, started only when the primary falls behind.
 import math
 from typing import Any, Literal
 
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarmMetricQuery
 from constructs import Construct
 from pydantic import Field, field_validator, model_validator
 
-from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources
+from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources, queue_metrics
 from sdk import sizing
 from sdk.catalog import CATALOG
 from sdk.constructs.review_hints import record_hints
-from sdk.constructs.structs import convert, new
+from sdk.constructs.scaling import metric_math, running_tasks_metric
 from sdk.hints import BlueprintHints
 from sdk.specs import (
     AlarmsSpec,
@@ -373,7 +372,11 @@ class FractionalGpuRenderer(Construct):
     def __init__(self, scope: Construct, id_: str, *, spec: FractionalRendererSpec, jobs: JobResources | None = None):
         super().__init__(scope, id_)
         self.spec = spec
-        self.primary = IdleStopGpuQueue(self, "primary", spec=spec.queue_spec(), jobs=jobs)
+        fallback_types = spec.fallback.instance_types if spec.fallback is not None else ()
+        # The fallback's hosts share the primary's subnets: its types choose the AZs too.
+        self.primary = IdleStopGpuQueue(
+            self, "primary", spec=spec.queue_spec(), jobs=jobs, zone_instance_types=fallback_types
+        )
         self.jobs = self.primary.jobs
         self.fallback: IdleStopGpuQueue | None = None
         if spec.fallback is not None:
@@ -383,15 +386,16 @@ class FractionalGpuRenderer(Construct):
     def _fallback(self, fallback: FallbackSpec) -> None:
         network = self.primary.network
         shared = NetworkSpec(vpc_id=network.vpc_id, private_subnet_ids=tuple(network.private_subnet_ids))
-        self.fallback = IdleStopGpuQueue(self, "fallback", spec=self.spec.fallback_queue_spec(shared), jobs=self.jobs)
-        # The queue's backlog alarm starts workers for any outstanding job; the fallback starts only for jobs
-        # still waiting after `after_minutes` (the primary hosts did not come up, or fell behind).
-        backlog = self.fallback.scaling_alarms["backlog"]
-        backlog.alarm_description = f"Jobs waiting over {fallback.after_minutes} min: start the whole-GPU fallback"
-        query = waiting_jobs_query(self.jobs.queue.name, fallback.after_minutes * 60)
-        backlog.put_metric_query(
-            [new(CloudwatchMetricAlarmMetricQuery, **convert(CloudwatchMetricAlarmMetricQuery, q)) for q in query]
+        self.fallback = second = IdleStopGpuQueue(
+            self, "fallback", spec=self.spec.fallback_queue_spec(shared), jobs=self.jobs
         )
+        # Both consumers read one queue: each scales on what is its own (docs/fractional_renderer.md).
+        queue, after = self.jobs.queue.name, fallback.after_minutes * 60
+        for consumer, other, start_after in ((self.primary, second, 0), (second, self.primary, after)):
+            queries = consumer_queries(queue, own=consumer.spec.name, other=other.spec.name, after_seconds=start_after)
+            for alarm, query in queries.items():
+                text = CONSUMER_ALARM_DESCRIPTIONS[alarm, bool(start_after)].format(self.spec.idle_minutes)
+                consumer.set_scaling_query(alarm, query, text)
 
     def hints(self) -> BlueprintHints:
         spec, container = self.spec, self.spec.container
@@ -406,24 +410,39 @@ class FractionalGpuRenderer(Construct):
         return BlueprintHints(blueprint=type(self).__name__, summary=tuple(summary), review_notes=review_notes(spec))
 
 
-def waiting_jobs_query(queue_name: str, after_seconds: int) -> list[dict[str, Any]]:
-    """Visible jobs, counted only once the oldest has waited `after_seconds` (0 before)."""
+CONSUMER_ALARM_DESCRIPTIONS = {
+    ("backlog", False): "Jobs waiting plus the primary's running tasks: one task per job, up to max_workers",
+    ("idle", False): "No job waiting and none held by the primary (in flight minus the fallback's tasks) for {} min: "
+    "0 tasks",
+    ("backlog", True): "A job waited past start_after: the fallback's running tasks plus the waiting jobs",
+    ("idle", True): "No job waiting past start_after and none held by the fallback (in flight minus the primary's "
+    "tasks) for {} min: 0 tasks",
+}
 
-    def sqs(id_: str, metric: str) -> dict[str, Any]:
-        dims = {"QueueName": queue_name}
-        stat = {"namespace": "AWS/SQS", "metric_name": metric, "period": 60, "stat": "Maximum", "dimensions": dims}
-        return {"id": id_, "return_data": False, "metric": stat}
 
-    return [
-        sqs("visible", "ApproximateNumberOfMessagesVisible"),
-        sqs("age", "ApproximateAgeOfOldestMessage"),
-        {
-            "id": "waiting",
-            "expression": f"IF(age > {after_seconds}, visible, 0)",
-            "label": "jobs waiting too long",
-            "return_data": True,
-        },
-    ]
+def consumer_queries(
+    queue_name: str, *, own: str, other: str, after_seconds: int = 0
+) -> dict[str, list[dict[str, Any]]]:
+    """Backlog and idle metric math of one of two consumers of a queue (`own`, `other`: their cluster = service
+    names). Jobs waiting count only once the oldest waited `after_seconds`; in-flight jobs count as this consumer's
+    only beyond the other consumer's running tasks (each task holds at most one job)."""
+    metrics = {
+        **queue_metrics(queue_name),
+        "own_running": running_tasks_metric(own, own),
+        "other_running": running_tasks_metric(other, other),
+    }
+    held = "IF({in_flight} > {other_running}, {in_flight} - {other_running}, 0)"
+    if after_seconds:
+        backlog = f"IF({{age}} > {after_seconds}, {{visible}} + {{own_running}}, 0)"
+        waiting = f"IF({{age}} > {after_seconds}, {{visible}}, 0)"
+    else:
+        backlog, waiting = "{visible} + {own_running}", "{visible}"
+    return {
+        "backlog": metric_math(metrics, backlog, id_="jobs", label="jobs for this consumer"),
+        "idle": metric_math(
+            metrics, f"{waiting} + {held}", id_="outstanding", label="jobs this consumer holds or should"
+        ),
+    }
 
 
 def review_notes(spec: FractionalRendererSpec) -> tuple[str, ...]:

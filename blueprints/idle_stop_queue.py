@@ -10,7 +10,7 @@ import math
 from typing import Any, Literal
 
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm, CloudwatchMetricAlarmMetricQuery
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
@@ -28,7 +28,7 @@ from sdk.constructs.network import Network, https_out_security_group
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
 from sdk.constructs.review_hints import record_hints
-from sdk.constructs.scaling import ServiceScaling
+from sdk.constructs.scaling import Metric, ServiceScaling, metric_math, sqs_metric
 from sdk.constructs.service import GpuService
 from sdk.constructs.stack import check_region, required_stack_region, stack_region
 from sdk.constructs.structs import new
@@ -392,27 +392,24 @@ def backlog_steps(max_workers: int) -> list[dict[str, Any]]:
     return steps
 
 
-def _sqs_metric(id_: str, metric: str, queue_name: str) -> dict[str, Any]:
+def queue_metrics(queue_name: str) -> dict[str, Metric]:
+    """The queue's SQS metrics by the ids the scaling expressions use."""
     return {
-        "id": id_,
-        "return_data": False,
-        "metric": {
-            "namespace": "AWS/SQS",
-            "metric_name": metric,
-            "period": 60,
-            "stat": "Maximum",
-            "dimensions": {"QueueName": queue_name},
-        },
+        "visible": sqs_metric(queue_name, "ApproximateNumberOfMessagesVisible"),
+        "in_flight": sqs_metric(queue_name, "ApproximateNumberOfMessagesNotVisible"),
+        "age": sqs_metric(queue_name, "ApproximateAgeOfOldestMessage"),
     }
 
 
 def outstanding_jobs_query(queue_name: str) -> list[dict[str, Any]]:
     """Visible + in-flight messages: jobs waiting plus jobs a worker holds."""
-    return [
-        _sqs_metric("visible", "ApproximateNumberOfMessagesVisible", queue_name),
-        _sqs_metric("in_flight", "ApproximateNumberOfMessagesNotVisible", queue_name),
-        {"id": "outstanding", "expression": "visible + in_flight", "label": "outstanding jobs", "return_data": True},
-    ]
+    metrics = queue_metrics(queue_name)
+    return metric_math(
+        {k: metrics[k] for k in ("visible", "in_flight")},
+        "{visible} + {in_flight}",
+        id_="outstanding",
+        label="outstanding jobs",
+    )
 
 
 class IdleStopGpuQueue(Construct):
@@ -420,14 +417,27 @@ class IdleStopGpuQueue(Construct):
     `.task`, `.service`, `.scaling`, `.scaling_alarms`, `.topic`, `.alarms`."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, spec: IdleStopGpuQueueSpec, jobs: JobResources | None = None
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        spec: IdleStopGpuQueueSpec,
+        jobs: JobResources | None = None,
+        zone_instance_types: tuple[str, ...] = (),
     ) -> None:
+        """`zone_instance_types`: further GPU types that will run in this queue's subnets (another consumer's)."""
         super().__init__(scope, id_)
         check_region(self, spec.region)
         self.spec = spec
         name = spec.name
         self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=spec.jobs_spec)
-        self.network = Network(self, "network", name=name, spec=spec.network.model_copy(update={"region": spec.region}))
+        self.network = Network(
+            self,
+            "network",
+            name=name,
+            spec=spec.network.model_copy(update={"region": spec.region}),
+            instance_types=tuple(dict.fromkeys([*spec.capacity.instance_types, *zone_instance_types])),
+        )
         self.cluster = Cluster(self, "cluster", name=name)
         self.capacity = GpuCapacity(
             self,
@@ -582,6 +592,14 @@ class IdleStopGpuQueue(Construct):
             **settings,
         )
 
+    def set_scaling_query(self, alarm: str, query: list[dict[str, Any]], description: str) -> None:
+        """Point a scaling alarm at another expression (a second consumer of the same queue counts its own jobs)."""
+        target = self.scaling_alarms[alarm]
+        target.alarm_description = description
+        target.put_metric_query(
+            [new(CloudwatchMetricAlarmMetricQuery, **q) for q in query]
+        )
+
     def _alarms(self) -> None:
         spec, queue = self.spec, self.jobs.queue
         self.topic = AlarmTopic(
@@ -661,6 +679,7 @@ class IdleStopGpuQueue(Construct):
                 f"0 instances after ~{spec.minutes_to_zero_hosts} min (capacity-provider scale-in adds "
                 f"~{CAPACITY_PROVIDER_SCALE_IN_MINUTES} min)",
                 f"cost assumes {spec.busy_hours_per_day:g} busy h/day: duty cycle {spec.duty_cycle:.0%}",
+                *filter(None, [self.network.zones_summary]),
             ),
             review_notes=(
                 "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "

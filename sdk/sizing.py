@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sdk.catalog import CATALOG, GpuInstanceType
 
 ECS_CPU_UNITS_PER_VCPU = 1024
-# ECS registers what the kernel reports, not the nominal size: AWS's memory-management page shows an
-# m4.large (8192 MiB) registering 7985 MiB. We scale every size by that ratio (conservative on big
-# hosts, whose kernel share is smaller) and keep ECS_RESERVED_MEMORY for the agent and OS daemons.
-KERNEL_VISIBLE_FRACTION = 7985 / 8192
+# ECS registers the kernel's MemTotal minus ECS_RESERVED_MEMORY (AWS "Reserving Amazon ECS Linux container instance
+# memory"), and MemTotal is below the nominal size by what firmware and the kernel keep. AWS's only figure (an m4.large
+# registering 7985 of 8192 MiB, 2.5% less) is from an older Xen host; AWS Batch recommends a 5% memory buffer. We plan
+# on 95% of nominal, twice the documented loss, so a task we accept is never above what a host registers.
+KERNEL_VISIBLE_FRACTION = 0.95
 ECS_RESERVED_MEMORY_MIB = 256
 # How a p95 latency budget is split when one is given (sums to 1): ALB + network hops, time queued
 # behind other requests on the task, and the model's own inference time.

@@ -219,6 +219,10 @@ class GpuCapacity(Construct):
             name=f"{name}-gpu",
             min_size=spec.min_hosts,
             max_size=max_hosts,
+            # "0" skips the provider's capacity wait on create and on a min_size change (group.go: wait only when
+            # the timeout parses > 0), which fails the apply on the first failed launch (one AZ out of GPUs:
+            # hashicorp/terraform-provider-aws#33665) and taints the group. ECS managed scaling fills the group.
+            wait_for_capacity_timeout="0",
             vpc_zone_identifier=subnet_ids,
             protect_from_scale_in=True,
             # Hosts are scale-in protected: without force_delete, destroy waits for them forever.

@@ -2,9 +2,12 @@
 flow logs, a closed default security group and optional VPC endpoints."""
 
 import ipaddress
+from collections.abc import Sequence
 
-from cdktf import Fn, Token
+from cdktf import Fn, Op, TerraformLocal, Token
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.data_aws_ec2_instance_type_offerings import DataAwsEc2InstanceTypeOfferings
+from cdktf_cdktf_provider_aws.data_aws_vpc_endpoint_service import DataAwsVpcEndpointService
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
@@ -27,12 +30,25 @@ from sdk.specs import NetworkSpec
 GATEWAY_ENDPOINTS = frozenset({"s3", "dynamodb"})
 
 
-class Network(Construct):
-    """`.vpc_id`, `.public_subnet_ids`, `.private_subnet_ids`, `.vpc_cidr` (None for a VPC you bring)."""
+def _key(name: str) -> str:
+    return name.replace(".", "_").replace("-", "_")
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, spec: NetworkSpec) -> None:
+
+class Network(Construct):
+    """`.vpc_id`, `.public_subnet_ids`, `.private_subnet_ids`, `.vpc_cidr` (None for a VPC you bring),
+    `.zones_summary` (how a created VPC picks its AZs; None for a VPC you bring).
+
+    `instance_types`: the GPU types hosts in the private subnets may launch; a created VPC uses only AZs that offer
+    every one of them and every interface endpoint it creates.
+    """
+
+    def __init__(
+        self, scope: Construct, id_: str, *, name: str, spec: NetworkSpec, instance_types: Sequence[str] = ()
+    ) -> None:
         super().__init__(scope, id_)
         self.spec = spec
+        self.instance_types = tuple(instance_types)
+        self.zones_summary: str | None = None
         self.vpc: Vpc | None = None
         self.nat_gateways: list[NatGateway] = []
         self.endpoints: dict[str, VpcEndpoint] = {}
@@ -46,6 +62,7 @@ class Network(Construct):
         self._create(name, spec)
 
     def _create(self, name: str, spec: NetworkSpec) -> None:
+        zones = self._zones(spec)
         self.vpc = new(
             Vpc,
             self,
@@ -54,17 +71,12 @@ class Network(Construct):
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags={"Name": name},
+            # Checked at plan, before anything is created; the subnets (which depend on the VPC) are not planned.
+            lifecycle={"precondition": [self._zones_precondition(spec, zones)]},
         )
         self.vpc_id, self.vpc_cidr = self.vpc.id, spec.cidr_block
         new(DefaultSecurityGroup, self, "default_sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"})
         self.flow_logs = FlowLogs(self, "flow_logs", name=name, vpc_id=self.vpc.id)
-        zones = new(
-            DataAwsAvailabilityZones,
-            self,
-            "azs",
-            state="available",
-            filter=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-        )
         blocks = list(
             ipaddress.ip_network(spec.cidr_block).subnets(
                 new_prefix=ipaddress.ip_network(spec.cidr_block).prefixlen + 4
@@ -82,7 +94,7 @@ class Network(Construct):
         )
         public, private, private_rts = [], [], []
         for i in range(spec.az_count):
-            az = Token.as_string(Fn.element(zones.names, i))
+            az = Token.as_string(Fn.element(zones.as_list, i))
             pub = new(
                 Subnet,
                 self,
@@ -115,6 +127,50 @@ class Network(Construct):
         self.private_subnet_ids = [s.id for s in private]
         self._endpoints(name, spec, private_rts)
 
+    def _zones(self, spec: NetworkSpec) -> TerraformLocal:
+        """Available zones that offer every instance type and interface endpoint, sorted (AZ names map to different
+        AZ ids per account; some, like us-east-1's use1-az3, get no new GPU families or lack endpoint services)."""
+        available = new(
+            DataAwsAvailabilityZones,
+            self,
+            "azs",
+            state="available",
+            filter=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+        )
+        offered = [
+            new(
+                DataAwsEc2InstanceTypeOfferings,
+                self,
+                f"offers_{_key(instance_type)}",
+                location_type="availability-zone",
+                filter=[{"name": "instance-type", "values": [instance_type]}],
+            ).locations
+            for instance_type in self.instance_types
+        ]
+        offered += [
+            new(
+                DataAwsVpcEndpointService,
+                self,
+                f"endpoint_service_{_key(endpoint)}",
+                service_name=f"com.amazonaws.{spec.region}.{endpoint}",
+                service_type="Interface",
+            ).availability_zones
+            for endpoint in interface_endpoints(spec)
+        ]
+        names = available.names
+        qualified = Fn.sort(Fn.setintersection(names, offered)) if offered else names
+        self.zones_summary = zones_summary(spec, self.instance_types)
+        return TerraformLocal(self, "zones", qualified)
+
+    def _zones_precondition(self, spec: NetworkSpec, zones: TerraformLocal) -> dict[str, object]:
+        wanted = zone_requirements(spec, self.instance_types) or "subnets"
+        return {
+            "condition": Op.gte(Fn.length_of(zones.as_list), spec.az_count),
+            "error_message": f"network.az_count: fewer than {spec.az_count} available AZs offer {wanted} in this "
+            "account and region. Fix: lower network.az_count, drop a type or endpoint that few AZs offer, or bring "
+            "subnets (network.vpc_id) in AZs that offer them.",
+        }
+
     def _nat(self, name: str, spec: NetworkSpec, public: list[Subnet], private_rts: list[RouteTable]) -> None:
         if spec.nat_gateways == "none":
             return
@@ -142,7 +198,7 @@ class Network(Construct):
             )
 
     def _endpoints(self, name: str, spec: NetworkSpec, private_rts: list[RouteTable]) -> None:
-        interface = [e for e in spec.vpc_endpoints if e not in GATEWAY_ENDPOINTS]
+        interface = interface_endpoints(spec)
         self.endpoint_security_group: SecurityGroup | None = None
         if interface:
             assert self.vpc is not None
@@ -195,6 +251,23 @@ class Network(Construct):
                     security_group_ids=[self.endpoint_security_group.id],
                     tags={"Name": f"{name}-{endpoint}"},
                 )
+
+
+def interface_endpoints(spec: NetworkSpec) -> list[str]:
+    return sorted({e for e in spec.vpc_endpoints if e not in GATEWAY_ENDPOINTS})
+
+
+def zone_requirements(spec: NetworkSpec, instance_types: Sequence[str]) -> str:
+    """What every AZ of a created VPC must offer, as text ("" when nothing is required)."""
+    endpoints = interface_endpoints(spec)
+    parts = (", ".join(instance_types), f"endpoints {', '.join(endpoints)}" if endpoints else "")
+    return " and ".join(part for part in parts if part)
+
+
+def zones_summary(spec: NetworkSpec, instance_types: Sequence[str]) -> str | None:
+    """The summary line of how a created VPC picks its AZs (None for a VPC you bring or no requirement)."""
+    wanted = zone_requirements(spec, instance_types)
+    return f"AZs: first {spec.az_count} (sorted) where {wanted} are offered" if spec.creates_vpc and wanted else None
 
 
 def https_out_security_group(

@@ -24,12 +24,12 @@ def llm(example_stacks) -> dict[str, Any]:
     return example_stacks["llm-internal"]
 
 
-def test_a_created_vpc_spans_two_azs_with_public_and_private_subnets_and_one_nat(sdxl):
+def test_a_created_vpc_spans_two_azs_with_public_and_private_subnets_and_a_nat_per_az(sdxl):
     subnets = resources(sdxl, "aws_subnet").values()
     tiers = sorted(s["tags"]["tier"] for s in subnets)
     assert tiers == ["private", "private", "public", "public"]
     assert all(s.get("map_public_ip_on_launch", False) is False for s in subnets)
-    assert len(resources(sdxl, "aws_nat_gateway")) == 1
+    assert len(resources(sdxl, "aws_nat_gateway")) == 2
     assert only(sdxl, "aws_flow_log")["traffic_type"] == "ALL"
     assert "ingress" not in only(sdxl, "aws_default_security_group")
 

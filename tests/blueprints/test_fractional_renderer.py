@@ -330,17 +330,46 @@ def test_the_heavy_renderer_falls_back_to_whole_l4s_on_its_own_capacity_provider
     ]
 
 
-def test_the_fallback_starts_only_for_jobs_that_waited_past_the_threshold(stacks):
+def scaling_expression(stack: dict[str, Any], consumer: str, alarm: str) -> tuple[str, dict[str, Any]]:
+    queries = by_path(stack, "aws_cloudwatch_metric_alarm", f"/{consumer}/{alarm}_alarm")["metric_query"]
+    [expression] = [q["expression"] for q in queries if q.get("return_data")]
+    return expression, {q["id"]: q["metric"] for q in queries if "metric" in q}
+
+
+def test_each_consumer_of_the_heavy_renderers_queue_scales_on_the_jobs_that_are_its_own(stacks):
+    # GIVEN the heavy renderer: fractional primary and whole-GPU fallback (after 10 min) on one queue
     stack = stacks["renderer-heavy"]
-    fallback = by_path(stack, "aws_cloudwatch_metric_alarm", "/fallback/backlog_alarm")
-    primary = by_path(stack, "aws_cloudwatch_metric_alarm", "/primary/backlog_alarm")
-    [expression] = [q["expression"] for q in fallback["metric_query"] if q.get("return_data")]
-    assert expression == "IF(age > 600, visible, 0)"
-    ids = [q["id"] for q in fallback["metric_query"]]
-    assert sorted(ids) == ["age", "visible", "waiting"]
-    queues = {q["metric"]["dimensions"]["QueueName"] for q in fallback["metric_query"] if "metric" in q}
-    assert queues == {q["metric"]["dimensions"]["QueueName"] for q in primary["metric_query"] if "metric" in q}
-    assert "visible + in_flight" in str(primary["metric_query"])
+    # WHEN the scaling alarms' metric math is read
+    backlog = {c: scaling_expression(stack, c, "backlog") for c in ("primary", "fallback")}
+    idle = {c: scaling_expression(stack, c, "idle") for c in ("primary", "fallback")}
+    # THEN the primary wants a task per waiting job plus its own running tasks, not the jobs the fallback holds
+    assert backlog["primary"][0] == "FILL(visible, 0) + FILL(own_running, 0)"
+    assert backlog["primary"][1]["own_running"]["dimensions"] == {
+        "ClusterName": "render-heavy",
+        "ServiceName": "render-heavy",
+    }
+    # AND the fallback starts only once a job waited 600 s, and then counts its own running tasks too
+    assert backlog["fallback"][0] == "IF(FILL(age, 0) > 600, FILL(visible, 0) + FILL(own_running, 0), 0)"
+    assert backlog["fallback"][1]["own_running"]["dimensions"]["ServiceName"] == "render-heavy-fb"
+    # AND each stops when nothing waits (for it) and the in-flight jobs beyond the other's tasks are none
+    held = "IF(FILL(in_flight, 0) > FILL(other_running, 0), FILL(in_flight, 0) - FILL(other_running, 0), 0)"
+    assert idle["primary"][0] == f"FILL(visible, 0) + {held}"
+    assert idle["fallback"][0] == f"IF(FILL(age, 0) > 600, FILL(visible, 0), 0) + {held}"
+    assert idle["primary"][1]["other_running"]["dimensions"]["ServiceName"] == "render-heavy-fb"
+    assert idle["fallback"][1]["other_running"]["dimensions"]["ServiceName"] == "render-heavy"
+    # AND every SQS metric is of the one shared queue
+    queues = {
+        m["dimensions"]["QueueName"]
+        for _, metrics in [*backlog.values(), *idle.values()]
+        for m in metrics.values()
+        if m["namespace"] == "AWS/SQS"
+    }
+    assert len(queues) == 1
+
+
+def test_a_renderer_without_fallback_keeps_the_queues_outstanding_jobs_expression(stacks):
+    expression, _ = scaling_expression(stacks["renderer-validation"], "primary", "backlog")
+    assert expression == "FILL(visible, 0) + FILL(in_flight, 0)"
 
 
 def test_worker_roles_reach_only_the_renderers_queue_table_and_files(stacks):
@@ -397,3 +426,14 @@ def test_every_render_container_definition_is_valid_ecs_input(stacks):
             params = {"family": td["family"], "containerDefinitions": json.loads(td["container_definitions"])}
             report = ParamValidator().validate(params, shape.input_shape)
             assert not report.has_errors(), report.generate_report()
+
+
+def test_the_heavy_renderers_zones_must_offer_the_fallbacks_type_too(stacks):
+    # GIVEN the heavy renderer, whose g6.xlarge fallback hosts share the primary's subnets
+    stack = stacks["renderer-heavy"]
+    # WHEN the zones its network reads are listed
+    offered = {o["filter"][0]["values"][0] for o in stack["data"]["aws_ec2_instance_type_offerings"].values()}
+    summary = [line for hints in read_hints(stack).values() for line in hints.summary if line.startswith("AZs:")]
+    # THEN both the primary's and the fallback's types choose the AZs, and the summary says so
+    assert offered == {"g6f.4xlarge", "g6.xlarge"}
+    assert summary == ["AZs: first 2 (sorted) where g6f.4xlarge, g6.xlarge are offered"]

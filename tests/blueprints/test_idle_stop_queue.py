@@ -215,7 +215,8 @@ def assert_outstanding_jobs_query(stack: dict[str, Any], alarm: dict[str, Any]) 
     queries = {q["id"]: q for q in alarm["metric_query"]}
     assert queries["outstanding"] == {
         "id": "outstanding",
-        "expression": "visible + in_flight",
+        # FILL: in-flight is not reported while nothing is in flight, which would leave the sum empty
+        "expression": "FILL(visible, 0) + FILL(in_flight, 0)",
         "label": "outstanding jobs",
         "return_data": True,
     }

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import time
+from typing import Any
 
 import cdktf
 import pytest
@@ -300,3 +301,32 @@ def test_terraform_hands_the_host_script_over_exactly_as_rendered_hostile_values
     (local,) = json.loads(cdktf.Testing.synth(stack))["locals"].values()
     # THEN the host gets the rendered script byte for byte (${IFS}, %{ if }, ${image%%/*} untouched)
     assert terraform_reads(local) == capacity.user_data
+
+
+def synth_asg(spec: CapacitySpec) -> dict[str, Any]:
+    stack = GpuStack(cdktf.Testing.app(), "cap", region="us-west-2")
+    GpuCapacity(
+        stack,
+        "gpu",
+        name="svc",
+        cluster_name="svc",
+        spec=spec,
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-a", "subnet-b"],
+        max_hosts=4,
+        region="us-west-2",
+    )
+    [asg] = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_autoscaling_group"].values()
+    return asg
+
+
+@pytest.mark.parametrize("min_hosts", [0, 2])
+def test_terraform_never_waits_for_gpu_capacity_that_ecs_managed_scaling_owns(min_hosts):
+    # GIVEN a group that must hold hosts at once (min_hosts 2) or none
+    # WHEN it is synthesized
+    asg = synth_asg(CapacitySpec(instance_types=("g5.xlarge", "g6.xlarge"), min_hosts=min_hosts))
+    # THEN the provider skips its capacity wait (one failed launch would fail the apply and taint the group),
+    # the minimum stays what the spec asks and desired capacity is left to ECS
+    assert asg["wait_for_capacity_timeout"] == "0"
+    assert asg["min_size"] == min_hosts and asg["max_size"] == 4
+    assert "desired_capacity" not in asg and asg["lifecycle"]["ignore_changes"] == ["desired_capacity"]
