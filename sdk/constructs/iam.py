@@ -9,7 +9,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from sdk.constructs.naming import assume_role_policy, policy_json
-from sdk.grants import Grant, grant_statements
+from sdk.grants import Grant, grant_statements, model_source_grants
 from sdk.specs import ContainerSpec, arn_parts, ecr_repository
 
 Statement = dict[str, Any]
@@ -129,9 +129,10 @@ class TaskRoles(Construct):
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": [f"{log_group_arn}:*"],
             },
-            *_secret_statements(container),
+            *_secret_statements(container.with_model_source()),
         ]
         self.execution_role = _role(self, "execution", f"{name}-execution", "ecs-tasks.amazonaws.com", execution, trust)
+        grants = (*grants, *model_source_grants(container.model_source))
         task = [*grant_statements(grants), *(extra_statements or []), *([EXEC_STATEMENT] if enable_exec else [])]
         self.task_statements = task
         self.task_role = _role(self, "task", f"{name}-task", "ecs-tasks.amazonaws.com", task, trust)

@@ -49,6 +49,7 @@ def container_definition(
     extra_environment: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One container definition as ECS RegisterTaskDefinition expects it (camelCase keys)."""
+    container = container.with_model_source()
     env = {**{k: literal(v) for k, v in container.environment.items()}, **(extra_environment or {})}
     mounts = [
         {"sourceVolume": scratch_volume_name(i), "containerPath": path, "readOnly": False}
@@ -122,6 +123,7 @@ class GpuTask(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.family = family
+        container = container.with_model_source()
         self.container_definition = container_definition(
             container,
             network_mode=network_mode,
