@@ -276,16 +276,20 @@ class CapacitySpec(Spec):
         return self
 
 
+DEFAULT_START_PERIOD_SECONDS = 120
+ECS_MAX_START_PERIOD_SECONDS = 300  # ECS HealthCheck.startPeriod accepts 0-300 s
+
+
 class HealthCheckSpec(Spec):
     command: tuple[str, ...] = Field(min_length=2, description="CMD-SHELL or CMD form. Required.")
     interval_seconds: int = Field(default=30, ge=5, le=300, description="Default 30.")
     timeout_seconds: int = Field(default=5, ge=2, le=60, description="Default 5.")
     retries: int = Field(default=3, ge=1, le=10, description="Default 3.")
-    start_period_seconds: int = Field(
-        default=120,
+    start_period_seconds: int | None = Field(
+        default=None,
         ge=0,
-        le=300,
-        description="Model load grace. Default 120, plus the container's model download time (at most 300).",
+        le=ECS_MAX_START_PERIOD_SECONDS,
+        description="Model load grace. Default None: 120 s plus the container's model download time (at most 300).",
     )
 
     @field_validator("command")
@@ -336,7 +340,6 @@ MODEL_CACHE_VOLUME = "model-cache"
 # Hugging Face Hub: our assumption for a CDN download over a NAT, not a measured or published figure.
 S3_DOWNLOAD_MIB_PER_SECOND = 80
 HUB_DOWNLOAD_MIB_PER_SECOND = 50
-ECS_MAX_START_PERIOD_SECONDS = 300  # ECS HealthCheck.startPeriod accepts 0-300 s
 
 
 def kms_key_arn(value: str) -> str:
@@ -522,19 +525,18 @@ class ContainerSpec(Spec):
         """The container as ECS runs it: the model source's environment, token and cache volume folded into the
         plain fields, and a health check's default start period extended by the download (capped at ECS's 300 s;
         a service's health-check grace also covers container health checks, so the ALB blueprint's grace holds)."""
-        source = self.model_source
-        if source is None:
-            return self
-        update: dict[str, object] = {
-            "model_source": None,
-            "environment": {**self.environment, **source.environment()},
-            "secrets": (*self.secrets, *source.secrets()),
-            "volumes": (*self.volumes, source.cache_volume()),
-        }
-        if (check := self.health_check) is not None and "start_period_seconds" not in check.model_fields_set:
-            start = min(ECS_MAX_START_PERIOD_SECONDS, check.start_period_seconds + source.download_seconds())
+        update: dict[str, object] = {}
+        if (check := self.health_check) is not None and check.start_period_seconds is None:
+            start = min(ECS_MAX_START_PERIOD_SECONDS, DEFAULT_START_PERIOD_SECONDS + self.model_download_seconds)
             update["health_check"] = check.model_copy(update={"start_period_seconds": start})
-        return self.model_copy(update=update)
+        if (source := self.model_source) is not None:
+            update |= {
+                "model_source": None,
+                "environment": {**self.environment, **source.environment()},
+                "secrets": (*self.secrets, *source.secrets()),
+                "volumes": (*self.volumes, source.cache_volume()),
+            }
+        return self.model_copy(update=update) if update else self
 
     @property
     def model_download_seconds(self) -> int:

@@ -30,10 +30,9 @@ def test_without_a_model_source_the_container_runs_as_written():
     spec = container()
     # WHEN it is folded for ECS
     ecs = spec.with_model_source()
-    # THEN nothing is added and the health check keeps its 120 s start period
-    assert spec.model_source is None and ecs == spec
-    assert ecs.health_check is not None and ecs.health_check.start_period_seconds == 120
-    assert spec.model_download_seconds == 0
+    # THEN nothing is added and the health check gets the 120 s default start period
+    assert spec.model_source is None and spec.model_download_seconds == 0
+    assert ecs == spec.model_copy(update={"health_check": HEALTH.model_copy(update={"start_period_seconds": 120})})
 
 
 def test_an_s3_source_tells_the_container_where_the_model_is_and_mounts_a_host_shared_cache():
@@ -179,3 +178,13 @@ def test_what_the_source_adds_may_not_collide_with_the_container(case, changes, 
     message = str(error.value)
     assert error.value.error_count() == 1, message
     assert field in message and "Fix:" in message, message
+
+
+def test_a_spec_copied_through_its_plain_data_still_derives_the_start_period():
+    # GIVEN a container with a 4 GiB S3 model, dumped to plain data and validated again (as specs are edited)
+    spec = container(model_source=S3ModelSource(uri="s3://models-bucket/m/", size_gib=4))
+    copy = ContainerSpec.model_validate(spec.model_dump())
+    # WHEN both are folded THEN the copy still adds the download (4 GiB at 80 MiB/s = 52 s) to 120 s
+    for each in (spec, copy):
+        check = each.with_model_source().health_check
+        assert check is not None and check.start_period_seconds == 172
