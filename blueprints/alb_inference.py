@@ -35,7 +35,17 @@ from sdk.specs import (
     problems_to_error,
     resource_name,
 )
-from sdk.validation import min_tasks_per_host, region_environment_problems, region_problem, task_fit_problems
+from sdk.validation import (
+    min_tasks_per_host,
+    model_cache_problems,
+    model_source_notes,
+    model_source_problems,
+    region_environment_problems,
+    region_problem,
+    task_fit_problems,
+)
+
+MODEL_LOAD_GRACE_SECONDS = 180
 
 
 class InferenceScalingSpec(Spec):
@@ -56,8 +66,12 @@ class InferenceScalingSpec(Spec):
     cpu_target_percent: int = Field(default=70, ge=10, le=95, description="CPU target tracking. Default 70.")
     p95_latency_budget_ms: int = Field(default=1000, ge=10, description="p95 alarm bound. Default 1000 ms.")
     error_rate_alarm_percent: float = Field(default=5.0, gt=0, le=100, description="5xx alarm bound. Default 5%.")
-    health_check_grace_seconds: int = Field(
-        default=180, ge=0, le=2147483647, description="Model load time before ALB checks count. Default 180."
+    health_check_grace_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=2147483647,
+        description="Seconds before ALB and container health checks count. Default None: 180 s to load the model, "
+        "plus its download time (container.model_source.size_gib at the source's assumed rate).",
     )
     enable_exec: bool = Field(default=True, description="ECS Exec (audited in CloudTrail). Default True.")
 
@@ -91,6 +105,7 @@ class AlbInferenceSpec(Spec):
             *self._scaling_problems(),
             *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
             *region_environment_problems(self.container.environment, self.region, "container.environment"),
+            *model_source_problems(self.network, self.container),
         ]
         if self.container.port is None:
             problems.append("container.port: the ALB forwards to a container port. Fix: set port (e.g. 8080).")
@@ -99,6 +114,8 @@ class AlbInferenceSpec(Spec):
         problems_to_error(problems)
         if not problems and self.capacity.max_hosts is not None:
             problems_to_error(self._host_bound_problems())
+        if not problems:
+            problems_to_error(model_cache_problems(self.capacity, self.container, self.tasks_per_host))
         if not problems and self.capacity.min_hosts > self.max_hosts:
             problems_to_error(
                 [
@@ -154,6 +171,13 @@ class AlbInferenceSpec(Spec):
     @property
     def tasks_per_host(self) -> int:
         return min_tasks_per_host(self.capacity.instance_types, self.container)
+
+    @property
+    def health_check_grace_seconds(self) -> int:
+        """The scaling spec's grace when set, else the model's load time plus its estimated download time."""
+        if self.scaling.health_check_grace_seconds is not None:
+            return self.scaling.health_check_grace_seconds
+        return MODEL_LOAD_GRACE_SECONDS + self.container.model_download_seconds
 
     @property
     def max_hosts(self) -> int:
@@ -239,7 +263,7 @@ class AlbInferenceService(Construct):
                 "container_name": CONTAINER_NAME,
                 "container_port": spec.container.port,
             },
-            health_check_grace_seconds=spec.scaling.health_check_grace_seconds,
+            health_check_grace_seconds=spec.health_check_grace_seconds,
             enable_exec=spec.scaling.enable_exec,
         )
         self._scaling()
@@ -418,7 +442,27 @@ class AlbInferenceService(Construct):
                 f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host}/host, "
                 f"ASG max {spec.max_hosts} (200% deployments)",
                 *filter(None, [self.network.zones_summary]),
+                *self._grace_summary(),
             ),
+            review_notes=(*model_source_notes(spec.network, spec.container, spec.region), *self._grace_notes()),
+        )
+
+    def _grace_notes(self) -> tuple[str, ...]:
+        grace, download = self.spec.health_check_grace_seconds, self.spec.container.model_download_seconds
+        if grace >= download:
+            return ()
+        return (
+            f"scaling.health_check_grace_seconds {grace} s is shorter than the model's estimated download "
+            f"({download} s): tasks may be replaced before they load it.",
+        )
+
+    def _grace_summary(self) -> tuple[str, ...]:
+        source, grace = self.spec.container.model_source, self.spec.health_check_grace_seconds
+        if source is None or source.size_gib is None:
+            return ()
+        return (
+            f"health-check grace {grace} s; model download ~{self.spec.container.model_download_seconds} s "
+            f"({source.size_gib:g} GiB from {source.kind} at {source.download_mib_per_second} MiB/s)",
         )
 
 

@@ -58,7 +58,14 @@ from sdk.specs import (
     problems_to_error,
     resource_name,
 )
-from sdk.validation import min_tasks_per_host, region_environment_problems, task_fit_problems
+from sdk.validation import (
+    min_tasks_per_host,
+    model_cache_problems,
+    model_source_notes,
+    model_source_problems,
+    region_environment_problems,
+    task_fit_problems,
+)
 
 # ECS's longest stopTimeout, and the seconds a released job needs to reach the queue and the table.
 WORKER_STOP_TIMEOUT_SECONDS = 120
@@ -308,6 +315,7 @@ class IdleStopGpuQueueSpec(Spec):
             *self._idle_stop_problems(),
             *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
             *region_environment_problems(self.container.environment, self.region, "container.environment"),
+            *model_source_problems(self.network, self.container),
         ]
         reserved = sorted(k for k in self.container.environment if k.startswith(ENV_PREFIX))
         if reserved:
@@ -317,6 +325,7 @@ class IdleStopGpuQueueSpec(Spec):
             )
         problems_to_error(problems)
         problems_to_error(self._host_bound_problems())
+        problems_to_error(model_cache_problems(self.capacity, self.container, self.tasks_per_host))
         return self
 
     def _idle_stop_problems(self) -> list[str]:
@@ -684,5 +693,6 @@ class IdleStopGpuQueue(Construct):
             review_notes=(
                 "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "
                 "scale from 0 on backlog and back to 0 when idle.",
+                *model_source_notes(spec.network, spec.container, spec.region),
             ),
         )

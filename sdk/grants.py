@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from sdk.specs import Spec, arn_parts
+from sdk.specs import ModelSource, S3ModelSource, Spec, arn_parts, kms_key_arn
 
 Statement = dict[str, Any]
 
@@ -78,9 +78,18 @@ class S3ReadGrant(Spec):
     kind: Literal["s3_read"] = "s3_read"
     arn: str = Field(description="Bucket ARN. Required.")
     prefix: str = Field(pattern=r"^[^*]*/$", description="Key prefix ending in '/'. Required.")
+    kms_key_arn: str | None = Field(
+        default=None, description="Customer-managed key of the objects (kms:Decrypt through S3). Default None."
+    )
     _check = _arn_of("s3")
 
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        return value if value is None else kms_key_arn(value)
+
     def statements(self) -> list[Statement]:
+        decrypt = [_decrypt_through_s3(self.kms_key_arn)] if self.kms_key_arn else []
         return [
             {
                 "Sid": "ReadUnderPrefix",
@@ -95,7 +104,17 @@ class S3ReadGrant(Spec):
                 "Resource": [self.arn],
                 "Condition": {"StringLike": {"s3:prefix": [f"{self.prefix}*"]}},
             },
+            *decrypt,
         ]
+
+
+def _decrypt_through_s3(key_arn: str) -> Statement:
+    """GetObject on an SSE-KMS object needs kms:Decrypt on its key; S3 calls KMS for the reader, so the grant is
+    limited to requests S3 makes in the key's region (kms:ViaService, AWS KMS condition keys)."""
+    statement: Statement = {"Sid": "DecryptViaS3", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key_arn]}
+    if (parts := arn_parts(key_arn)) is not None:
+        statement["Condition"] = {"StringEquals": {"kms:ViaService": f"s3.{parts[1]}.amazonaws.com"}}
+    return statement
 
 
 class DynamoDbItemGrant(Spec):
@@ -157,3 +176,10 @@ def grant_statements(grants: tuple[Grant, ...] | list[Grant]) -> list[Statement]
         for statement in grant.statements():
             out.append({**statement, "Sid": f"{statement['Sid']}{index}"})
     return out
+
+
+def model_source_grants(source: ModelSource | None) -> tuple[Grant, ...]:
+    """What the task role needs to fetch the model: read on an S3 source's prefix; the Hub needs no AWS grant."""
+    if isinstance(source, S3ModelSource):
+        return (S3ReadGrant(arn=f"arn:aws:s3:::{source.bucket}", prefix=source.prefix, kms_key_arn=source.kms_key_arn),)
+    return ()

@@ -1,9 +1,10 @@
 """Shared spec models: frozen pydantic, every field says its default. Blueprint specs compose these."""
 
 import ipaddress
+import math
 import re
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -331,12 +332,21 @@ class CapacitySpec(Spec):
         return self
 
 
+DEFAULT_START_PERIOD_SECONDS = 120
+ECS_MAX_START_PERIOD_SECONDS = 300  # ECS HealthCheck.startPeriod accepts 0-300 s
+
+
 class HealthCheckSpec(Spec):
     command: tuple[str, ...] = Field(min_length=2, description="CMD-SHELL or CMD form. Required.")
     interval_seconds: int = Field(default=30, ge=5, le=300, description="Default 30.")
     timeout_seconds: int = Field(default=5, ge=2, le=60, description="Default 5.")
     retries: int = Field(default=3, ge=1, le=10, description="Default 3.")
-    start_period_seconds: int = Field(default=120, ge=0, le=300, description="Model load grace. Default 120.")
+    start_period_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=ECS_MAX_START_PERIOD_SECONDS,
+        description="Model load grace. Default None: 120 s plus the container's model download time (at most 300).",
+    )
 
     @field_validator("command")
     @classmethod
@@ -382,6 +392,122 @@ class VolumeSpec(Spec):
         return self
 
 
+MODEL_CACHE_VOLUME = "model-cache"
+# Assumed sustained download rates, for the health-check grace (docs/model_sources.md). S3: one connection's worth
+# (AWS's S3 performance design patterns: "one concurrent request for each 85-90 MB/s"); any parallel client is faster.
+# Hugging Face Hub: our assumption for a CDN download over a NAT, not a measured or published figure.
+S3_DOWNLOAD_MIB_PER_SECOND = 80
+HUB_DOWNLOAD_MIB_PER_SECOND = 50
+
+
+def kms_key_arn(value: str) -> str:
+    """A KMS key ARN (IAM cannot grant Decrypt on an alias ARN), or a cdktf token."""
+    parts = arn_parts(value)
+    if parts is not None and (parts[0] != "kms" or ":key/" not in value):
+        raise ValueError(f"{value!r} is not a KMS key ARN. Fix: arn:aws:kms:<region>:<account>:key/<key id>")
+    return value
+
+
+class _ModelDownload(Spec):
+    download_mib_per_second: ClassVar[int]
+    size_gib: float | None = Field(
+        default=None,
+        gt=0,
+        description="GiB the container downloads: adds download time to the health-check grace and is checked "
+        "against the root volume. Default None: undeclared, no download time added.",
+    )
+    cache: Literal["host", "task"] = Field(
+        default="host",
+        description="'host': a Docker volume the host's tasks share, so a restarted task finds the download; "
+        "'task': a volume per task. Default host.",
+    )
+    cache_path: str = Field(
+        default="/models",
+        pattern=r"^/[^\s]*$",
+        description="Where the writable cache is mounted (a folder the image's user owns). Default /models.",
+    )
+
+    def download_seconds(self) -> int:
+        return 0 if self.size_gib is None else math.ceil(self.size_gib * 1024 / self.download_mib_per_second)
+
+    def cache_volume(self) -> VolumeSpec:
+        return VolumeSpec(name=MODEL_CACHE_VOLUME, container_path=self.cache_path, shared=self.cache == "host")
+
+    def secrets(self) -> tuple[SecretRef, ...]:
+        return ()
+
+
+class S3ModelSource(_ModelDownload):
+    """Model files under an S3 prefix: the task role may read that prefix only; the container copies it into
+    MODEL_DIR (e.g. `aws s3 sync "$MODEL_S3_URI" "$MODEL_DIR"`)."""
+
+    download_mib_per_second: ClassVar[int] = S3_DOWNLOAD_MIB_PER_SECOND
+    kind: Literal["s3"] = "s3"
+    uri: str = Field(description="s3://bucket/prefix/ holding the model files (one prefix per version). Required.")
+    kms_key_arn: str | None = Field(
+        default=None,
+        description="Customer-managed KMS key the objects are encrypted with: adds kms:Decrypt through S3. "
+        "Default None: SSE-S3 or the AWS-managed key (no grant needed).",
+    )
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        return value if value is None else kms_key_arn(value)
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, value: str) -> str:
+        if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^*?\s]+/", value):
+            raise ValueError(
+                f"{value!r} is not an S3 prefix. Fix: s3://<bucket>/<prefix>/ (a folder ending in '/', no wildcards)"
+            )
+        return value
+
+    @property
+    def bucket(self) -> str:
+        return self.uri.removeprefix("s3://").split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        return self.uri.removeprefix("s3://").split("/", 1)[1]
+
+    def environment(self) -> dict[str, str]:
+        local = f"{self.cache_path.rstrip('/')}/{self.bucket}/{self.prefix.rstrip('/')}"
+        return {"MODEL_SOURCE": "s3", "MODEL_S3_URI": self.uri, "MODEL_DIR": local}
+
+
+class HuggingFaceModelSource(_ModelDownload):
+    """A Hugging Face Hub repository, downloaded by the container's own hub client into HF_HOME (the cache volume)."""
+
+    download_mib_per_second: ClassVar[int] = HUB_DOWNLOAD_MIB_PER_SECOND
+    kind: Literal["huggingface"] = "huggingface"
+    repo_id: str = Field(
+        pattern=r"^([A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$",
+        description="Hub repository, e.g. stabilityai/stable-diffusion-xl-base-1.0. Required.",
+    )
+    revision: str | None = Field(
+        default=None,
+        pattern=r"^[\w./-]+$",
+        description="Commit, branch or tag. Default None: whatever the default branch holds when a task starts.",
+    )
+    token: SecretRef | None = Field(
+        default=None,
+        description="Hub token for gated or private repos, e.g. SecretRef(name='HF_TOKEN', value_from=<Secrets "
+        "Manager or SSM ARN>). Default None: public repos only.",
+    )
+
+    def environment(self) -> dict[str, str]:
+        env = {"MODEL_SOURCE": "huggingface", "MODEL_ID": self.repo_id, "HF_HOME": self.cache_path}
+        return env | ({"MODEL_REVISION": self.revision} if self.revision else {})
+
+    def secrets(self) -> tuple[SecretRef, ...]:
+        return (self.token,) if self.token else ()
+
+
+ModelSource = Annotated[S3ModelSource | HuggingFaceModelSource, Field(discriminator="kind")]
+
+
 class ContainerSpec(Spec):
     image: ImageReference = Field(min_length=3, description="Image URI (ECR recommended). Required.")
     port: int | None = Field(default=None, ge=1, le=65535, description="Container port. Default None (no port).")
@@ -415,6 +541,12 @@ class ContainerSpec(Spec):
         description="Size of /dev/shm, MiB (linuxParameters.sharedMemorySize; counts against memory_mib when used; "
         "PyTorch DataLoader workers and NCCL want GBs). Default None: Docker's 64 MiB.",
     )
+    model_source: ModelSource | None = Field(
+        default=None,
+        description="Where the model comes from: S3ModelSource or HuggingFaceModelSource is downloaded at start into "
+        "a writable cache volume, with its environment, read grant or token, and a longer health-check grace. "
+        "Default None: the image brings its model.",
+    )
 
     @field_validator("log_retention_days")
     @classmethod
@@ -426,13 +558,22 @@ class ContainerSpec(Spec):
 
     @model_validator(mode="after")
     def _names_once(self) -> "ContainerSpec":
-        both = sorted(set(self.environment) & {secret.name for secret in self.secrets})
+        source_env = self.model_source.environment() if self.model_source else {}
+        if taken := sorted(set(self.environment) & set(source_env)):
+            problems_to_error(
+                [f"container.environment: {', '.join(taken)} is set by model_source. Fix: drop it from environment."]
+            )
+        ecs = self.with_model_source()
+        secret_names = [secret.name for secret in ecs.secrets]
+        both = sorted(set(ecs.environment) & set(secret_names))
         if both:
             problems_to_error(
                 [f"container.environment: {', '.join(both)} is also a secret. Fix: set it in one of the two."]
             )
-        paths = [*(self.scratch_paths if self.read_only_root else ()), *(v.container_path for v in self.volumes)]
-        names = [v.name for v in self.volumes]
+        if len(set(secret_names)) < len(secret_names):
+            problems_to_error(["container.secrets: a variable is set twice (model_source.token?). Fix: once."])
+        paths = [*(ecs.scratch_paths if ecs.read_only_root else ()), *(v.container_path for v in ecs.volumes)]
+        names = [v.name for v in ecs.volumes]
         if len(set(paths)) < len(paths) or len(set(names)) < len(names):
             problems_to_error(["container.volumes: a mount path or volume name is used twice. Fix: one each."])
         if self.shared_memory_mib is not None and self.shared_memory_mib >= self.memory_mib:
@@ -444,6 +585,28 @@ class ContainerSpec(Spec):
                 ]
             )
         return self
+
+    def with_model_source(self) -> "ContainerSpec":
+        """The container as ECS runs it: the model source's environment, token and cache volume folded into the
+        plain fields, and a health check's default start period extended by the download (capped at ECS's 300 s;
+        a service's health-check grace also covers container health checks, so the ALB blueprint's grace holds)."""
+        update: dict[str, object] = {}
+        if (check := self.health_check) is not None and check.start_period_seconds is None:
+            start = min(ECS_MAX_START_PERIOD_SECONDS, DEFAULT_START_PERIOD_SECONDS + self.model_download_seconds)
+            update["health_check"] = check.model_copy(update={"start_period_seconds": start})
+        if (source := self.model_source) is not None:
+            update |= {
+                "model_source": None,
+                "environment": {**self.environment, **source.environment()},
+                "secrets": (*self.secrets, *source.secrets()),
+                "volumes": (*self.volumes, source.cache_volume()),
+            }
+        return self.model_copy(update=update) if update else self
+
+    @property
+    def model_download_seconds(self) -> int:
+        """Estimated seconds to download the model at start (0 when the image brings it or no size is declared)."""
+        return self.model_source.download_seconds() if self.model_source else 0
 
     @property
     def ecr_repository(self) -> tuple[str, str, str] | None:

@@ -1,10 +1,15 @@
 """Cross-field checks against the GPU catalog. Each problem names its field and the fix."""
 
+import math
 from collections.abc import Sequence
 
 from sdk import sizing
 from sdk.catalog import CATALOG, GpuInstanceType
-from sdk.specs import ContainerSpec
+from sdk.specs import CapacitySpec, ContainerSpec, HuggingFaceModelSource, NetworkSpec, S3ModelSource
+
+# The root volume holds the AMI (its snapshot is 30 GB: block_device_size_gb in aws/amazon-ecs-ami's
+# variables.pkr.hcl) and the images, two versions of each during a deployment (we assume 20 GiB for those).
+ROOT_VOLUME_RESERVED_GIB = 30 + 20
 
 
 def unknown_instance_types(instance_types: Sequence[str], field: str) -> list[str]:
@@ -95,3 +100,60 @@ def region_problem(arn: str, region: str, field: str) -> str | None:
             f"Fix: use a resource from {region} (ACM certificates are regional for ALBs)."
         )
     return None
+
+
+def model_source_problems(network: NetworkSpec, container: ContainerSpec, field: str = "container") -> list[str]:
+    """A Hub download needs a route to the internet: a VPC we create without NAT has none."""
+    hub = isinstance(container.model_source, HuggingFaceModelSource)
+    if not (hub and network.creates_vpc and network.nat_gateways == "none"):
+        return []
+    return [
+        f"{field}.model_source: the Hugging Face Hub is on the internet but network.nat_gateways is 'none' "
+        "(no route out). Fix: mirror the model to S3 and use S3ModelSource (read over the s3 gateway "
+        "endpoint), or set network.nat_gateways='single'."
+    ]
+
+
+def model_cache_problems(capacity: CapacitySpec, container: ContainerSpec, tasks_per_host: int) -> list[str]:
+    """The declared model must fit on the host's root volume beside the AMI and the images."""
+    source = container.model_source
+    if source is None or source.size_gib is None:
+        return []
+    copies = 1 if source.cache == "host" else tasks_per_host
+    needed = math.ceil(copies * source.size_gib) + ROOT_VOLUME_RESERVED_GIB
+    if needed <= capacity.root_volume_gib:
+        return []
+    return [
+        f"capacity.root_volume_gib: {capacity.root_volume_gib} GiB cannot hold {copies} x {source.size_gib:g} GiB of "
+        f"model cache beside the AMI and images ({ROOT_VOLUME_RESERVED_GIB} GiB). Fix: root_volume_gib >= {needed}."
+    ]
+
+
+def model_source_notes(network: NetworkSpec, container: ContainerSpec, region: str) -> tuple[str, ...]:
+    """What a reviewer should know about where the model comes from (things we cannot check)."""
+    source = container.model_source
+    if source is None:
+        return ()
+    notes = []
+    if isinstance(source, HuggingFaceModelSource):
+        if source.token is None:
+            notes.append(
+                f"Model {source.repo_id} is downloaded without a Hub token: a gated or private repo answers 401/403 "
+                "and no task becomes healthy. If it is gated, set model_source.token (HF_TOKEN from Secrets Manager "
+                "or SSM)."
+            )
+        if source.revision is None:
+            notes.append(
+                f"Model {source.repo_id} has no pinned revision: each new task loads what the default branch holds "
+                "then. Pin a commit for repeatable deployments."
+            )
+    if not network.creates_vpc:
+        route = "a NAT to the internet" if isinstance(source, HuggingFaceModelSource) else "an S3 endpoint or a NAT"
+        notes.append(f"The VPC is yours: its private subnets need {route} to fetch the model (not checked).")
+    elif isinstance(source, S3ModelSource) and network.nat_gateways == "none":
+        notes.append(
+            f"Bucket {source.bucket} is read over the s3 gateway endpoint, which reaches buckets in {region} only."
+        )
+    if source.size_gib is None:
+        notes.append("model_source.size_gib is not declared: the health-check grace adds no download time.")
+    return tuple(notes)

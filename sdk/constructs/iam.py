@@ -10,7 +10,7 @@ from constructs import Construct
 
 from sdk.constructs.naming import assume_role_policy, iam_name, policy_json
 from sdk.constructs.structs import new
-from sdk.grants import Grant, grant_statements
+from sdk.grants import Grant, grant_statements, model_source_grants
 from sdk.specs import ContainerSpec, arn_parts, ecr_repository
 
 Statement = dict[str, Any]
@@ -146,12 +146,13 @@ class TaskRoles(Construct):
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": [f"{log_group_arn}:*"],
             },
-            *_secret_statements(container),
+            *_secret_statements(container.with_model_source()),
         ]
         self.execution_role = _role(
             self, "execution", iam_name(name, region, "execution"), "ecs-tasks.amazonaws.com", execution, trust
         )
         exec_ = [EXEC_STATEMENT, *exec_log_statements(log_group_arn)] if enable_exec else []
+        grants = (*grants, *model_source_grants(container.model_source))
         task = [*grant_statements(grants), *(extra_statements or []), *exec_]
         self.task_statements = task
         self.task_role = _role(self, "task", iam_name(name, region, "task"), "ecs-tasks.amazonaws.com", task, trust)

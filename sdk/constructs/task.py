@@ -64,6 +64,7 @@ def container_definition(
     enable_exec: bool = False,
 ) -> dict[str, Any]:
     """One container definition as ECS RegisterTaskDefinition expects it (camelCase keys)."""
+    container = container.with_model_source()
     if problems := region_environment_problems(container.environment, region, "container.environment"):
         raise ValueError(problems[0])
     env = {**container.environment, **(extra_environment or {}), **dict.fromkeys(REGION_VARIABLES, region)}
@@ -144,6 +145,7 @@ class GpuTask(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.family = family
+        container = container.with_model_source()
         self.container_definition = container_definition(
             container,
             network_mode=network_mode,

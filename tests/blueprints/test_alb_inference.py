@@ -113,7 +113,7 @@ def test_task_asks_for_a_gpu_with_awsvpc_readonly_root_and_no_privileges(sdxl):
     assert container["logConfiguration"]["logDriver"] == "awslogs"
     assert container["healthCheck"]["command"][0] == "CMD-SHELL"
     exec_paths = {"/var/lib/amazon/ssm", "/var/log/amazon/ssm", "/managed-agents"}
-    assert {m["containerPath"] for m in container["mountPoints"]} == {"/tmp", *exec_paths}
+    assert {m["containerPath"] for m in container["mountPoints"]} == {"/tmp", "/models", *exec_paths}
 
 
 def test_ecs_exec_can_start_on_the_read_only_root_and_log_its_sessions(sdxl):
@@ -154,7 +154,7 @@ def test_service_rolls_back_broken_deployments_and_spreads_over_azs(sdxl):
     assert (svc["deployment_minimum_healthy_percent"], svc["deployment_maximum_percent"]) == (100, 200)
     assert svc["ordered_placement_strategy"][0] == {"type": "spread", "field": "attribute:ecs.availability-zone"}
     assert svc["enable_execute_command"] is True and svc["propagate_tags"] == "SERVICE"
-    assert svc["health_check_grace_period_seconds"] == 180
+    assert svc["health_check_grace_period_seconds"] == 180 + 144  # load + 7 GiB from the Hub at 50 MiB/s
     assert svc["capacity_provider_strategy"][0]["capacity_provider"].startswith("${aws_ecs_capacity_provider.")
     cluster = only(sdxl, "aws_ecs_cluster")
     assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
@@ -223,6 +223,64 @@ def test_alarms_cover_missing_tasks_5xx_rate_p95_latency_and_unhealthy_targets(s
         f"${{aws_sns_topic.{next(iter(resources(sdxl, 'aws_sns_topic')))}.arn}}"
     ]
     assert topic["kms_master_key_id"].startswith("${aws_kms_key.")
+
+
+def test_the_internal_llm_reads_its_model_from_s3_over_the_gateway_endpoint_into_a_host_shared_cache(llm):
+    # GIVEN the internal example (no NAT) with an S3 model source of 15 GiB under a customer key
+    td = only(llm, "aws_ecs_task_definition")
+    [container] = json.loads(td["container_definitions"])
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    # THEN the container is told where the model is and where to put it, on a writable host-shared volume
+    assert env["MODEL_S3_URI"] == "s3://llm-models-123456789012/meta-llama/Llama-3.1-8B-Instruct/"
+    assert env["MODEL_DIR"] == "/models/llm-models-123456789012/meta-llama/Llama-3.1-8B-Instruct"
+    assert not {"HF_TOKEN", "HF_HOME", "MODEL"} & set(env)
+    mount = next(m for m in container["mountPoints"] if m["sourceVolume"] == "model-cache")
+    assert (mount["containerPath"], mount["readOnly"]) == ("/models", False)
+    volume = next(v for v in td["volume"] if v["name"] == "model-cache")
+    assert volume["docker_volume_configuration"]["scope"] == "shared"
+    # AND the task role reads that prefix only, and decrypts through S3 only
+    policies = {p["name"]: json.loads(p["policy"]) for p in resources(llm, "aws_iam_role_policy").values()}
+    task = {tuple(s["Action"]): s for s in policies["llm-internal-task-policy"]["Statement"]}
+    prefix = "arn:aws:s3:::llm-models-123456789012/meta-llama/Llama-3.1-8B-Instruct/*"
+    assert task[("s3:GetObject",)]["Resource"] == [prefix]
+    assert task[("s3:ListBucket",)]["Condition"] == {
+        "StringLike": {"s3:prefix": ["meta-llama/Llama-3.1-8B-Instruct/*"]}
+    }
+    assert task[("kms:Decrypt",)]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+    # AND the grace covers 180 s of loading plus 15 GiB at 80 MiB/s; the container start period stops at ECS's 300 s
+    assert only(llm, "aws_ecs_service")["health_check_grace_period_seconds"] == 180 + 192
+    assert container["healthCheck"]["startPeriod"] == 300
+    notes = next(iter(read_hints(llm).values())).review_notes
+    assert any("s3 gateway endpoint" in n and "us-east-1 only" in n for n in notes)
+
+
+def test_the_public_sdxl_service_pulls_a_pinned_hub_model_into_hf_home_and_is_warned_about_gating(sdxl):
+    # GIVEN the public example with a Hub source of 7 GiB, pinned, no token
+    [container] = json.loads(only(sdxl, "aws_ecs_task_definition")["container_definitions"])
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    # THEN the hub client caches under the writable volume and loads the pinned commit
+    assert env["HF_HOME"] == "/models" and env["MODEL_ID"] == "stabilityai/stable-diffusion-xl-base-1.0"
+    assert env["MODEL_REVISION"] == "462165984030d82259a11f4367a4eed129e94a7b"
+    assert container["secrets"] == [] and container["healthCheck"]["startPeriod"] == 120 + 144
+    # AND the task role gains no AWS grant for it, and the reviewer is told a gated repo would need a token
+    policies = {p["name"]: json.loads(p["policy"]) for p in resources(sdxl, "aws_iam_role_policy").values()}
+    assert not [s for s in policies["sdxl-task-policy"]["Statement"] if "s3:GetObject" in s["Action"]]
+    hints = next(iter(read_hints(sdxl).values()))
+    assert any("without a Hub token" in n for n in hints.review_notes)
+    assert any(line.startswith("health-check grace 324 s") for line in hints.summary)
+
+
+def test_a_grace_the_user_sets_wins_over_the_derived_one():
+    # GIVEN a 20 GiB Hub model (410 s at 50 MiB/s) and a hand-set 600 s grace
+    hub = {"kind": "huggingface", "repo_id": "org/model", "size_gib": 20}
+    derived = AlbInferenceSpec.model_validate(base_spec(**{"container.model_source": hub}))
+    manual = AlbInferenceSpec.model_validate(
+        base_spec(**{"container.model_source": hub, "scaling.health_check_grace_seconds": 600})
+    )
+    # WHEN the grace is read THEN the derived one is load + download, the set one is kept
+    assert derived.health_check_grace_seconds == 180 + 410
+    assert manual.health_check_grace_seconds == 600
+    assert AlbInferenceSpec.model_validate(base_spec()).health_check_grace_seconds == 180
 
 
 def test_outputs_name_the_alb_dns_service_and_cluster(sdxl):
@@ -328,6 +386,28 @@ BAD_INPUT = [
     ("/dev/shm as large as the task memory", {"container.shared_memory_mib": 8192}, "shared_memory_mib"),
     ("agent setting that is not ECS_*", {"capacity.ecs_agent_config": {"loglevel": "debug"}}, "ecs_agent_config"),
     (
+        "a Hub model in a VPC without NAT",
+        {
+            "network.nat_gateways": "none",
+            "network.vpc_endpoints": ["ecr.api", "ecr.dkr", "s3", "logs"],
+            "container.model_source": {"kind": "huggingface", "repo_id": "meta-llama/Llama-3.1-8B-Instruct"},
+        },
+        "container.model_source",
+    ),
+    (
+        "a model cache larger than the root volume",
+        {"container.model_source": {"kind": "s3", "uri": "s3://models-bucket/m/", "size_gib": 60}},
+        "capacity.root_volume_gib",
+    ),
+    (
+        "a model source variable also set by hand",
+        {
+            "container.environment": {"MODEL_S3_URI": "s3://x/y/"},
+            "container.model_source": {"kind": "s3", "uri": "s3://models-bucket/m/"},
+        },
+        "container.environment",
+    ),
+    (
         "agent setting that would break the user data",
         {"capacity.ecs_agent_config": {"ECS_LOGLEVEL": "debug\nrm -rf /"}},
         "ecs_agent_config",
@@ -350,3 +430,20 @@ def test_bad_input_raises_one_validation_error_naming_the_field_and_the_fix(case
 def test_the_base_spec_of_the_bad_input_table_is_valid():
     spec = AlbInferenceSpec.model_validate(base_spec())
     assert spec.max_hosts == 8 and spec.tasks_per_host == 1
+
+
+def test_a_grace_set_shorter_than_the_model_download_is_noted_for_the_reviewer(tmp_path):
+    # GIVEN the public example with its grace set by hand to 60 s, below its 144 s download, synthesized for real
+    from cdktf import App
+
+    from blueprints.examples import SDXL, sdxl_public
+
+    scaling = {**SDXL.scaling.model_dump(), "health_check_grace_seconds": 60}
+    app = App(outdir=str(tmp_path))
+    sdxl_public(app, SDXL.model_validate({**SDXL.model_dump(), "scaling": scaling}))
+    app.synth()
+    stack = json.loads((tmp_path / "stacks" / "sdxl-public" / "cdk.tf.json").read_text(encoding="utf-8"))
+    # THEN the service uses 60 s as told, and the review notes say tasks may be replaced before the model loads
+    assert only(stack, "aws_ecs_service")["health_check_grace_period_seconds"] == 60
+    notes = next(iter(read_hints(stack).values())).review_notes
+    assert any("60 s is shorter than the model's estimated download (144 s)" in n for n in notes), notes

@@ -670,6 +670,24 @@ def resolve(value: str, real: dict[tuple[str, str], str]) -> str:
         ({"network_mode": "host"}, "network_mode", "'awsvpc' or 'bridge'"),
         ({"name": "Bad_Name"}, "name", "Fix: e.g. 'bad-name'"),
         ({"name": "ecs-edits"}, "name", "Fix: e.g. 'gpu-ecs-edits'"),
+        (
+            {
+                "network": {"nat_gateways": "none", "vpc_endpoints": ["ecr.api", "ecr.dkr", "s3", "logs", "sqs"]},
+                "container": {"image": IMAGE, "model_source": {"kind": "huggingface", "repo_id": "org/model"}},
+            },
+            "container.model_source",
+            "use S3ModelSource",
+        ),
+        (
+            {
+                "container": {
+                    "image": IMAGE,
+                    "model_source": {"kind": "s3", "uri": "s3://models-bucket/m/", "size_gib": 80},
+                }
+            },
+            "capacity.root_volume_gib",
+            "root_volume_gib >= 130",
+        ),
     ],
 )
 def test_bad_input_raises_one_error_that_names_the_field_and_the_fix(changes, field, fix):

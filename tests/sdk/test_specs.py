@@ -1,10 +1,25 @@
 """Shared specs: image references follow the OCI/Docker grammar and regions are ones the catalog knows, so neither can
-carry shell or Terraform syntax into a host script."""
+carry shell or Terraform syntax into a host script.
+
+ContainerSpec.model_source: a typed model source folds into the container ECS runs (environment, token, cache
+volume, health-check start period); bad sources are refused by field with the fix."""
+
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from sdk.specs import ContainerSpec, NetworkSpec, WarmPoolSpec, image_reference
+from sdk.specs import (
+    ContainerSpec,
+    HealthCheckSpec,
+    HuggingFaceModelSource,
+    NetworkSpec,
+    S3ModelSource,
+    SecretRef,
+    VolumeSpec,
+    WarmPoolSpec,
+    image_reference,
+)
 
 DIGEST = "sha256:" + "a" * 64
 VALID = (
@@ -70,3 +85,178 @@ def test_a_known_region_passes():
 def test_a_warm_pool_at_rest_holds_min_size_or_max_prepared_when_larger(pool, stopped):
     # max_group_prepared_capacity (0 unless max_prepared) minus 0 running, never below min_size (AWS PutWarmPool)
     assert WarmPoolSpec(**pool).stopped_hosts_at_rest == stopped
+
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
+TOKEN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf"
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+HEALTH = HealthCheckSpec(command=("CMD-SHELL", "curl -f localhost:8080/healthz"))
+
+
+def container(**changes: Any) -> ContainerSpec:
+    return ContainerSpec.model_validate({"image": IMAGE, "health_check": HEALTH, **changes})
+
+
+def test_without_a_model_source_the_container_runs_as_written():
+    # GIVEN a container whose image brings its model (the default)
+    spec = container()
+    # WHEN it is folded for ECS
+    ecs = spec.with_model_source()
+    # THEN nothing is added and the health check gets the 120 s default start period
+    assert spec.model_source is None and spec.model_download_seconds == 0
+    assert ecs == spec.model_copy(update={"health_check": HEALTH.model_copy(update={"start_period_seconds": 120})})
+
+
+def test_an_s3_source_tells_the_container_where_the_model_is_and_mounts_a_host_shared_cache():
+    # GIVEN an S3 source of 16 GiB
+    spec = container(model_source=S3ModelSource(uri="s3://models-bucket/llama/v3/", size_gib=16))
+    # WHEN it is folded for ECS
+    ecs = spec.with_model_source()
+    # THEN the environment names the prefix and a local folder keyed by bucket and prefix on the cache volume
+    assert ecs.environment == {
+        "MODEL_SOURCE": "s3",
+        "MODEL_S3_URI": "s3://models-bucket/llama/v3/",
+        "MODEL_DIR": "/models/models-bucket/llama/v3",
+    }
+    assert ecs.volumes == (VolumeSpec(name="model-cache", container_path="/models", shared=True),)
+    # AND the download (16 GiB at 80 MiB/s = 205 s) lengthens the start period up to ECS's 300 s limit
+    assert spec.model_download_seconds == 205
+    assert ecs.health_check is not None and ecs.health_check.start_period_seconds == 300
+    assert ecs.model_source is None and ecs.with_model_source() == ecs
+
+
+def test_a_hub_source_sets_hf_home_on_the_cache_its_revision_and_its_token_as_a_secret():
+    # GIVEN a gated Hub repo pinned to a commit, with a token, cached per task, 7 GiB
+    source = HuggingFaceModelSource(
+        repo_id="meta-llama/Llama-3.1-8B-Instruct",
+        revision="0e9e39f249a16976918f6564b8830bc894c89659",
+        token=SecretRef(name="HF_TOKEN", value_from=TOKEN_ARN),
+        size_gib=7,
+        cache="task",
+        cache_path="/var/cache/hf",
+    )
+    # WHEN the container is folded for ECS
+    ecs = container(environment={"PORT": "8080"}, model_source=source).with_model_source()
+    # THEN the hub client finds its cache, repo and revision, and the token comes from Secrets Manager
+    assert ecs.environment == {
+        "PORT": "8080",
+        "MODEL_SOURCE": "huggingface",
+        "MODEL_ID": "meta-llama/Llama-3.1-8B-Instruct",
+        "MODEL_REVISION": "0e9e39f249a16976918f6564b8830bc894c89659",
+        "HF_HOME": "/var/cache/hf",
+    }
+    assert ecs.secrets == (SecretRef(name="HF_TOKEN", value_from=TOKEN_ARN),)
+    assert ecs.volumes == (VolumeSpec(name="model-cache", container_path="/var/cache/hf", shared=False),)
+    # AND 7 GiB at 50 MiB/s (144 s) is added to the default 120 s start period
+    assert ecs.health_check is not None and ecs.health_check.start_period_seconds == 264
+
+
+def test_a_start_period_the_user_set_is_kept():
+    # GIVEN a health check with an explicit start period and a large download
+    check = HealthCheckSpec(command=("CMD", "true"), start_period_seconds=60)
+    spec = container(health_check=check, model_source=S3ModelSource(uri="s3://b-1/m/", size_gib=40))
+    # WHEN folded THEN the user's 60 s stands
+    ecs = spec.with_model_source()
+    assert ecs.health_check is not None and ecs.health_check.start_period_seconds == 60
+
+
+def test_model_sources_parse_from_plain_data_by_kind():
+    spec = container(model_source={"kind": "huggingface", "repo_id": "gpt2"})
+    assert isinstance(spec.model_source, HuggingFaceModelSource)
+    assert spec.model_source.size_gib is None and spec.model_download_seconds == 0
+
+
+BAD_SOURCES = [
+    ("an S3 URI without a prefix folder", {"kind": "s3", "uri": "s3://bucket/"}, "uri"),
+    ("an S3 prefix with a wildcard", {"kind": "s3", "uri": "s3://bucket/models/*/"}, "uri"),
+    ("an S3 URI that is a key, not a folder", {"kind": "s3", "uri": "s3://bucket/model.bin"}, "uri"),
+    (
+        "a KMS alias instead of a key",
+        {"kind": "s3", "uri": "s3://bucket/m/", "kms_key_arn": "arn:aws:kms:us-east-1:123456789012:alias/models"},
+        "kms_key_arn",
+    ),
+    ("a hub repo id with a space", {"kind": "huggingface", "repo_id": "org/my model"}, "repo_id"),
+    ("an unknown source kind", {"kind": "ftp", "uri": "ftp://x/"}, "model_source"),
+    (
+        "a token from an S3 object",
+        {"kind": "huggingface", "repo_id": "a/b", "token": {"name": "HF_TOKEN", "value_from": "arn:aws:s3:::b/t"}},
+        "value_from",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "source", "field"), BAD_SOURCES, ids=[c[0] for c in BAD_SOURCES])
+def test_a_bad_model_source_raises_one_error_naming_its_field(case, source, field):
+    # GIVEN a container with one mistake in its model source WHEN it is validated
+    with pytest.raises(ValidationError) as error:
+        container(model_source=source)
+    # THEN one error names the field
+    assert error.value.error_count() == 1, str(error.value)
+    assert field in str(error.value)
+
+
+COLLISIONS = [
+    (
+        "a variable the source sets",
+        {"environment": {"MODEL_ID": "x"}, "model_source": {"kind": "huggingface", "repo_id": "a/b"}},
+        "container.environment",
+    ),
+    (
+        "a token that is also a plain variable",
+        {
+            "environment": {"HF_TOKEN": "x"},
+            "model_source": {
+                "kind": "huggingface",
+                "repo_id": "a/b",
+                "token": {"name": "HF_TOKEN", "value_from": TOKEN_ARN},
+            },
+        },
+        "container.environment",
+    ),
+    (
+        "a token that is also a container secret",
+        {
+            "secrets": [{"name": "HF_TOKEN", "value_from": TOKEN_ARN}],
+            "model_source": {
+                "kind": "huggingface",
+                "repo_id": "a/b",
+                "token": {"name": "HF_TOKEN", "value_from": TOKEN_ARN},
+            },
+        },
+        "container.secrets",
+    ),
+    (
+        "a cache on the scratch path",
+        {"model_source": {"kind": "s3", "uri": "s3://b-1/m/", "cache_path": "/tmp"}},
+        "volumes",
+    ),
+    (
+        "a volume named like the cache",
+        {
+            "volumes": [{"name": "model-cache", "container_path": "/data"}],
+            "model_source": {"kind": "s3", "uri": "s3://b-1/m/"},
+        },
+        "volumes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "changes", "field"), COLLISIONS, ids=[c[0] for c in COLLISIONS])
+def test_what_the_source_adds_may_not_collide_with_the_container(case, changes, field):
+    # GIVEN a container whose own fields clash with what its model source adds WHEN it is validated
+    with pytest.raises(ValidationError) as error:
+        container(**changes)
+    # THEN one error names the field and the fix
+    message = str(error.value)
+    assert error.value.error_count() == 1, message
+    assert field in message and "Fix:" in message, message
+
+
+def test_a_spec_copied_through_its_plain_data_still_derives_the_start_period():
+    # GIVEN a container with a 4 GiB S3 model, dumped to plain data and validated again (as specs are edited)
+    spec = container(model_source=S3ModelSource(uri="s3://models-bucket/m/", size_gib=4))
+    copy = ContainerSpec.model_validate(spec.model_dump())
+    # WHEN both are folded THEN the copy still adds the download (4 GiB at 80 MiB/s = 52 s) to 120 s
+    for each in (spec, copy):
+        check = each.with_model_source().health_check
+        assert check is not None and check.start_period_seconds == 172

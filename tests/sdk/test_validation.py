@@ -1,11 +1,14 @@
-"""Task fit against the catalog: memory is checked against what ECS registers, not the nominal size."""
+"""Task fit against the catalog: memory is checked against what ECS registers, not the nominal size.
+
+Checks that need the network or the hosts beside the container: where a model download can come from, whether it
+fits on the root volume, and what a reviewer is told about it."""
 
 import pytest
 
 from sdk import sizing
 from sdk.catalog import CATALOG
-from sdk.specs import ContainerSpec
-from sdk.validation import task_fit_problems
+from sdk.specs import CapacitySpec, ContainerSpec, HuggingFaceModelSource, NetworkSpec, S3ModelSource, SecretRef
+from sdk.validation import model_cache_problems, model_source_notes, model_source_problems, task_fit_problems
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
 
@@ -36,3 +39,64 @@ def test_the_largest_accepted_task_leaves_5_percent_and_the_agent_reservation_fr
     assert fit(instance_type, registered) == []
     assert len(fit(instance_type, registered + 1)) == 1
     assert registered <= nominal * 0.95 - sizing.ECS_RESERVED_MEMORY_MIB
+
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
+NO_NAT = NetworkSpec(nat_gateways="none", vpc_endpoints=("ecr.api", "ecr.dkr", "s3", "logs"))
+OWN_VPC = NetworkSpec(vpc_id="vpc-1", private_subnet_ids=("subnet-1", "subnet-2"))
+HUB = ContainerSpec(image=IMAGE, model_source=HuggingFaceModelSource(repo_id="org/model"))
+S3 = ContainerSpec(image=IMAGE, model_source=S3ModelSource(uri="s3://models-bucket/m/v1/"))
+
+
+def test_a_hub_model_in_a_created_vpc_without_nat_is_refused_with_the_s3_fix():
+    # GIVEN a Hub source and a created VPC with no NAT WHEN checked
+    problems = model_source_problems(NO_NAT, HUB)
+    # THEN the one problem names the field and offers S3 over the gateway endpoint or a NAT
+    assert len(problems) == 1
+    assert problems[0].startswith("container.model_source:")
+    assert "Fix:" in problems[0] and "S3ModelSource" in problems[0] and "nat_gateways='single'" in problems[0]
+
+
+def test_an_s3_model_without_nat_a_hub_model_with_nat_and_a_hub_model_in_your_vpc_pass():
+    assert model_source_problems(NO_NAT, S3) == []
+    assert model_source_problems(NetworkSpec(), HUB) == []
+    assert model_source_problems(OWN_VPC, HUB) == []
+
+
+def test_a_vpc_you_bring_is_trusted_but_noted():
+    # GIVEN a Hub source pinned and with a token in a VPC we did not create WHEN noted
+    pinned = HuggingFaceModelSource(
+        repo_id="org/model",
+        revision="main",
+        token=SecretRef(name="HF_TOKEN", value_from="arn:aws:ssm:us-east-1:123456789012:parameter/t"),
+        size_gib=1,
+    )
+    notes = model_source_notes(OWN_VPC, HUB.model_copy(update={"model_source": pinned}), "us-east-1")
+    # THEN the only note says its subnets need a NAT (unchecked)
+    assert len(notes) == 1 and "NAT" in notes[0] and "not checked" in notes[0]
+
+
+def test_an_unpinned_hub_model_without_a_token_or_size_gets_three_warnings():
+    notes = model_source_notes(NetworkSpec(), HUB, "us-east-1")
+    assert [("token" in n, "revision" in n, "size_gib" in n) for n in notes] == [
+        (True, False, False),
+        (False, True, False),
+        (False, False, True),
+    ]
+
+
+def test_an_s3_model_over_the_gateway_endpoint_is_noted_as_same_region_only():
+    notes = model_source_notes(NO_NAT, S3, "eu-west-1")
+    assert any("models-bucket" in n and "eu-west-1 only" in n for n in notes)
+
+
+def test_a_model_cache_must_fit_the_root_volume_once_per_host_or_once_per_task():
+    # GIVEN a 40 GiB model on the default 100 GiB root (50 GiB kept for the AMI and images)
+    host = S3.model_copy(update={"model_source": S3ModelSource(uri="s3://b-1/m/", size_gib=40)})
+    per_task = S3.model_copy(update={"model_source": S3ModelSource(uri="s3://b-1/m/", size_gib=40, cache="task")})
+    capacity = CapacitySpec(instance_types=("g5.12xlarge",))
+    # WHEN checked for a host running 2 tasks
+    # THEN one host-shared copy fits, two per-task copies do not, and the fix names the size that would
+    assert model_cache_problems(capacity, host, tasks_per_host=2) == []
+    [problem] = model_cache_problems(capacity, per_task, tasks_per_host=2)
+    assert problem.startswith("capacity.root_volume_gib:") and "Fix: root_volume_gib >= 130" in problem

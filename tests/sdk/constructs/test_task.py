@@ -3,14 +3,13 @@
 import json
 
 import pytest
-from pydantic import ValidationError
-
 from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from pydantic import ValidationError
 
 import sdk.constructs  # noqa: F401
 from sdk.constructs.task import GpuTask, container_definition
-from sdk.specs import ContainerSpec, HealthCheckSpec
+from sdk.specs import ContainerSpec, HealthCheckSpec, HuggingFaceModelSource, SecretRef
 
 
 def test_dollar_brace_in_environment_command_and_health_check_reaches_the_task_definition_escaped_for_terraform():
@@ -122,3 +121,27 @@ def test_shared_memory_that_does_not_fit_the_task_memory_is_refused_with_the_fix
         ContainerSpec(image=IMAGE, memory_mib=8192, shared_memory_mib=8192)
     assert error.value.error_count() == 1
     assert "container.shared_memory_mib" in str(error.value) and "Fix:" in str(error.value)
+
+
+def test_a_model_source_reaches_the_definition_as_environment_token_secret_cache_mount_and_start_period():
+    # GIVEN a container that downloads a gated Hub model (10 GiB) with a token from SSM
+    token = "arn:aws:ssm:us-east-1:123456789012:parameter/hf-token"
+    container = ContainerSpec(
+        image="123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1",
+        health_check=HealthCheckSpec(command=("CMD-SHELL", "curl -f localhost:8000/health")),
+        model_source=HuggingFaceModelSource(
+            repo_id="meta-llama/Llama-3.1-8B-Instruct", token=SecretRef(name="HF_TOKEN", value_from=token), size_gib=3
+        ),
+    )
+    # WHEN its definition is built
+    definition = container_definition(
+        container, network_mode="awsvpc", log_group="g", region="us-east-1", stream_prefix="x"
+    )
+    # THEN ECS injects the token, HF_HOME points at a writable cache mount beside /tmp, and the start period
+    # covers 3 GiB at 50 MiB/s (62 s) on top of 120 s
+    env = {e["name"]: e["value"] for e in definition["environment"]}
+    assert env["HF_HOME"] == "/models" and env["MODEL_ID"] == "meta-llama/Llama-3.1-8B-Instruct"
+    assert definition["secrets"] == [{"name": "HF_TOKEN", "valueFrom": token}]
+    assert {"sourceVolume": "model-cache", "containerPath": "/models", "readOnly": False} in definition["mountPoints"]
+    assert definition["readonlyRootFilesystem"] is True
+    assert definition["healthCheck"]["startPeriod"] == 182
