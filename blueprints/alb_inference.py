@@ -396,6 +396,7 @@ class AlbInferenceService(Construct):
                 f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host}/host, "
                 f"ASG max {spec.max_hosts} (200% deployments)",
             ),
+            review_notes=spec.container.plain_secret_notes,
         )
 
 

@@ -652,5 +652,6 @@ class IdleStopGpuQueue(Construct):
             review_notes=(
                 "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "
                 "scale from 0 on backlog and back to 0 when idle.",
+                *spec.container.plain_secret_notes,
             ),
         )
