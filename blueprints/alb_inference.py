@@ -444,7 +444,11 @@ class AlbInferenceService(Construct):
                 *filter(None, [self.network.zones_summary]),
                 *self._grace_summary(),
             ),
-            review_notes=(*model_source_notes(spec.network, spec.container, spec.region), *self._grace_notes()),
+            review_notes=(
+                *model_source_notes(spec.network, spec.container, spec.region),
+                *self._grace_notes(),
+                *spec.container.plain_secret_notes,
+            ),
         )
 
     def _grace_notes(self) -> tuple[str, ...]:

@@ -605,9 +605,7 @@ class IdleStopGpuQueue(Construct):
         """Point a scaling alarm at another expression (a second consumer of the same queue counts its own jobs)."""
         target = self.scaling_alarms[alarm]
         target.alarm_description = description
-        target.put_metric_query(
-            [new(CloudwatchMetricAlarmMetricQuery, **q) for q in query]
-        )
+        target.put_metric_query([new(CloudwatchMetricAlarmMetricQuery, **q) for q in query])
 
     def _alarms(self) -> None:
         spec, queue = self.spec, self.jobs.queue
@@ -694,5 +692,6 @@ class IdleStopGpuQueue(Construct):
                 "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "
                 "scale from 0 on backlog and back to 0 when idle.",
                 *model_source_notes(spec.network, spec.container, spec.region),
+                *spec.container.plain_secret_notes,
             ),
         )

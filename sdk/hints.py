@@ -9,6 +9,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 HINTS_KEY = "gpu_blueprints"
+# A resource's own checkov skips: resource["//"]["checkov"]["skip"] = {check id: reason}. checkov's terraform_json
+# framework ignores in-resource suppressions (bridgecrewio/checkov#4634), so sdk.review.policy applies these.
+CHECKOV_SKIP_PATH = ("//", "checkov", "skip")
 
 
 class GpuCapacityHint(BaseModel):

@@ -3,6 +3,8 @@
 import ipaddress
 import math
 import re
+import sys
+import warnings
 from collections.abc import Callable
 from typing import Annotated, ClassVar, Literal
 
@@ -508,6 +510,56 @@ class HuggingFaceModelSource(_ModelDownload):
 ModelSource = Annotated[S3ModelSource | HuggingFaceModelSource, Field(discriminator="kind")]
 
 
+class SecretInEnvironmentWarning(UserWarning):
+    """A plain `environment` variable whose name (or URL value) looks like a secret."""
+
+
+# Last word of a variable's name (case-insensitive, words split at "_", "-", "." and camelCase) that marks a secret.
+# Not PASS (Blender's render passes) nor PWD (the shell's working directory); *_KEY_ID, *_SECRET_ARN, *_TOKEN_URL,
+# *_PASSWORD_FILE end in another word, so they are not flagged.
+SECRET_WORDS = frozenset(
+    {"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL", "CREDENTIALS", "CREDS", "APIKEY", "KEY"}
+)
+# *_KEY names that are identifiers or public material, not secrets.
+NON_SECRET_KEYS = frozenset(
+    {"PUBLIC", "KMS", "S3", "OBJECT", "CACHE", "PARTITION", "SORT", "HASH", "PRIMARY", "ROUTING", "IDEMPOTENCY"}
+)
+_URL_WITH_PASSWORD = re.compile(r"://[^/@:\s]*:[^/@\s]+@")
+
+
+def looks_secret(name: str, value: str) -> bool:
+    """True when a plain environment variable probably holds a secret: its name's last word is in SECRET_WORDS (a
+    *_KEY unless NON_SECRET_KEYS names its kind), or its value is a URL with a password (postgres://u:p@host).
+    An empty value or an absolute path (a file the secret lives in, e.g. GOOGLE_APPLICATION_CREDENTIALS) is not."""
+    if not value or value.startswith("/"):
+        return False
+    words = re.split(r"[^A-Z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).upper())
+    words = [word for word in words if word] or [""]
+    named = words[-1] in SECRET_WORDS and not (words[-1] == "KEY" and len(words) > 1 and words[-2] in NON_SECRET_KEYS)
+    return named or bool(_URL_WITH_PASSWORD.search(value))
+
+
+def _caller_stacklevel() -> int:
+    """warnings.warn's stacklevel for the first frame outside pydantic and this module (the user's spec)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith(("pydantic", __name__)):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def secrets_in_environment_note(field: str, environment: dict[str, str], secrets_field: str) -> str | None:
+    """The review note (and warning) for secret-looking names in a plain environment, or None."""
+    names = sorted(name for name, value in environment.items() if looks_secret(name, value))
+    if not names:
+        return None
+    return (
+        f"{field}: {', '.join(names)} {'looks like a secret' if len(names) == 1 else 'look like secrets'} in plain "
+        f"text: the task definition, the ECS console and the Terraform state show it to anyone who can read those. "
+        f"Fix: move it to {secrets_field} "
+        "(SecretRef(name=..., value_from=<SSM parameter or Secrets Manager secret ARN>))."
+    )
+
+
 class ContainerSpec(Spec):
     image: ImageReference = Field(min_length=3, description="Image URI (ECR recommended). Required.")
     port: int | None = Field(default=None, ge=1, le=65535, description="Container port. Default None (no port).")
@@ -518,7 +570,11 @@ class ContainerSpec(Spec):
     cpu: int = Field(default=2048, ge=128, description="CPU units (1024 per vCPU). Default 2048.")
     memory_mib: int = Field(default=8192, ge=256, description="Hard memory limit, MiB. Default 8192.")
     command: tuple[str, ...] = Field(default=(), description="Command override. Default: the image's.")
-    environment: dict[str, str] = Field(default_factory=dict, description="Plain environment. Default none.")
+    environment: dict[str, str] = Field(
+        default_factory=dict,
+        description="Plain environment, readable in the task definition (secret-looking names warn: use secrets). "
+        "Default none.",
+    )
     secrets: tuple[SecretRef, ...] = Field(default=(), description="Secrets injected at start. Default none.")
     health_check: HealthCheckSpec | None = Field(default=None, description="Container health check. Default none.")
     read_only_root: bool = Field(default=True, description="Read-only root filesystem. Default True.")
@@ -607,6 +663,18 @@ class ContainerSpec(Spec):
     def model_download_seconds(self) -> int:
         """Estimated seconds to download the model at start (0 when the image brings it or no size is declared)."""
         return self.model_source.download_seconds() if self.model_source else 0
+
+    @model_validator(mode="after")
+    def _warn_plain_secrets(self) -> "ContainerSpec":
+        for note in self.plain_secret_notes:
+            warnings.warn(note, SecretInEnvironmentWarning, stacklevel=_caller_stacklevel())
+        return self
+
+    @property
+    def plain_secret_notes(self) -> tuple[str, ...]:
+        """Review notes naming secret-looking `environment` variables (empty: none)."""
+        note = secrets_in_environment_note("container.environment", self.environment, "container.secrets")
+        return (note,) if note else ()
 
     @property
     def ecr_repository(self) -> tuple[str, str, str] | None:

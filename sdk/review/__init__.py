@@ -2,8 +2,8 @@
 
 For each stack: the change summary against a committed `generated/`, exposure, IAM, GPU capacity, cost
 and checkov results, written as REVIEW.md (or review.json) beside the stack's cdk.tf.json. The exit code
-is 1 when a reviewer must look: a new wildcard, new public exposure, a failed policy check, or cost up more
-than the threshold.
+is 1 when a reviewer must look: a new wildcard, new public exposure, a failed policy check or a stale
+per-resource skip, or cost up more than the threshold.
 """
 
 import argparse
@@ -133,6 +133,7 @@ def _flags(review: StackReview, threshold_percent: float) -> tuple[str, ...]:
         flags.append(f"typical cost up {change:.1f}% (threshold {threshold_percent:g}%)")
     if review.policy is not None:
         flags += [f"checkov {f.check_id} failed on {f.resource}: {f.check_name}" for f in review.policy.failed]
+        flags += [f"stale checkov skip: {skip}" for skip in review.policy.stale_skips]
         flags += [f"policy not checked: {review.policy.error}"] if review.policy.error else []
     return tuple(flags)
 

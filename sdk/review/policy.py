@@ -6,9 +6,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sdk.hints import CHECKOV_SKIP_PATH
 
 CONFIG_FILE = ".checkov.yaml"
 
@@ -18,9 +20,14 @@ class Finding(BaseModel):
 
     check_id: str = Field(description="checkov check id, e.g. CKV_AWS_24 (no default)")
     check_name: str = Field(description="What the check requires (no default)")
-    resource: str = Field(description="Resource checkov names (no default)")
+    resource: str = Field(description="Terraform address of the resource, e.g. aws_s3_bucket.x (no default)")
     lines: str = Field(default="", description="Line range in cdk.tf.json (default empty)")
     reason: str = Field(default="", description="Suppression reason, for skipped checks (default empty)")
+    scope: Literal["", "global", "resource"] = Field(
+        default="",
+        description="Where a skip comes from: .checkov.yaml ('global') or the resource's own `//` ('resource') "
+        "(default empty: not skipped)",
+    )
 
 
 class PolicyResult(BaseModel):
@@ -31,6 +38,12 @@ class PolicyResult(BaseModel):
     failed: tuple[Finding, ...] = Field(default=(), description="Failed checks (default none)")
     skipped: tuple[Finding, ...] = Field(default=(), description="Skipped checks with reasons (default none)")
     documented_skips: tuple[str, ...] = Field(default=(), description="Skips listed in .checkov.yaml (default none)")
+    stale_skips: tuple[str, ...] = Field(
+        default=(), description="Per-resource skips whose check does not fail on their resource (default none)"
+    )
+    unused_global_skips: tuple[str, ...] = Field(
+        default=(), description=".checkov.yaml skips no resource of the checked stacks fails (default none)"
+    )
     error: str = Field(default="", description="Why an installed checkov gave no result (default empty: it ran)")
 
 
@@ -59,14 +72,47 @@ def documented_skips(repo_root: Path) -> tuple[str, ...]:
     return tuple(skips)
 
 
-def _finding(item: dict[str, Any]) -> Finding:
+def global_skips(repo_root: Path) -> dict[str, str]:
+    """Check id -> reason for each `skip-check` entry of .checkov.yaml."""
+    pairs = (skip.partition(": ") for skip in documented_skips(repo_root))
+    return {check: reason for check, _, reason in pairs}
+
+
+def resource_skips(tf_json: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Terraform address -> {check id: reason} of the skips resources carry (review_hints.skip_check writes them)."""
+    skips = {}
+    for kind, named in tf_json.get("resource", {}).items():
+        for name, body in named.items():
+            found: Any = body
+            for key in CHECKOV_SKIP_PATH:
+                found = found.get(key, {}) if isinstance(found, dict) else {}
+            if found:
+                skips[f"{kind}.{name}"] = dict(found)
+    return skips
+
+
+class _Stack:
+    """One stack's resources by name (checkov's terraform_json runner names resource checks `resource.<name>`,
+    graph checks `<type>.<name>`; cdktf names are unique in a stack) and the skips they carry."""
+
+    def __init__(self, tf_json: dict[str, Any]) -> None:
+        self.kinds = {name: kind for kind, named in tf_json.get("resource", {}).items() for name in named}
+        self.skips = resource_skips(tf_json)
+
+    def address(self, resource: str) -> str:
+        name = resource.rpartition(".")[2]
+        return f"{self.kinds[name]}.{name}" if name in self.kinds else resource
+
+
+def _finding(item: dict[str, Any], stack: _Stack, **extra: Any) -> Finding:
     low, high = (item.get("file_line_range") or [0, 0])[:2]
     return Finding(
         check_id=item.get("check_id", ""),
         check_name=item.get("check_name", ""),
-        resource=item.get("resource", ""),
+        resource=stack.address(item.get("resource", "")),
         lines=f"{low}-{high}" if low else "",
         reason=item.get("suppress_comment") or "",
+        **extra,
     )
 
 
@@ -74,15 +120,28 @@ def _stack_of(item: dict[str, Any]) -> str:
     return Path(item.get("file_path", "")).parent.name
 
 
+def _load_stacks(stacks_dir: Path) -> dict[str, _Stack]:
+    tf_jsons: dict[str, dict[str, Any]] = {}
+    for path in sorted(stacks_dir.glob("*/*.tf.json")):
+        resources = json.loads(path.read_text(encoding="utf-8")).get("resource", {})
+        merged = tf_jsons.setdefault(path.parent.name, {"resource": {}})["resource"]
+        for kind, named in resources.items():
+            merged.setdefault(kind, {}).update(named)
+    return {name: _Stack(tf_json) for name, tf_json in tf_jsons.items()}
+
+
 def run_checkov(stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
-    """Results per stack folder name; one checkov run over `stacks_dir`. Empty-handed when not installed."""
+    """Results per stack folder name; one checkov run over `stacks_dir`. Empty-handed when not installed.
+
+    checkov runs every check; the skips (.checkov.yaml and each resource's own) are applied here, so a skip whose
+    check no longer fails is seen as stale instead of hiding a future regression."""
     binary = _checkov()
     if binary is None:
         return {}
     command = [
         binary,
         "-d",
-        str(stacks_dir),
+        str(stacks_dir.resolve()),
         "--framework",
         "terraform_json",
         "-o",
@@ -90,37 +149,62 @@ def run_checkov(stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
         "--compact",
         "--skip-download",
     ]
-    skips = documented_skips(repo_root)
-    if skips:
-        # The skip list, not the whole config: its `quiet` would drop the passed checks we count.
-        command += ["--skip-check", ",".join(skip.split(":", 1)[0] for skip in skips)]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
-    completed = subprocess.run(command, capture_output=True, encoding="utf-8", env=env, check=False, cwd=stacks_dir)
+    # cwd is the stacks folder: no .checkov.yaml is picked up (its `quiet` would drop the passed checks we count).
+    run = subprocess.run(command, capture_output=True, encoding="utf-8", env=env, cwd=stacks_dir)
+    skips = documented_skips(repo_root)
     try:
-        return _by_stack(completed.stdout, skips)
+        return _by_stack(json.loads(run.stdout), _load_stacks(stacks_dir), global_skips(repo_root), skips)
     except ValueError:  # installed but broken: the gate must not pass as if nothing was checked
-        tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or [f"exit {completed.returncode}"]
-        error = f"checkov exited {completed.returncode} without a JSON report: {tail[0][:300]}"
+        tail = (run.stderr or run.stdout).strip().splitlines()[-1:] or [f"exit {run.returncode}"]
+        error = f"checkov exited {run.returncode} without a JSON report: {tail[0][:300]}"
         folders = sorted(p.name for p in stacks_dir.iterdir() if p.is_dir())
         return {name: PolicyResult(available=True, error=error, documented_skips=skips) for name in folders}
 
 
-def _by_stack(stdout: str, skips: tuple[str, ...]) -> dict[str, PolicyResult]:
-    reports = json.loads(stdout)  # checkov always prints a report; nothing is a failure too
-    reports = reports if isinstance(reports, list) else [reports]
-    results = [r.get("results", {}) for r in reports if r.get("check_type") == "terraform_json"]
-    stacks: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for result in results:
-        for bucket in ("passed_checks", "failed_checks", "skipped_checks"):
-            for item in result.get(bucket, []):
-                stacks.setdefault(_stack_of(item), {}).setdefault(bucket, []).append(item)
-    return {
-        stack: PolicyResult(
-            available=True,
-            passed=len(items.get("passed_checks", [])),
-            failed=tuple(_finding(i) for i in items.get("failed_checks", [])),
-            skipped=tuple(_finding(i) for i in items.get("skipped_checks", [])),
-            documented_skips=skips,
-        )
-        for stack, items in stacks.items()
+def _by_stack(
+    reports: Any, stacks: dict[str, _Stack], global_reasons: dict[str, str], skips: tuple[str, ...]
+) -> dict[str, PolicyResult]:
+    reports = reports if isinstance(reports, list) else [reports]  # checkov always prints a report
+    items: dict[str, dict[str, list[dict[str, Any]]]] = {name: {} for name in stacks}
+    for report in reports:
+        if report.get("check_type") == "terraform_json":
+            for bucket in ("passed_checks", "failed_checks", "skipped_checks"):
+                for item in report.get("results", {}).get(bucket, []):
+                    items.setdefault(_stack_of(item), {}).setdefault(bucket, []).append(item)
+    results = {
+        name: _classify(found, stacks.get(name) or _Stack({}), global_reasons, skips) for name, found in items.items()
     }
+    failing = {f.check_id for result in results.values() for f in result.skipped if f.scope == "global"}
+    unused = tuple(check for check in global_reasons if check not in failing)
+    return {name: result.model_copy(update={"unused_global_skips": unused}) for name, result in results.items()}
+
+
+def _classify(
+    items: dict[str, list[dict[str, Any]]], stack: _Stack, global_reasons: dict[str, str], skips: tuple[str, ...]
+) -> PolicyResult:
+    failed, skipped = [], [_finding(i, stack) for i in items.get("skipped_checks", [])]
+    for item in items.get("failed_checks", []):
+        finding = _finding(item, stack)
+        own = stack.skips.get(finding.resource, {})
+        if finding.check_id in own:
+            skipped.append(finding.model_copy(update={"reason": own[finding.check_id], "scope": "resource"}))
+        elif finding.check_id in global_reasons:
+            skipped.append(finding.model_copy(update={"reason": global_reasons[finding.check_id], "scope": "global"}))
+        else:
+            failed.append(finding)
+    used = {(f.resource, f.check_id) for f in skipped if f.scope == "resource"}
+    stale = tuple(
+        f"{check} on {address}: the check does not fail there; drop its skip_check"
+        for address, own in sorted(stack.skips.items())
+        for check in sorted(own)
+        if (address, check) not in used
+    )
+    return PolicyResult(
+        available=True,
+        passed=len(items.get("passed_checks", [])),
+        failed=tuple(failed),
+        skipped=tuple(skipped),
+        documented_skips=skips,
+        stale_skips=stale,
+    )

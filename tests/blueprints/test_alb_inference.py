@@ -447,3 +447,31 @@ def test_a_grace_set_shorter_than_the_model_download_is_noted_for_the_reviewer(t
     assert only(stack, "aws_ecs_service")["health_check_grace_period_seconds"] == 60
     notes = next(iter(read_hints(stack).values())).review_notes
     assert any("60 s is shorter than the model's estimated download (144 s)" in n for n in notes), notes
+
+
+def test_a_secret_in_plain_environment_is_a_note_in_the_synth_summary_and_the_review(tmp_path):
+    # GIVEN the public example with a database password in its plain environment
+    from cdktf import App
+
+    from blueprints.examples import SDXL, sdxl_public
+    from sdk.review import render_markdown, review_stack
+    from sdk.specs import SecretInEnvironmentWarning
+    from sdk.synth import summary_lines
+
+    env = {**SDXL.container.environment, "DB_PASSWORD": "hunter2"}
+    with pytest.warns(SecretInEnvironmentWarning, match="DB_PASSWORD looks like a secret"):
+        container = {**SDXL.container.model_dump(), "environment": env}
+        spec = SDXL.model_validate({**SDXL.model_dump(), "container": container})
+    # WHEN it is synthesized and summarized as `python -m sdk synth` prints it, and reviewed
+    app = App(outdir=str(tmp_path))
+    sdxl_public(app, spec)
+    app.synth()
+    tf = json.loads((tmp_path / "stacks" / "sdxl-public" / "cdk.tf.json").read_text(encoding="utf-8"))
+    lines = summary_lines("sdxl-public", tf)
+    # THEN the summary carries the note under the blueprint, naming the variable and the fix
+    (note,) = [line for line in lines if "DB_PASSWORD" in line]
+    assert note.startswith("    note: container.environment: DB_PASSWORD looks like a secret in plain text")
+    assert "Fix: move it to container.secrets" in note
+    # and REVIEW.md lists it among the blueprint's notes
+    markdown = render_markdown(review_stack("sdxl-public", tf, None))
+    assert f"- {note.removeprefix('    note: ')}" in markdown

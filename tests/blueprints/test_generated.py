@@ -12,6 +12,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
+from sdk.review.policy import PolicyResult, global_skips, resource_skips, run_checkov
 from sdk.synth import STACK_FILE, write_stacks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,27 +47,43 @@ def test_synth_output_is_byte_identical_across_runs(example_stacks, tmp_path):
         assert path.read_bytes() == (tmp_path / "second" / path.parent.name / STACK_FILE).read_bytes()
 
 
-@pytest.mark.skipif(
-    shutil.which("checkov", path=str(Path(sys.executable).parent)) is None,
-    reason="checkov is installed by `make test` (dev extra)",
-)
-def test_checkov_reports_no_failed_checks_on_generated(example_stacks, tmp_path):
-    # GIVEN the synthesized stacks and the skip list with reasons in .checkov.yaml
-    write_stacks(example_stacks, tmp_path)
-    checkov = str(Path(sys.executable).parent / "checkov")
+@pytest.fixture(scope="module")
+def checkov_results(example_stacks, tmp_path_factory) -> dict[str, PolicyResult]:
+    """One checkov run over the synthesized stacks, every check on, skips applied by sdk.review.policy."""
+    if shutil.which("checkov", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("checkov is installed by `make test` (dev extra)")
+    stacks = tmp_path_factory.mktemp("checkov")
+    write_stacks(example_stacks, stacks)
+    return run_checkov(stacks, ROOT)
+
+
+def test_checkov_reports_no_failed_checks_on_generated(checkov_results):
+    # GIVEN the synthesized stacks, the skips in .checkov.yaml and those resources carry
     # WHEN checkov scans them as terraform_json
-    run = subprocess.run(
-        [checkov, "-d", str(tmp_path), "--config-file", str(ROOT / ".checkov.yaml"), "-o", "json"],
-        capture_output=True,
-        encoding="utf-8",
-        cwd=ROOT,
-    )
-    reports = json.loads(run.stdout)
-    reports = reports if isinstance(reports, list) else [reports]
-    # THEN every check that ran passed
-    failed = [(f["check_id"], f["resource"]) for r in reports for f in r["results"]["failed_checks"]]
-    assert failed == []
-    assert sum(r["summary"]["passed"] for r in reports) > 100
+    results = list(checkov_results.values())
+    # THEN it ran on every stack and every check that is not skipped passed
+    assert not [r.error for r in results if r.error]
+    assert [(f.check_id, f.resource) for r in results for f in r.failed] == []
+    assert sum(r.passed for r in results) > 100
+
+
+def test_every_skipped_check_still_fails_where_it_is_skipped(checkov_results, example_stacks):
+    # GIVEN checkov run without any skip, and the skips of .checkov.yaml and of the resources
+    results = checkov_results.items()
+    # WHEN the findings each skip suppresses are collected
+    skipped = {(stack, f.scope, f.check_id, f.resource) for stack, r in results for f in r.skipped}
+    # THEN every global skip suppresses a failure somewhere (else it is stale and would hide a regression)
+    assert set(global_skips(ROOT)) == {check for _, scope, check, _ in skipped if scope == "global"}
+    assert all(r.unused_global_skips == () for _, r in results)
+    # and every per-resource skip suppresses a failure on its own resource
+    own = {
+        (stack, check, address)
+        for stack, tf in example_stacks.items()
+        for address, checks in resource_skips(tf).items()
+        for check in checks
+    }
+    assert own and own == {(stack, check, address) for stack, scope, check, address in skipped if scope == "resource"}
+    assert [skip for _, r in results for skip in r.stale_skips] == []
 
 
 def _task_definitions(stacks: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

@@ -735,3 +735,21 @@ def test_a_customer_key_on_the_job_table_is_usable_by_workers_and_submitters_thr
 def test_the_aws_managed_table_key_needs_no_kms_statement(comfyui):
     for policy in ("comfyui-us-east-1-task-policy", "comfyui-us-east-1-jobs-submitter"):
         assert not [a for s in statements(comfyui, policy).values() for a in s["Action"] if a.startswith("kms:")]
+
+
+def test_a_token_in_the_consumers_plain_environment_is_a_note_in_the_synth_summary(tmp_path):
+    # GIVEN a queue whose consumer gets an API token as plain environment
+    from sdk.specs import SecretInEnvironmentWarning
+    from sdk.synth import summary_lines
+
+    container = {**VALID["container"], "environment": {"HF_TOKEN": "hf_abc", "HF_HUB_OFFLINE": "1"}}
+    with pytest.warns(SecretInEnvironmentWarning, match="HF_TOKEN"):
+        queue_spec = spec(container=container)
+    # WHEN it is synthesized and summarized as `python -m sdk synth` prints it
+    app = cdktf.App(outdir=str(tmp_path))
+    IdleStopGpuQueue(GpuStack(app, "tokens", region=REGION), "edits", spec=queue_spec)
+    app.synth()
+    tf = json.loads((tmp_path / "stacks" / "tokens" / "cdk.tf.json").read_text(encoding="utf-8"))
+    # THEN the blueprint's notes name the variable and point to container.secrets
+    notes = [line for line in summary_lines("tokens", tf) if "HF_TOKEN" in line]
+    assert len(notes) == 1 and "HF_HUB_OFFLINE" not in notes[0] and "container.secrets" in notes[0]

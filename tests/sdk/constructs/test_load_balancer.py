@@ -1,0 +1,64 @@
+"""LoadBalancer: the checkov skips it carries sit only on the resources that fail those checks by design."""
+
+from typing import Any
+
+import pytest
+
+from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
+from sdk.review.policy import resource_skips
+from tests.sdk.constructs.test_review_hints import synth
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+WAF = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/1"
+
+
+def alb_skips(tmp_path, **spec: Any) -> dict[str, set[str]]:
+    """Resource type -> check ids skipped on resources of that type."""
+
+    def build(stack):
+        LoadBalancer(
+            stack,
+            "alb",
+            name="svc",
+            spec=AlbSpec(certificate_arn=CERTIFICATE, **spec),
+            vpc_id="vpc-1",
+            subnet_ids=["subnet-1", "subnet-2"],
+            target_port=8080,
+            target_security_group_id="sg-1",
+            region="us-east-1",
+        )
+
+    found: dict[str, set[str]] = {}
+    for address, checks in resource_skips(synth(tmp_path, build)).items():
+        found.setdefault(address.split(".")[0], set()).update(checks)
+    return found
+
+
+def test_a_public_alb_open_to_the_world_skips_waf_port_80_and_kms_on_its_own_resources(tmp_path):
+    # GIVEN an internet-facing ALB open to 0.0.0.0/0 without a WAF ACL, with the log bucket it creates
+    # WHEN synthesized
+    found = alb_skips(tmp_path, allowed_cidrs=("0.0.0.0/0",))
+    # THEN the ALB skips WAF, the port-80 rule skips CKV_AWS_260 and the log bucket skips SSE-KMS: nothing else
+    assert found == {
+        "aws_lb": {"CKV2_AWS_28"},
+        "aws_vpc_security_group_ingress_rule": {"CKV_AWS_260"},
+        "aws_s3_bucket": {"CKV_AWS_145"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"allowed_cidrs": ("10.0.0.0/8",), "internal": True}, {"aws_s3_bucket": {"CKV_AWS_145"}}),
+        ({"allowed_cidrs": ("198.51.100.0/24",), "waf_acl_arn": WAF}, {"aws_s3_bucket": {"CKV_AWS_145"}}),
+        ({"allowed_cidrs": ("203.0.113.0/24",), "access_logs_bucket": "central-logs"}, {"aws_lb": {"CKV2_AWS_28"}}),
+    ],
+    ids=["internal", "with-waf", "own-log-bucket-and-narrow-cidr"],
+)
+def test_an_alb_skips_only_what_it_fails(tmp_path, spec, expected):
+    # GIVEN an internal ALB, a public one with WAF, or a public one without WAF logging to an existing bucket
+    # WHEN synthesized
+    found = alb_skips(tmp_path, **spec)
+    # THEN no WAF skip where WAF is attached or the ALB is internal, no port-80 skip without 0.0.0.0/0, and the
+    # SSE-KMS skip only on a bucket the construct created
+    assert found == expected

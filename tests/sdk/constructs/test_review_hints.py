@@ -1,0 +1,52 @@
+"""review_hints.skip_check: a resource's own checkov skip, written where sdk.review.policy reads it."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cdktf
+import pytest
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+
+import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+from sdk.constructs.review_hints import skip_check
+from sdk.constructs.stack import GpuStack
+from sdk.review.policy import resource_skips
+
+
+def synth(tmp_path: Path, build: Any) -> dict[str, Any]:
+    """The stack's JSON as `python -m sdk synth` writes it (cdktf.Testing.synth drops the `//` keys)."""
+    app = cdktf.App(outdir=str(tmp_path))
+    build(GpuStack(app, "t", region="us-east-1"))
+    app.synth()
+    return json.loads((tmp_path / "stacks" / "t" / "cdk.tf.json").read_text(encoding="utf-8"))
+
+
+def test_skips_are_recorded_under_the_resources_comment_key_beside_cdktfs_metadata(tmp_path):
+    # GIVEN a queue with two skips and a queue with none
+    def build(stack: GpuStack) -> None:
+        queue = SqsQueue(stack, "skipped", name="a")
+        skip_check(queue, "CKV_AWS_27", "encrypted by the consumer. Really.")
+        skip_check(queue, "CKV2_AWS_99", "second reason")
+        SqsQueue(stack, "plain", name="b")
+
+    # WHEN the stack is synthesized
+    tf = synth(tmp_path, build)
+    # THEN the review reads both skips with their reasons (dots in a reason survive), only on that queue,
+    queue = tf["resource"]["aws_sqs_queue"]["skipped"]
+    assert resource_skips(tf) == {
+        "aws_sqs_queue.skipped": {"CKV_AWS_27": "encrypted by the consumer. Really.", "CKV2_AWS_99": "second reason"}
+    }
+    # and cdktf's own metadata under `//` is kept
+    assert queue["//"]["metadata"]["path"] == "t/skipped"
+
+
+@pytest.mark.parametrize(
+    ("check_id", "reason"), [("CKV_AWS_27", " "), ("aws_s3_bucket.x", "a reason"), ("CKV_AWS_27.x", "a reason")]
+)
+def test_a_skip_without_a_reason_or_a_checkov_id_is_refused(check_id, reason):
+    # GIVEN a queue WHEN it is given a skip without a reason or with something that is no checkov id
+    queue = SqsQueue(GpuStack(cdktf.Testing.app(), "t", region="us-east-1"), "q", name="q")
+    # THEN the helper refuses it by name
+    with pytest.raises(ValueError, match="a checkov id such as CKV_AWS_145 and a reason"):
+        skip_check(queue, check_id, reason)

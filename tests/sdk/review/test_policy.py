@@ -1,0 +1,106 @@
+"""sdk.review.policy: checkov runs every check; .checkov.yaml and per-resource skips are applied, stale ones named."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sdk.review import exit_code, render_markdown, review_stack
+from sdk.review.policy import PolicyResult, global_skips, run_checkov
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("checkov", path=str(Path(sys.executable).parent)) is None,
+    reason="checkov is installed by `make test` (dev extra)",
+)
+
+CONFIG = """framework:
+  - terraform_json
+skip-check:
+  # Log groups: AWS-managed encryption
+  # by default.
+  - CKV_AWS_158
+  # No ASG in this stack: never fails.
+  - CKV_AWS_315
+"""
+
+
+def skip(check: str, reason: str) -> dict[str, Any]:
+    return {"//": {"checkov": {"skip": {check: reason}}, "metadata": {"path": "s/x"}}}
+
+
+STACK = {
+    "resource": {
+        "aws_sqs_queue": {
+            "skipped": {**skip("CKV_AWS_27", "the consumer encrypts"), "name": "a"},
+            "plain": {"name": "b"},
+            "encrypted": {**skip("CKV_AWS_27", "was unencrypted once"), "name": "c", "sqs_managed_sse_enabled": True},
+        },
+        "aws_cloudwatch_log_group": {"logs": {"name": "/ecs/x", "retention_in_days": 30}},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory) -> PolicyResult:
+    root = tmp_path_factory.mktemp("repo")
+    (root / ".checkov.yaml").write_text(CONFIG, encoding="utf-8")
+    (root / "stacks" / "s").mkdir(parents=True)
+    (root / "stacks" / "s" / "cdk.tf.json").write_text(json.dumps(STACK), encoding="utf-8")
+    return run_checkov(root / "stacks", root)["s"]
+
+
+def test_global_skips_are_read_with_their_multi_line_reasons(tmp_path):
+    # GIVEN a .checkov.yaml whose reasons are the comment lines above each entry
+    (tmp_path / ".checkov.yaml").write_text(CONFIG, encoding="utf-8")
+    # WHEN read THEN each id has its reason, the lines joined
+    assert global_skips(tmp_path) == {
+        "CKV_AWS_158": "Log groups: AWS-managed encryption by default.",
+        "CKV_AWS_315": "No ASG in this stack: never fails.",
+    }
+
+
+def test_a_resources_own_skip_suppresses_that_resource_only_with_its_reason(result):
+    # GIVEN two unencrypted queues, one carrying a CKV_AWS_27 skip
+    # WHEN checkov runs
+    skipped = {(f.check_id, f.resource): (f.scope, f.reason) for f in result.skipped}
+    failed = {(f.check_id, f.resource) for f in result.failed}
+    # THEN the skipped queue is reported as skipped with its reason, by its Terraform address
+    assert skipped[("CKV_AWS_27", "aws_sqs_queue.skipped")] == ("resource", "the consumer encrypts")
+    # and the other queue still fails
+    assert ("CKV_AWS_27", "aws_sqs_queue.plain") in failed
+
+
+def test_a_global_skip_suppresses_every_resource_and_the_rest_still_fail(result):
+    # GIVEN a log group without a KMS key and with retention under a year; only CKV_AWS_158 is skipped globally
+    skipped = {(f.check_id, f.resource): (f.scope, f.reason) for f in result.skipped}
+    failed = {(f.check_id, f.resource) for f in result.failed}
+    # THEN the KMS check is skipped with the .checkov.yaml reason and the retention check fails
+    assert skipped[("CKV_AWS_158", "aws_cloudwatch_log_group.logs")] == (
+        "global",
+        "Log groups: AWS-managed encryption by default.",
+    )
+    assert ("CKV_AWS_338", "aws_cloudwatch_log_group.logs") in failed
+
+
+def test_skips_whose_check_no_longer_fails_are_named_stale(result):
+    # GIVEN an encrypted queue still carrying a CKV_AWS_27 skip, and a global skip no resource fails
+    # THEN the per-resource skip is stale and the global one unused
+    assert result.stale_skips == (
+        "CKV_AWS_27 on aws_sqs_queue.encrypted: the check does not fail there; drop its skip_check",
+    )
+    assert result.unused_global_skips == ("CKV_AWS_315",)
+
+
+def test_the_review_flags_a_stale_skip_and_lists_per_resource_skips(result):
+    # GIVEN the policy result of the stack WHEN the stack is reviewed against itself
+    review = review_stack("s", STACK, STACK, policy=result)
+    text = render_markdown(review)
+    # THEN the stale skip is a flag (exit 1), and REVIEW.md names each per-resource skip and the unused global one
+    assert f"stale checkov skip: {result.stale_skips[0]}" in review.flags
+    assert exit_code([review]) == 1
+    assert "- skipped `CKV_AWS_27` on `aws_sqs_queue.skipped` (this resource only): the consumer encrypts" in text
+    assert "- STALE skip CKV_AWS_27 on aws_sqs_queue.encrypted" in text
+    assert "- CKV_AWS_315: No ASG in this stack: never fails. (0 here; fails nowhere in this app)" in text
