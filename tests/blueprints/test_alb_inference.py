@@ -240,7 +240,7 @@ def test_the_internal_llm_reads_its_model_from_s3_over_the_gateway_endpoint_into
     assert volume["docker_volume_configuration"]["scope"] == "shared"
     # AND the task role reads that prefix only, and decrypts through S3 only
     policies = {p["name"]: json.loads(p["policy"]) for p in resources(llm, "aws_iam_role_policy").values()}
-    task = {tuple(s["Action"]): s for s in policies["llm-internal-task-policy"]["Statement"]}
+    task = {tuple(s["Action"]): s for s in policies["llm-internal-us-east-1-task-policy"]["Statement"]}
     prefix = "arn:aws:s3:::llm-models-123456789012/meta-llama/Llama-3.1-8B-Instruct/*"
     assert task[("s3:GetObject",)]["Resource"] == [prefix]
     assert task[("s3:ListBucket",)]["Condition"] == {
@@ -264,7 +264,7 @@ def test_the_public_sdxl_service_pulls_a_pinned_hub_model_into_hf_home_and_is_wa
     assert container["secrets"] == [] and container["healthCheck"]["startPeriod"] == 120 + 144
     # AND the task role gains no AWS grant for it, and the reviewer is told a gated repo would need a token
     policies = {p["name"]: json.loads(p["policy"]) for p in resources(sdxl, "aws_iam_role_policy").values()}
-    assert not [s for s in policies["sdxl-task-policy"]["Statement"] if "s3:GetObject" in s["Action"]]
+    assert not [s for s in policies["sdxl-us-east-1-task-policy"]["Statement"] if "s3:GetObject" in s["Action"]]
     hints = next(iter(read_hints(sdxl).values()))
     assert any("without a Hub token" in n for n in hints.review_notes)
     assert any(line.startswith("health-check grace 324 s") for line in hints.summary)

@@ -24,7 +24,7 @@ BLUEPRINTS = (AlbInferenceService, IdleStopGpuQueue, FractionalGpuRenderer)
 EXTRA = {
     "container": {
         "user": "1000:1000",
-        "volumes": [{"name": "models", "container_path": "/models", "host_path": "/opt/models"}],
+        "volumes": [{"name": "weights", "container_path": "/weights", "host_path": "/opt/weights"}],
     },
     "placement_constraint": "attribute:ecs.instance-type =~ g6.*",
     "worker": {"environment": {"EXTRA_SETTING": "1"}},
