@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--keep", action="store_true", help="keep the applied stacks and scratch folder")
     rehearse.add_argument("--jobs", type=int, default=2, help="stacks rehearsed at once (default %(default)s)")
     rehearse.add_argument("--scratch", default=None, help="scratch folder (default: a temporary one)")
+    rehearse.add_argument(
+        "--one-account", action="store_true", help="apply all stacks into one emulated account (IAM is global)"
+    )
     rehearse.set_defaults(func=_rehearse)
 
     size = sub.add_parser("size", help="service and ASG bounds from peak load (source sizing math)")

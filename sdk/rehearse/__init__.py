@@ -7,6 +7,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,11 @@ class StackResult:
 
     @property
     def skipped_resources(self) -> int:
-        return sum(1 for item in self.not_rehearsed if item.endswith("(resource type)"))
+        return sum(1 for item in self.not_rehearsed if "(resource type)" in item)
+
+    def fail(self, step: str, error: str) -> None:
+        if self.failed_step is None:
+            self.failed_step, self.error = step, error
 
 
 class StepFailed(Exception):
@@ -65,109 +70,161 @@ def count_resources(tf: dict[str, Any]) -> int:
     return sum(len(items) for items in tf.get("resource", {}).values())
 
 
-def rehearse_stack(
-    name: str, tf: dict[str, Any], *, tool: Toolchain, facts: ProviderFacts, scratch: Path, keep: bool = False
-) -> StackResult:
-    result = StackResult(stack=name, resources=count_resources(tf))
-    started = time.monotonic()
-    folder = scratch / name
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        with Emulator() as emulator:
-            _rehearse(result, tf, folder, emulator, tool, facts, keep)
-    except StepFailed as failure:
-        result.failed_step, result.error = failure.step, failure.output
-    except Exception as error:  # noqa: BLE001 - a harness error is reported against the stack, not raised
-        result.failed_step, result.error = "harness", f"{type(error).__name__}: {error}"
-    result.seconds = time.monotonic() - started
-    return result
+class StackRun:
+    """One stack's folder, overrides and terraform steps against one emulator."""
 
+    def __init__(
+        self, name: str, tf: dict[str, Any], *, emulator: Emulator, tool: Toolchain, facts: ProviderFacts, scratch: Path
+    ) -> None:
+        self.result = StackResult(stack=name, resources=count_resources(tf))
+        self.tool, self.emulator = tool, emulator
+        self.folder = scratch / name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.env = terraform.environment(scratch)
+        self.client = emulator.client_factory(region_of(tf))
+        unknown = terraform.unknown_arguments(tf, facts)
+        self.result.not_rehearsed = [f"{path}: newer than the mirrored provider {tool.version}" for path in unknown]
+        self.tf = terraform.without(tf, unknown) if unknown else tf
+        self.facts = facts
 
-def _rehearse(
-    result: StackResult, tf: dict[str, Any], folder: Path, emulator: Emulator, tool: Toolchain,
-    facts: ProviderFacts, keep: bool,
-) -> None:
-    region = region_of(tf)
-    client = emulator.client_factory(region)
-    unknown = terraform.unknown_arguments(tf, facts)
-    result.not_rehearsed = [f"{path}: newer than the mirrored provider {tool.version}" for path in unknown]
-    stack_json = terraform.without(tf, unknown) if unknown else tf
-    terraform.write_json(folder / "cdk.tf.json", stack_json)
-    world = build_world(stack_json, region, client)
-    result.world = world.notes
-    terraform.write_json(folder / "rehearsal_version_override.tf.json", terraform.version_override(tool))
-    terraform.write_json(folder / "rehearsal_provider_override.tf.json", terraform.provider_override(facts.endpoints, emulator.url))
-    if overrides := world.override(stack_json):
-        terraform.write_json(folder / "rehearsal_world_override.tf.json", overrides)
-    env = terraform.environment(folder.parent)
-    before = checks.inventory(client)
-    step = _stepper(tool, folder, env)
-    step("init", "init", f"-plugin-dir={tool.mirror}", "-no-color")
-    step("validate", "validate", "-no-color")
-    step("plan", "plan", "-no-color", "-out=rehearsal.tfplan")
-    applied = step("apply", "apply", "-no-color", f"-parallelism={APPLY_PARALLELISM}", "-auto-approve", "rehearsal.tfplan", allow_fail=True)
-    show = json.loads(terraform.run(tool, folder, env, "show", "-json").stdout)
-    state = checks.state_resources(show)
-    result.applied = len(state)
-    if applied.returncode != 0:
-        result.failed_step, result.error = "apply", _errors(applied)
-    else:
-        replan = step("re-plan", "plan", "-no-color", "-detailed-exitcode", "-lock=false", allow_fail=True)
-        if replan.returncode == 2:
-            result.replan_changes = _planned_changes(replan.stdout)
-        elif replan.returncode != 0:
-            raise StepFailed("re-plan", _errors(replan))
-        result.checks_passed, result.check_failures = checks.check_deployed(stack_json, state, client)
-    if keep:
-        return
-    destroyed = step("destroy", "destroy", "-no-color", "-auto-approve", f"-parallelism={APPLY_PARALLELISM}", allow_fail=True)
-    if destroyed.returncode != 0 and result.failed_step is None:
-        result.failed_step, result.error = "destroy", _errors(destroyed)
-    result.leftovers = sorted(checks.inventory(client) - before)
-
-
-def _stepper(tool: Toolchain, folder: Path, env: dict[str, str]) -> Callable[..., Any]:
-    def step(label: str, *args: str, allow_fail: bool = False) -> Any:
-        ran = terraform.run(tool, folder, env, *args, log=folder / f"{label}.log")
+    def step(self, label: str, *args: str, allow_fail: bool = False) -> Any:
+        ran = terraform.run(self.tool, self.folder, self.env, *args, log=self.folder / f"{label}.log")
         if ran.returncode != 0 and not allow_fail:
-            raise StepFailed(label, _errors(ran))
+            raise StepFailed(label, _errors(ran.stdout))
         return ran
 
-    return step
+    def timed(self, phase: Callable[[], None]) -> None:
+        started = time.monotonic()
+        try:
+            phase()
+        except StepFailed as failure:
+            self.result.fail(failure.step, failure.output)
+        except Exception as error:
+            self.result.fail("harness", f"{type(error).__name__}: {error}")
+        self.result.seconds += time.monotonic() - started
+
+    def prepare(self) -> None:
+        """World stand-ins, override files, init, validate and plan."""
+        world = build_world(self.tf, region_of(self.tf), self.client)
+        self.result.world = world.notes
+        write = terraform.write_json
+        write(self.folder / "cdk.tf.json", self.tf)
+        write(self.folder / "rehearsal_version_override.tf.json", terraform.version_override(self.tool))
+        write(
+            self.folder / "rehearsal_provider_override.tf.json",
+            terraform.provider_override(self.facts.endpoints, self.emulator.url),
+        )
+        if overrides := world.override(self.tf):
+            write(self.folder / "rehearsal_world_override.tf.json", overrides)
+        self.step("init", "init", f"-plugin-dir={self.tool.mirror}", "-no-color")
+        self.step("validate", "validate", "-no-color")
+        self.step("plan", "plan", "-no-color", "-out=rehearsal.tfplan")
+
+    def apply(self) -> None:
+        """Apply the plan, re-plan (no changes allowed) and read the deployed state back."""
+        applied = self.step(
+            "apply", "apply", "-no-color", f"-parallelism={APPLY_PARALLELISM}", "rehearsal.tfplan", allow_fail=True
+        )
+        state = checks.state_resources(
+            json.loads(terraform.run(self.tool, self.folder, self.env, "show", "-json").stdout)
+        )
+        self.result.applied = len(state)
+        if applied.returncode != 0:
+            raise StepFailed("apply", _errors(applied.stdout))
+        replan = self.step("re-plan", "plan", "-no-color", "-detailed-exitcode", allow_fail=True)
+        if replan.returncode == 2:
+            self.result.replan_changes = planned_changes(replan.stdout)
+        elif replan.returncode != 0:
+            raise StepFailed("re-plan", _errors(replan.stdout))
+        self.result.checks_passed, self.result.check_failures = checks.check_deployed(self.tf, state, self.client)
+
+    def destroy(self) -> None:
+        """Lift the stack's destroy guards as its teardown doc says, then destroy it."""
+        if lift := terraform.teardown_override(self.tf):
+            terraform.write_json(self.folder / "rehearsal_teardown_override.tf.json", lift)
+            self.step("teardown", "apply", "-no-color", "-auto-approve", f"-parallelism={APPLY_PARALLELISM}")
+        self.step("destroy", "destroy", "-no-color", "-auto-approve", f"-parallelism={APPLY_PARALLELISM}")
 
 
-def _errors(ran: Any) -> str:
-    text = (ran.stderr or "") + (ran.stdout or "")
-    blocks = [b.strip() for b in text.split("\nError: ")[1:]]
-    return "\n".join(f"Error: {b.splitlines()[0]}" for b in blocks) or text[-2000:]
-
-
-def _planned_changes(plan_output: str) -> list[str]:
-    return [line.strip()[2:] for line in plan_output.splitlines() if line.strip().startswith("# ") and " will be " in line or " must be " in line]
+def rehearse_account(
+    stacks: dict[str, dict[str, Any]],
+    *,
+    tool: Toolchain,
+    facts: ProviderFacts,
+    scratch: Path,
+    keep: bool = False,
+    stack: ExitStack | None = None,
+) -> list[StackResult]:
+    """Stacks that share one account (one emulator): all applied, then all destroyed, so names that collide
+    between them (IAM is global) fail the apply as they would in AWS."""
+    with ExitStack() as own:
+        emulator = (stack or own).enter_context(Emulator())
+        regions = {region_of(tf) for tf in stacks.values()}
+        before = set().union(*(checks.inventory(emulator.client_factory(r)) for r in sorted(regions)))
+        runs = [StackRun(n, tf, emulator=emulator, tool=tool, facts=facts, scratch=scratch) for n, tf in stacks.items()]
+        for run in runs:
+            run.timed(run.prepare)
+            if run.result.failed_step is None:
+                run.timed(run.apply)
+        if keep:
+            return [run.result for run in runs]
+        for run in reversed(runs):
+            run.timed(run.destroy)
+        after = set().union(*(checks.inventory(emulator.client_factory(r)) for r in sorted(regions)))
+        left = sorted(after - before)
+        for run in runs:
+            run.result.leftovers = left
+        return [run.result for run in runs]
 
 
 def rehearse_stacks(
-    stacks: dict[str, dict[str, Any]], *, scratch: Path | None = None, jobs: int = 2, keep: bool = False,
+    stacks: dict[str, dict[str, Any]],
+    *,
+    scratch: Path | None = None,
+    jobs: int = 2,
+    keep: bool = False,
+    one_account: bool = False,
     tool: Toolchain | None = None,
+    hold: ExitStack | None = None,
 ) -> list[StackResult]:
+    """Each stack in its own emulator, `jobs` at a time; with `one_account`, all stacks in one emulator."""
     tool = tool or find_toolchain()
-    owned = scratch is None
     root = Path(tempfile.mkdtemp(prefix="gpu-blueprints-rehearsal-")) if scratch is None else scratch
     try:
         facts = provider_facts(tool, root)
+        groups = [stacks] if one_account else [{name: tf} for name, tf in stacks.items()]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [
-                pool.submit(rehearse_stack, name, tf, tool=tool, facts=facts, scratch=root, keep=keep)
-                for name, tf in stacks.items()
+                pool.submit(
+                    rehearse_account,
+                    group,
+                    tool=tool,
+                    facts=facts,
+                    scratch=root,
+                    keep=keep,
+                    stack=hold if keep else None,
+                )
+                for group in groups
             ]
-            return [future.result() for future in futures]
+            return [result for future in futures for result in future.result()]
     finally:
-        if owned and not keep:
+        if scratch is None and not keep:
             shutil.rmtree(root, ignore_errors=True)
 
 
+def _errors(text: str) -> str:
+    blocks = [b.strip() for b in text.split("Error: ")[1:]]
+    return "\n".join(f"Error: {b.splitlines()[0]}" for b in blocks) or text[-2000:]
+
+
+def planned_changes(plan_output: str) -> list[str]:
+    """`terraform plan` lines naming a resource it would change (`# aws_x.y will be updated in-place`)."""
+    lines = (line.strip() for line in plan_output.splitlines())
+    return [line[2:] for line in lines if line.startswith("# ") and (" will be " in line or " must be " in line)]
+
+
 def table(results: list[StackResult]) -> str:
-    header = "| stack | resources applied | not rehearsed | world | re-plan changes | read-back checks | leftovers | s |"
+    header = "| stack | applied | not rehearsed | world | re-plan changes | read-back checks | leftovers | s |"
     rows = [header, "|---|---|---|---|---|---|---|---|"]
     for r in results:
         status = "" if r.ok else " **FAILED**"
@@ -206,14 +263,28 @@ def run_rehearse(args: Any) -> int:
         print(f"rehearsal skipped: {missing}")
         return 3
     stacks = synth_app(args.app)
-    chosen = {n: tf for n, tf in stacks.items() if not args.stack or n in args.stack}
     unknown = sorted(set(args.stack or ()) - set(stacks))
     if unknown:
         print(f"no stack named {', '.join(unknown)} in {args.app} (it builds {', '.join(stacks)})")
         return 2
+    chosen = {n: tf for n, tf in stacks.items() if not args.stack or n in args.stack}
     scratch = Path(args.scratch) if args.scratch else None
-    results = rehearse_stacks(chosen, scratch=scratch, jobs=args.jobs, keep=args.keep, tool=tool)
-    print(table(results))
-    if text := details(results):
-        print(text)
+    with ExitStack() as hold:
+        results = rehearse_stacks(
+            chosen, scratch=scratch, jobs=args.jobs, keep=args.keep, one_account=args.one_account, tool=tool, hold=hold
+        )
+        print(table(results))
+        if text := details(results):
+            print(text)
+        if args.keep:
+            _hold_open(results, scratch)
     return 0 if all(r.ok for r in results) else 1
+
+
+def _hold_open(results: list[StackResult], scratch: Path | None) -> None:
+    print(f"kept: the applied stacks in {scratch or 'the scratch folder'} and their emulators; Ctrl-C ends them")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return

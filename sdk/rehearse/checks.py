@@ -52,7 +52,7 @@ Finding = Iterator[tuple[str, str | None]]
 
 def ecs_services(tf: dict[str, Any], state: State, client: Client) -> Finding:
     ecs = client("ecs")
-    for address, config in of_type(tf, "aws_ecs_service"):
+    for address, _config in of_type(tf, "aws_ecs_service"):
         values = state[address]
         found = ecs.describe_services(cluster=values["cluster"], services=[values["name"]])["services"][0]
         want = sorted(s["capacity_provider"] for s in values.get("capacity_provider_strategy", []))
@@ -61,7 +61,10 @@ def ecs_services(tf: dict[str, Any], state: State, client: Client) -> Finding:
         if found.get("launchType") not in (None, "", "EC2") or (want and found.get("launchType") == "FARGATE"):
             yield address, f"launch type {found.get('launchType')} beside a capacity provider strategy"
         task = found["taskDefinition"]
-        yield address, None if task == values["task_definition"] else f"runs {task}, expected {values['task_definition']}"
+        yield (
+            address,
+            None if task == values["task_definition"] else f"runs {task}, expected {values['task_definition']}",
+        )
 
 
 def task_definitions(tf: dict[str, Any], state: State, client: Client) -> Finding:
@@ -80,7 +83,7 @@ def task_definitions(tf: dict[str, Any], state: State, client: Client) -> Findin
 
 def autoscaling_groups(tf: dict[str, Any], state: State, client: Client) -> Finding:
     autoscaling = client("autoscaling")
-    for address, config in of_type(tf, "aws_autoscaling_group"):
+    for address, _config in of_type(tf, "aws_autoscaling_group"):
         group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[state[address]["name"]])
         found = group["AutoScalingGroups"][0]
         tags = {t["Key"]: t["Value"] for t in found.get("Tags", [])}
@@ -123,25 +126,31 @@ def alarms(tf: dict[str, Any], state: State, client: Client) -> Finding:
 
 def listeners(tf: dict[str, Any], state: State, client: Client) -> Finding:
     elbv2 = client("elbv2")
-    for address, config in of_type(tf, "aws_lb_listener"):
+    for address, _config in of_type(tf, "aws_lb_listener"):
         values = state[address]
         found = elbv2.describe_listeners(ListenerArns=[values["arn"]])["Listeners"][0]
         if values.get("protocol") != "HTTPS":
             continue
         policy = found.get("SslPolicy")
-        yield address, None if policy == values["ssl_policy"] else f"TLS policy {policy}, expected {values['ssl_policy']}"
+        yield (
+            address,
+            None if policy == values["ssl_policy"] else f"TLS policy {policy}, expected {values['ssl_policy']}",
+        )
         certificates = [c["CertificateArn"] for c in found.get("Certificates", [])]
         yield address, None if values["certificate_arn"] in certificates else f"certificate {certificates}"
 
 
 def iam_roles(tf: dict[str, Any], state: State, client: Client) -> Finding:
     iam = client("iam")
-    for address, config in of_type(tf, "aws_iam_role_policy_attachment"):
+    for address, _config in of_type(tf, "aws_iam_role_policy_attachment"):
         values = state[address]
         attached = iam.list_attached_role_policies(RoleName=values["role"])["AttachedPolicies"]
         arns = [p["PolicyArn"] for p in attached]
-        yield address, None if values["policy_arn"] in arns else f"{values['policy_arn']} not attached to {values['role']}"
-    for address, config in of_type(tf, "aws_iam_role_policy"):
+        yield (
+            address,
+            None if values["policy_arn"] in arns else f"{values['policy_arn']} not attached to {values['role']}",
+        )
+    for address, _config in of_type(tf, "aws_iam_role_policy"):
         values = state[address]
         role = values["role"].rsplit("/", 1)[-1]
         document = iam.get_role_policy(RoleName=role, PolicyName=values["name"])["PolicyDocument"]
@@ -174,23 +183,33 @@ def inventory(client: Client) -> set[str]:
         if g["GroupName"] != "default"
     }
     found |= {f"launch-template:{t['LaunchTemplateName']}" for t in ec2.describe_launch_templates()["LaunchTemplates"]}
-    found |= {
-        f"nat:{n['NatGatewayId']}" for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"
-    }
+    found |= {f"nat:{n['NatGatewayId']}" for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"}
     found |= {f"eip:{a['AllocationId']}" for a in ec2.describe_addresses()["Addresses"]}
     found |= {f"vpc-endpoint:{e['VpcEndpointId']}" for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]}
     found |= {f"flow-log:{f['FlowLogId']}" for f in ec2.describe_flow_logs()["FlowLogs"]}
-    found |= {f"instance:{i['InstanceId']}" for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
-              if i["State"]["Name"] != "terminated"}
+    found |= {
+        f"instance:{i['InstanceId']}"
+        for r in ec2.describe_instances()["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    }
     groups = client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
     found |= {f"asg:{g['AutoScalingGroupName']}" for g in groups}
     ecs = client("ecs")
-    found |= {f"ecs-cluster:{arn}" for arn in ecs.list_clusters()["clusterArns"]
-              if ecs.describe_clusters(clusters=[arn])["clusters"][0]["status"] == "ACTIVE"}
-    found |= {f"capacity-provider:{p['name']}" for p in ecs.describe_capacity_providers()["capacityProviders"]
-              if p["name"] not in ("FARGATE", "FARGATE_SPOT") and p.get("status") != "INACTIVE"}
+    found |= {
+        f"ecs-cluster:{arn}"
+        for arn in ecs.list_clusters()["clusterArns"]
+        if ecs.describe_clusters(clusters=[arn])["clusters"][0]["status"] == "ACTIVE"
+    }
+    found |= {
+        f"capacity-provider:{p['name']}"
+        for p in ecs.describe_capacity_providers()["capacityProviders"]
+        if p["name"] not in ("FARGATE", "FARGATE_SPOT") and p.get("status") != "INACTIVE"
+    }
     iam = client("iam")
-    found |= {f"iam-role:{r['RoleName']}" for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")}
+    found |= {
+        f"iam-role:{r['RoleName']}" for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")
+    }
     found |= {f"iam-policy:{p['PolicyName']}" for p in iam.list_policies(Scope="Local")["Policies"]}
     found |= {f"instance-profile:{p['InstanceProfileName']}" for p in iam.list_instance_profiles()["InstanceProfiles"]}
     found |= {f"queue:{url.rsplit('/', 1)[-1]}" for url in client("sqs").list_queues().get("QueueUrls", [])}

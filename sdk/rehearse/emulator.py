@@ -40,7 +40,7 @@ def _sqs_queue_attributes() -> None:
 
     def as_sqs_returns_them(self: Any) -> dict[str, Any]:
         result: dict[str, Any] = attributes(self)
-        if result.get("RedriveAllowPolicy") is None:
+        if not result.get("RedriveAllowPolicy"):  # set to "" is unset, as SQS reports it
             result.pop("RedriveAllowPolicy", None)
         if self.redrive_policy:
             result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
@@ -92,6 +92,30 @@ def _ecs_service_settings() -> None:
     )
     for method in ("create_service", "update_service"):
         _echo(EC2ContainerServiceResponse, method, service, members)
+
+
+def _ecs_bridge_service_network() -> None:
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    create = EC2ContainerServiceResponse.create_service
+
+    def no_network_unless_given(self: Any) -> Any:
+        result = create(self)
+        if self._get_param("networkConfiguration") is None:
+            cluster, name = self._get_param("cluster", "default"), self._get_param("serviceName")
+            self.ecs_backend.describe_services(cluster, [name])[0][0].network_configuration = None
+        return result
+
+    EC2ContainerServiceResponse.create_service = no_network_unless_given  # type: ignore[method-assign]
+
+
+def _security_group_rule_description() -> None:
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def of_the_range_or_the_group(self: Any) -> str | None:
+        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+    SecurityGroupRule.description = property(of_the_range_or_the_group)  # type: ignore[assignment,method-assign]
 
 
 def _ecs_all_capacity_providers() -> None:
@@ -179,6 +203,20 @@ GAPS: tuple[Gap, ...] = (
         "moto drops capacityProviderStrategy, placement, Exec, managed tags, grace period and deployment settings, "
         "so every re-plan would replace the service",
         _ecs_service_settings,
+    ),
+    Gap(
+        "ecs",
+        "CreateService without networkConfiguration -> DescribeServices",
+        "moto returns an empty networkConfiguration for a bridge-mode service where ECS returns none; provider "
+        "5.100.0 then dereferences the missing awsvpcConfiguration and crashes",
+        _ecs_bridge_service_network,
+    ),
+    Gap(
+        "ec2",
+        "DescribeSecurityGroupRules (Description of a rule that references a group)",
+        "moto reads a rule's description from its CIDR range only, so a rule to another security group loses it "
+        "(a perpetual diff)",
+        _security_group_rule_description,
     ),
     Gap(
         "ecs",
@@ -271,7 +309,9 @@ class Emulator:
         """boto3 clients of this emulator (dummy credentials), one per service name."""
         import boto3
 
-        session = boto3.session.Session(aws_access_key_id="rehearsal", aws_secret_access_key="rehearsal", region_name=region)
+        session = boto3.session.Session(
+            aws_access_key_id="rehearsal", aws_secret_access_key="rehearsal", region_name=region
+        )
         made: dict[str, Any] = {}
 
         def client(service: str) -> Any:

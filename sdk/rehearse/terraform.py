@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 PROVIDER = "registry.terraform.io/hashicorp/aws"
-META_ARGUMENTS = frozenset({"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection", "//"})
+META_ARGUMENTS = frozenset(
+    {"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection", "//"}
+)
 DUMMY_CREDENTIALS = {"access_key": "rehearsal", "secret_key": "rehearsal"}
 
 
@@ -142,8 +144,9 @@ def provider_facts(tool: Toolchain, scratch: Path) -> ProviderFacts:
 
 def _endpoint_aliases(tool: Toolchain, folder: Path, env: dict[str, str], names: list[str]) -> set[str]:
     """The provider names each service under several aliases and warns when more than one is set: keep the first."""
-    write_json(folder / "main.tf.json", {**version_override(tool), **provider_override(tuple(names), "http://127.0.0.1:1")})
-    # validate does not configure the provider; a plan of an empty configuration does, and warns per group.
+    probe = {**version_override(tool), **provider_override(tuple(names), "http://127.0.0.1:1")}
+    write_json(folder / "main.tf.json", {**probe, "data": {"aws_partition": {"probe": {}}}})
+    # validate does not configure the provider; a plan that reads a data source does, and warns per group.
     plan = run(tool, folder, env, "plan", "-refresh=false", "-json", "-no-color")
     aliases: set[str] = set()
     for line in plan.stdout.splitlines():
@@ -215,3 +218,24 @@ def _drop(node: Any, parts: list[str]) -> None:
             node.pop(parts[0], None)
         else:
             _drop(node.get(parts[0]), parts[1:])
+
+
+# What a stack guards against `terraform destroy`, and the setting that lifts the guard: the documented teardown
+# (docs/idle_stop_queue.md "Tearing a stack down") applies these first, then destroys.
+TEARDOWN = {
+    "aws_dynamodb_table": {"deletion_protection_enabled": False},
+    "aws_lb": {"enable_deletion_protection": False},
+    "aws_s3_bucket": {"force_destroy": True},
+    "aws_autoscaling_group": {"force_delete": True},
+}
+
+
+def teardown_override(tf: dict[str, Any]) -> dict[str, Any]:
+    """Override entries that lift every destroy guard the stack sets (empty when it sets none)."""
+    out: dict[str, Any] = {}
+    for type_, settings in TEARDOWN.items():
+        for name, config in tf.get("resource", {}).get(type_, {}).items():
+            lifted = {key: value for key, value in settings.items() if config.get(key) != value}
+            if lifted:
+                out.setdefault("resource", {}).setdefault(type_, {})[name] = lifted
+    return out
