@@ -185,7 +185,8 @@ def inventory(client: Client) -> set[str]:
     found |= {f"launch-template:{t['LaunchTemplateName']}" for t in ec2.describe_launch_templates()["LaunchTemplates"]}
     found |= {f"nat:{n['NatGatewayId']}" for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"}
     found |= {f"eip:{a['AllocationId']}" for a in ec2.describe_addresses()["Addresses"]}
-    found |= {f"vpc-endpoint:{e['VpcEndpointId']}" for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]}
+    endpoints = ec2.describe_vpc_endpoints()["VpcEndpoints"]
+    found |= {f"vpc-endpoint:{e['VpcEndpointId']}" for e in endpoints if e["State"].lower() != "deleted"}
     found |= {f"flow-log:{f['FlowLogId']}" for f in ec2.describe_flow_logs()["FlowLogs"]}
     found |= {
         f"instance:{i['InstanceId']}"
@@ -224,8 +225,10 @@ def inventory(client: Client) -> set[str]:
     targets = client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
     found |= {f"scalable-target:{t['ResourceId']}" for t in targets}
     kms = client("kms")
+    # AWS-managed keys (alias/aws/dynamodb, ...) are made on first use and stay with the account.
+    managed = {a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")}
     for key in kms.list_keys()["Keys"]:
         metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-        if metadata["KeyState"] not in ("PendingDeletion", "Disabled") and metadata.get("KeyManager") != "AWS":
+        if metadata["KeyState"] not in ("PendingDeletion", "Disabled") and key["KeyId"] not in managed:
             found.add(f"kms-key:{key['KeyId']}")
     return found

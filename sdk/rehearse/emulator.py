@@ -139,6 +139,22 @@ def _autoscaling_group_settings() -> None:
         _echo(AutoScalingResponse, method, group, ("DefaultInstanceWarmup",))
 
 
+def _autoscaling_force_delete() -> None:
+    from moto.autoscaling.responses import AutoScalingResponse
+
+    delete = AutoScalingResponse.delete_auto_scaling_group
+
+    def terminating_every_instance(self: Any) -> Any:
+        group = self.autoscaling_backend.autoscaling_groups.get(self._get_param("AutoScalingGroupName"))
+        ids = [state.instance.id for state in group.instance_states] if group is not None else []
+        result = delete(self)
+        if ids and self._get_bool_param("ForceDelete", False):
+            self.autoscaling_backend.ec2_backend.terminate_instances(ids)
+        return result
+
+    AutoScalingResponse.delete_auto_scaling_group = terminating_every_instance  # type: ignore[method-assign]
+
+
 def _launch_template_own_tags() -> None:
     from moto.ec2.responses.launch_templates import LaunchTemplates
 
@@ -229,6 +245,13 @@ GAPS: tuple[Gap, ...] = (
         "CreateAutoScalingGroup -> DescribeAutoScalingGroups",
         "moto drops DefaultInstanceWarmup (a perpetual diff)",
         _autoscaling_group_settings,
+    ),
+    Gap(
+        "autoscaling",
+        "DeleteAutoScalingGroup(ForceDelete)",
+        "moto scales the group to 0 first, which leaves scale-in-protected instances running; Auto Scaling "
+        "terminates every instance of a force-deleted group",
+        _autoscaling_force_delete,
     ),
     Gap(
         "ec2",

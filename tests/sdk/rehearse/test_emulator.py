@@ -166,3 +166,25 @@ def test_a_rule_to_another_security_group_keeps_its_description(client):
     ec2.authorize_security_group_ingress(GroupId=tasks, IpPermissions=[permission])
     rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [tasks]}])["SecurityGroupRules"]
     assert [r.get("Description") for r in rules if not r["IsEgress"]] == ["from the ALB"]
+
+
+def test_a_force_deleted_group_terminates_its_scale_in_protected_instances(client):
+    # GIVEN a group holding one scale-in-protected instance (ECS managed termination protection)
+    autoscaling, ec2 = client("autoscaling"), client("ec2")
+    autoscaling.create_launch_configuration(
+        LaunchConfigurationName="lc3", ImageId="ami-12c6146b", InstanceType="t3.micro"
+    )
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="protected",
+        LaunchConfigurationName="lc3",
+        MinSize=1,
+        MaxSize=1,
+        AvailabilityZones=["us-east-1a"],
+        NewInstancesProtectedFromScaleIn=True,
+    )
+    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["protected"])["AutoScalingGroups"]
+    (instance,) = [i["InstanceId"] for i in group["Instances"]]
+    # WHEN the group is force-deleted THEN its instance is terminated with it
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="protected", ForceDelete=True)
+    (reservation,) = ec2.describe_instances(InstanceIds=[instance])["Reservations"]
+    assert reservation["Instances"][0]["State"]["Name"] == "terminated"
