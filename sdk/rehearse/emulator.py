@@ -339,7 +339,7 @@ class Emulator:
 
         def client(service: str) -> Any:
             if service not in made:
-                made[service] = session.client(service, endpoint_url=self.url)
+                made[service] = session.client(service, endpoint_url=self.url)  # type: ignore[call-overload]
             return made[service]
 
         return client
