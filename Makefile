@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS ?= render,probe,gpu,dev
 PYTEST_ARGS ?=
 
-.PHONY: setup synth review test lint bench clean
+.PHONY: setup synth review rehearse test lint bench clean
 
 setup: $(STAMP)
 
@@ -41,3 +41,6 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) cdktf.out .pytest_cache .mypy_cache .ruff_cache
+
+rehearse: setup
+	$(PY) -m sdk rehearse

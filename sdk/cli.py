@@ -17,6 +17,12 @@ def _review(args: argparse.Namespace) -> int:
     return run_review(args)
 
 
+def _rehearse(args: argparse.Namespace) -> int:
+    from sdk.rehearse import run_rehearse
+
+    return run_rehearse(args)
+
+
 def _size(args: argparse.Namespace) -> int:
     from sdk.sizing import run_size
 
@@ -40,6 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--format", choices=("md", "json"), default="md")
     review.add_argument("--cost-threshold-percent", type=float, default=10.0)
     review.set_defaults(func=_review)
+
+    rehearse = sub.add_parser(
+        "rehearse", help="apply every stack with terraform against a local AWS (moto), re-plan, destroy"
+    )
+    rehearse.add_argument("--app", default="blueprints.examples", help="module with build_app(app)")
+    rehearse.add_argument("--stack", action="append", help="only this stack (repeatable); default: all")
+    rehearse.add_argument("--keep", action="store_true", help="keep the applied stacks and scratch folder")
+    rehearse.add_argument("--jobs", type=int, default=2, help="stacks rehearsed at once (default %(default)s)")
+    rehearse.add_argument("--scratch", default=None, help="scratch folder (default: a temporary one)")
+    rehearse.add_argument(
+        "--one-account", action="store_true", help="apply all stacks into one emulated account (IAM is global)"
+    )
+    rehearse.set_defaults(func=_rehearse)
 
     size = sub.add_parser("size", help="service and ASG bounds from peak load (source sizing math)")
     size.add_argument("--rps", type=float, required=True, help="peak requests per second")

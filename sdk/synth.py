@@ -4,6 +4,7 @@ import importlib
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,21 @@ def build(app_module: str, outdir: str | None = None) -> Any:
 
 def synth_app(app_module: str) -> dict[str, dict[str, Any]]:
     """Stack name -> Terraform JSON, synthesized in a scratch directory."""
+    import sdk.constructs  # noqa: F401  (points jsii at a supported Node before the app module imports cdktf)
+
+    return synth_with(importlib.import_module(app_module).build_app)
+
+
+def synth_with(build_app: Callable[[Any], None]) -> dict[str, dict[str, Any]]:
+    """Stack name -> Terraform JSON of the stacks `build_app(app)` adds, synthesized in a scratch directory."""
+    from cdktf import App
+
+    import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+
     with tempfile.TemporaryDirectory(prefix="gpu-blueprints-") as tmp:
-        build(app_module, tmp).synth()
+        app = App(outdir=tmp, skip_validation=False)
+        build_app(app)
+        app.synth()
         return {
             path.parent.name: json.loads(path.read_text(encoding="utf-8"))
             for path in sorted(Path(tmp, STACKS_DIR).glob(f"*/{STACK_FILE}"))
