@@ -15,7 +15,7 @@ from typing import Any
 from sdk.rehearse import checks, terraform
 from sdk.rehearse.emulator import Emulator
 from sdk.rehearse.terraform import ProviderFacts, Toolchain, ToolMissing, find_toolchain, provider_facts
-from sdk.rehearse.world import build_world
+from sdk.rehearse.world import World, build_world
 
 __all__ = ["StackResult", "ToolMissing", "find_toolchain", "rehearse_stacks", "run_rehearse"]
 
@@ -86,6 +86,7 @@ class StackRun:
         self.result.not_rehearsed = [f"{path}: newer than the mirrored provider {tool.version}" for path in unknown]
         self.tf = terraform.without(tf, unknown) if unknown else tf
         self.facts = facts
+        self.world = World()
 
     def step(self, label: str, *args: str, allow_fail: bool = False) -> Any:
         ran = terraform.run(self.tool, self.folder, self.env, *args, log=self.folder / f"{label}.log")
@@ -103,10 +104,13 @@ class StackRun:
             self.result.fail("harness", f"{type(error).__name__}: {error}")
         self.result.seconds += time.monotonic() - started
 
+    def stand_in(self) -> None:
+        """Create what the stack names but does not create (before the account's inventory is taken)."""
+        self.world = build_world(self.tf, region_of(self.tf), self.client)
+        self.result.world = self.world.notes
+
     def prepare(self) -> None:
-        """World stand-ins, override files, init, validate and plan."""
-        world = build_world(self.tf, region_of(self.tf), self.client)
-        self.result.world = world.notes
+        """Override files, init, validate and plan."""
         write = terraform.write_json
         write(self.folder / "cdk.tf.json", self.tf)
         write(self.folder / "rehearsal_version_override.tf.json", terraform.version_override(self.tool))
@@ -114,7 +118,7 @@ class StackRun:
             self.folder / "rehearsal_provider_override.tf.json",
             terraform.provider_override(self.facts.endpoints, self.emulator.url),
         )
-        if overrides := world.override(self.tf):
+        if overrides := self.world.override(self.tf):
             write(self.folder / "rehearsal_world_override.tf.json", overrides)
         self.step("init", "init", f"-plugin-dir={self.tool.mirror}", "-no-color")
         self.step("validate", "validate", "-no-color")
@@ -160,10 +164,13 @@ def rehearse_account(
     with ExitStack() as own:
         emulator = (stack or own).enter_context(Emulator())
         regions = {region_of(tf) for tf in stacks.values()}
-        before = set().union(*(checks.inventory(emulator.client_factory(r)) for r in sorted(regions)))
         runs = [StackRun(n, tf, emulator=emulator, tool=tool, facts=facts, scratch=scratch) for n, tf in stacks.items()]
         for run in runs:
-            run.timed(run.prepare)
+            run.timed(run.stand_in)
+        before = set().union(*(checks.inventory(emulator.client_factory(r)) for r in sorted(regions)))
+        for run in runs:
+            if run.result.failed_step is None:
+                run.timed(run.prepare)
             if run.result.failed_step is None:
                 run.timed(run.apply)
         if keep:
