@@ -4,6 +4,7 @@ with no changes allowed, read back, destroyed, and checked for leftovers. See do
 import json
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,8 @@ from sdk.rehearse.world import World, build_world
 __all__ = ["StackResult", "ToolMissing", "find_toolchain", "rehearse_stacks", "run_rehearse"]
 
 APPLY_PARALLELISM = 16
+# Concurrent `terraform init`s racing to fill one plugin cache fail with "mkdir ...: file exists".
+INIT_LOCK = threading.Lock()
 
 
 @dataclass
@@ -120,7 +123,8 @@ class StackRun:
         )
         if overrides := self.world.override(self.tf):
             write(self.folder / "rehearsal_world_override.tf.json", overrides)
-        self.step("init", "init", f"-plugin-dir={self.tool.mirror}", "-no-color")
+        with INIT_LOCK:
+            self.step("init", "init", f"-plugin-dir={self.tool.mirror}", "-no-color")
         self.step("validate", "validate", "-no-color")
         self.step("plan", "plan", "-no-color", "-out=rehearsal.tfplan")
 
