@@ -43,7 +43,7 @@ def test_the_largest_accepted_task_leaves_5_percent_and_the_agent_reservation_fr
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
 NO_NAT = NetworkSpec(nat_gateways="none", vpc_endpoints=("ecr.api", "ecr.dkr", "s3", "logs"))
-OWN_VPC = NetworkSpec(vpc_id="vpc-1", private_subnet_ids=("subnet-1", "subnet-2"))
+OWN_VPC = NetworkSpec(vpc_id="vpc-0a1b2c3d", private_subnet_ids=("subnet-11111111", "subnet-22222222"))
 HUB = ContainerSpec(image=IMAGE, model_source=HuggingFaceModelSource(repo_id="org/model"))
 S3 = ContainerSpec(image=IMAGE, model_source=S3ModelSource(uri="s3://models-bucket/m/v1/"))
 

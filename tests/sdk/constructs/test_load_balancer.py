@@ -8,8 +8,8 @@ from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
 from sdk.review.policy import resource_skips
 from tests.sdk.constructs.test_review_hints import synth
 
-CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
-WAF = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/1"
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55"
+WAF = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/6a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 
 
 def alb_skips(tmp_path, **spec: Any) -> dict[str, set[str]]:
