@@ -539,9 +539,15 @@ class _ModelDownload(Spec):
     )
     cache_path: MountPath = Field(
         default="/models",
-        pattern=r"^/[^\s]*$",
         description="Where the writable cache is mounted (a folder the image's user owns). Default /models.",
     )
+
+    @field_validator("cache_path")
+    @classmethod
+    def _cache_path(cls, value: str) -> str:
+        if re.search(r"\s", value):
+            raise ValueError(f"{value!r} has white space. Fix: {'-'.join(value.split())!r}")
+        return value
 
     def download_seconds(self) -> int:
         return 0 if self.size_gib is None else math.ceil(self.size_gib * 1024 / self.download_mib_per_second)
