@@ -33,6 +33,7 @@ SPECS: dict[str, BaseModel] = {
 README_CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/..."
 BIG_ENVIRONMENT = {f"SETTING_{i}": "x" * 1000 for i in range(64)}  # ~66 KB of values
 OWN_SUBNETS = ("subnet-0a1b2c3d", "subnet-0a1b2c3e")
+ACL_ID = "6a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 
 
 def changed(spec: BaseModel, changes: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +64,7 @@ BAD_SPECS = [
     (
         "global (CloudFront) WAF ACL",
         "alb",
-        {"alb.waf_acl_arn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/6a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"},
+        {"alb.waf_acl_arn": f"arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/{ACL_ID}"},
         "waf_acl_arn",
         "regional/webacl",
     ),
