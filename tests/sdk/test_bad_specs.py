@@ -210,7 +210,7 @@ def test_two_blueprints_with_one_name_in_a_stack_are_refused_naming_name_and_the
     # GIVEN a stack holding an ALB service named sdxl
     stack = GpuStack(cdktf.Testing.app(), "two", region="us-east-1")
     AlbInferenceService(stack, "first", spec=SDXL)
-    # WHEN a second blueprint with the same spec.name is added (21 AWS names would collide at apply)
+    # WHEN a second blueprint with the same spec.name is added (its AWS names would collide at apply)
     queue = SPECS["queue"].model_copy(update={"name": SDXL.name})
     with pytest.raises(ValueError) as error:
         IdleStopGpuQueue(stack, "second", spec=IdleStopGpuQueueSpec.model_validate(queue.model_dump()))
