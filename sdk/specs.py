@@ -158,8 +158,10 @@ def cidr_block(value: str) -> str:
         raise ValueError(f"{value!r} is not a CIDR block. Fix: e.g. 203.0.113.0/24") from None
     if "/" not in value:
         raise ValueError(f"{value!r} is an address, not a CIDR block. Fix: {network} (that one address)")
-    if str(network) != value:
-        raise ValueError(f"{value!r} has host bits set. Fix: {network} (its network), or a longer prefix")
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError(f"{value!r} has host bits set. Fix: {network} (its network), or a longer prefix") from None
     return value
 
 
