@@ -1,6 +1,5 @@
 """AlbInferenceService: a GPU inference service on ECS-on-EC2 behind an HTTPS ALB."""
 
-import ipaddress
 import math
 from typing import Literal
 
@@ -20,9 +19,9 @@ from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.service import GpuService
-from sdk.constructs.stack import check_region
+from sdk.constructs.stack import check_region, claim_name
 from sdk.constructs.structs import new
-from sdk.constructs.task import CONTAINER_NAME, GpuTask
+from sdk.constructs.task import CONTAINER_NAME, GpuTask, definition_size_problems
 from sdk.grants import Grant
 from sdk.hints import BlueprintHints, GpuCapacityHint
 from sdk.specs import (
@@ -49,7 +48,9 @@ MODEL_LOAD_GRACE_SECONDS = 180
 
 
 class InferenceScalingSpec(Spec):
-    min_tasks: int = Field(default=1, ge=0, description="Fewest tasks. Default 1.")
+    min_tasks: int = Field(
+        default=1, description="Fewest tasks, at least 1 (nothing scales an ALB service out of 0). Default 1."
+    )
     max_tasks: int = Field(default=4, ge=1, description="Most tasks. Default 4.")
     rps_per_task: float | None = Field(
         default=None,
@@ -74,6 +75,19 @@ class InferenceScalingSpec(Spec):
         "plus its download time (container.model_source.size_gib at the source's assumed rate).",
     )
     enable_exec: bool = Field(default=True, description="ECS Exec (audited in CloudTrail). Default True.")
+
+    @field_validator("min_tasks")
+    @classmethod
+    def _min_tasks(cls, value: int) -> int:
+        # Target tracking does not scale on insufficient data (ECS developer guide, "Use a target metric to scale
+        # Amazon ECS services"): with no task there is no CPU and no per-target request count, so 0 stays 0.
+        if value < 1:
+            raise ValueError(
+                "0 tasks never scale out again: CPU and ALBRequestCountPerTarget target tracking have no data "
+                "without a running task, so every request gets a 503. Fix: min_tasks >= 1 (a queue that scales "
+                "from 0 is IdleStopGpuQueue)"
+            )
+        return value
 
     @property
     def requests_per_target_per_minute(self) -> float | None:
@@ -106,6 +120,14 @@ class AlbInferenceSpec(Spec):
             *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
             *region_environment_problems(self.container.environment, self.region, "container.environment"),
             *model_source_problems(self.network, self.container),
+            *definition_size_problems(
+                self.container,
+                field="container.environment",
+                name=self.name,
+                region=self.region,
+                network_mode="awsvpc",
+                enable_exec=self.scaling.enable_exec,
+            ),
         ]
         if self.container.port is None:
             problems.append("container.port: the ALB forwards to a container port. Fix: set port (e.g. 8080).")
@@ -138,14 +160,6 @@ class AlbInferenceSpec(Spec):
         if self.network.subnet_count(tier) < 2:
             field = "network.az_count" if self.network.creates_vpc else f"network.{tier}_subnet_ids"
             problems.append(f"{field}: an ALB needs subnets in at least 2 AZs ({tier}). Fix: give 2 or more.")
-        for cidr in self.alb.allowed_cidrs:
-            try:
-                ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                problems.append(f"alb.allowed_cidrs: {cidr!r} is not a CIDR block. Fix: e.g. 203.0.113.0/24.")
-                continue
-            if ipaddress.ip_network(cidr).version == 6:
-                problems.append(f"alb.allowed_cidrs: {cidr!r} is IPv6; the ALB is IPv4-only. Fix: an IPv4 block.")
         return problems
 
     def _scaling_problems(self) -> list[str]:
@@ -194,6 +208,7 @@ class AlbInferenceService(Construct):
     def __init__(self, scope: Construct, id_: str, *, spec: AlbInferenceSpec) -> None:
         super().__init__(scope, id_)
         check_region(self, spec.region)
+        claim_name(self, spec.name)
         self.spec = spec
         name = spec.name
         self.network = Network(
@@ -448,6 +463,7 @@ class AlbInferenceService(Construct):
                 *model_source_notes(spec.network, spec.container, spec.region),
                 *self._grace_notes(),
                 *spec.container.plain_secret_notes,
+                *spec.capacity.agent_config_notes,
             ),
         )
 

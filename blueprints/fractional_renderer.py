@@ -16,6 +16,7 @@ from sdk import sizing
 from sdk.catalog import CATALOG
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import metric_math, running_tasks_metric
+from sdk.constructs.task import definition_size_problems
 from sdk.hints import BlueprintHints
 from sdk.specs import (
     AlarmsSpec,
@@ -205,6 +206,16 @@ class FractionalRendererSpec(Spec):
         )
         if self.fallback is not None:
             problems_to_error(self._fallback_fit_problems(self.fallback))
+        problems_to_error(
+            definition_size_problems(
+                self.container,
+                field="worker.environment",
+                name=self.name,
+                region=self.region,
+                network_mode="bridge",
+                enable_exec=True,
+            )
+        )
         self.queue_spec()  # the queue's own rules (idle stop, host bounds) on the same field names
         return self
 

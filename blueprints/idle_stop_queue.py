@@ -30,9 +30,9 @@ from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQ
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import Metric, ServiceScaling, metric_math, sqs_metric
 from sdk.constructs.service import GpuService
-from sdk.constructs.stack import check_region, required_stack_region, stack_region
+from sdk.constructs.stack import check_region, claim_name, required_stack_region, stack_region
 from sdk.constructs.structs import new
-from sdk.constructs.task import GpuTask
+from sdk.constructs.task import GpuTask, definition_size_problems
 from sdk.grants import Grant, check_kms_key_arn, kms_key_statements
 from sdk.hints import BlueprintHints, GpuCapacityHint
 from sdk.jobs.config import (
@@ -59,6 +59,7 @@ from sdk.specs import (
     resource_name,
 )
 from sdk.validation import (
+    cluster_query,
     min_tasks_per_host,
     model_cache_problems,
     model_source_notes,
@@ -309,6 +310,11 @@ class IdleStopGpuQueueSpec(Spec):
     def _prefix(cls, value: str) -> str:
         return check_prefix(value)
 
+    @field_validator("placement_constraint")
+    @classmethod
+    def _placement(cls, value: str | None) -> str | None:
+        return value if value is None else cluster_query(value)
+
     @model_validator(mode="after")
     def _cross_field(self) -> "IdleStopGpuQueueSpec":
         problems = [
@@ -323,6 +329,14 @@ class IdleStopGpuQueueSpec(Spec):
                 f"container.environment: {', '.join(reserved)} are set by the blueprint from its queue, table and "
                 "bucket. Fix: drop them."
             )
+        problems += definition_size_problems(
+            self.container,
+            field="container.environment",
+            name=self.name,
+            region=self.region,
+            network_mode=self.network_mode,
+            enable_exec=self.enable_exec,
+        )
         problems_to_error(problems)
         problems_to_error(self._host_bound_problems())
         problems_to_error(model_cache_problems(self.capacity, self.container, self.tasks_per_host))
@@ -437,6 +451,7 @@ class IdleStopGpuQueue(Construct):
         """`zone_instance_types`: further GPU types that will run in this queue's subnets (another consumer's)."""
         super().__init__(scope, id_)
         check_region(self, spec.region)
+        claim_name(self, spec.name)
         self.spec = spec
         name = spec.name
         self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=spec.jobs_spec)
@@ -693,5 +708,6 @@ class IdleStopGpuQueue(Construct):
                 "scale from 0 on backlog and back to 0 when idle.",
                 *model_source_notes(spec.network, spec.container, spec.region),
                 *spec.container.plain_secret_notes,
+                *spec.capacity.agent_config_notes,
             ),
         )

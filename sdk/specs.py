@@ -114,7 +114,68 @@ def region_name(value: str) -> str:
     return value
 
 
+# ARN parts: partition (aws, aws-cn, aws-us-gov), region, account.
+ARN_PARTITION, ARN_REGION, ARN_ACCOUNT = r"arn:aws(?:-[a-z]+)*", r"[a-z]{2}(?:-[a-z]+)+-\d", r"\d{12}"
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def shaped(value: str, pattern: str, what: str, fix: str) -> str:
+    """`value` when it is a cdktf token or matches `pattern` whole, else ValueError naming `what` and the fix."""
+    if is_token(value) or re.fullmatch(pattern, value):
+        return value
+    raise ValueError(f"{value!r} is not {what}. Fix: {fix}")
+
+
+def sns_topic_arn(value: str) -> str:
+    # Topic names: 1-256 letters, digits, '-' and '_' (FIFO topics end in .fifo): SNS CreateTopic, Name.
+    return shaped(
+        value,
+        rf"{ARN_PARTITION}:sns:{ARN_REGION}:{ARN_ACCOUNT}:[A-Za-z0-9_-]{{1,256}}(?:\.fifo)?",
+        "an SNS topic ARN",
+        "arn:aws:sns:<region>:<12-digit account>:<topic name>",
+    )
+
+
+def vpc_id(value: str) -> str:
+    fix = "vpc- and 8 or 17 hex digits, e.g. vpc-0a1b2c3d"
+    return shaped(value, r"vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})", "a VPC id", fix)
+
+
+def subnet_id(value: str) -> str:
+    return shaped(
+        value,
+        r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})",
+        "a subnet id",
+        "subnet- and 8 or 17 hex digits, e.g. subnet-0123456789abcdef0",
+    )
+
+
+def cidr_block(value: str) -> str:
+    """An IP network written as its network address and prefix (what security group rules and VPCs accept)."""
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a CIDR block. Fix: e.g. 203.0.113.0/24") from None
+    if "/" not in value:
+        raise ValueError(f"{value!r} is an address, not a CIDR block. Fix: {network} (that one address)")
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError(f"{value!r} has host bits set. Fix: {network} (its network), or a longer prefix") from None
+    return value
+
+
+def mount_path(value: str) -> str:
+    """An absolute container path below / (Docker refuses relative mount destinations)."""
+    parts = value.split("/")
+    if not value.startswith("/") or value.rstrip("/") == "" or ".." in parts:
+        fixed = "/" + "/".join(part for part in parts if part not in ("", ".", ".."))
+        raise ValueError(f"{value!r} is not an absolute path below /. Fix: {fixed if fixed != '/' else '/data'!r}")
+    return value
+
+
 ImageReference = Annotated[str, AfterValidator(image_reference)]
+MountPath = Annotated[str, AfterValidator(mount_path)]
 Region = Annotated[str, AfterValidator(region_name)]
 
 RESERVED_NAME_PREFIXES = ("aws", "ecs", "fargate")
@@ -169,13 +230,23 @@ class NetworkSpec(Spec):
     @field_validator("cidr_block")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        try:
-            net = ipaddress.ip_network(value, strict=True)
-        except ValueError as error:
-            raise ValueError(f"{error}. Fix: a network address with its prefix, e.g. 10.40.0.0/16") from None
-        if not 16 <= net.prefixlen <= 20:
-            raise ValueError("use a /16 to /20 block so each AZ gets a /20-or-larger public and private subnet")
+        net = ipaddress.ip_network(cidr_block(value))
+        if net.version != 4 or not 16 <= net.prefixlen <= 20:
+            raise ValueError(
+                "use an IPv4 /16 to /20 block so each AZ gets a /20-or-larger public and private subnet. "
+                "Fix: e.g. 10.40.0.0/16"
+            )
         return value
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _vpc(cls, value: str | None) -> str | None:
+        return value if value is None else vpc_id(value)
+
+    @field_validator("public_subnet_ids", "private_subnet_ids")
+    @classmethod
+    def _subnets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(subnet_id(item) for item in value)
 
     @model_validator(mode="after")
     def _bring_your_own_or_create(self) -> "NetworkSpec":
@@ -196,6 +267,13 @@ class NetworkSpec(Spec):
         for kind, ids in (("public", self.public_subnet_ids), ("private", self.private_subnet_ids)):
             if len(set(ids)) < len(ids):
                 problems.append(f"network.{kind}_subnet_ids: a subnet is listed twice. Fix: list each once.")
+        if both := sorted(set(self.public_subnet_ids) & set(self.private_subnet_ids)):
+            problems.append(
+                f"network.private_subnet_ids: {', '.join(both)} is also listed as public, but a subnet routes out "
+                "through either an internet gateway (public: the ALB) or a NAT (private: the GPU hosts, which have "
+                "no public IP), so one of the two cannot work. "
+                "Fix: list each subnet in one of public_subnet_ids or private_subnet_ids."
+            )
         if self.vpc_id is not None and self.vpc_endpoints:
             problems.append(
                 "network.vpc_endpoints: endpoints are created only in a VPC this blueprint creates. "
@@ -273,6 +351,28 @@ class WarmPoolSpec(Spec):
         return value
 
 
+# ecs.config settings the host template (sdk/constructs/templates/ecs_gpu_user_data.sh.j2) writes and the blueprints
+# rely on: an override would be appended after them and win.
+AGENT_SETTINGS_RELIED_ON = {
+    "ECS_CLUSTER": "joins the host to the blueprint's cluster",
+    "ECS_ENABLE_GPU_SUPPORT": "lets ECS place GPU tasks on the host",
+    "ECS_AWSVPC_BLOCK_IMDS": "keeps awsvpc tasks off the host's instance-profile credentials",
+    "ECS_ENABLE_TASK_IAM_ROLE": "gives bridge-mode tasks their task role",
+    "ECS_ENABLE_SPOT_INSTANCE_DRAINING": "drains tasks before a Spot interruption",
+    "ECS_WARM_POOLS_CHECK": "keeps a warming host from registering before it is in service",
+    "ECS_RESERVED_MEMORY": "is the 256 MiB the capacity sizing subtracts (sdk/sizing.py)",
+}
+# Defaults the template writes that a spec may change; each change becomes a review note.
+AGENT_DEFAULTS = {
+    "ECS_ENABLE_CONTAINER_METADATA": "true",
+    "ECS_IMAGE_CLEANUP_INTERVAL": "30m",
+    "ECS_IMAGE_MINIMUM_CLEANUP_AGE": "1h",
+    "ECS_NUM_IMAGES_DELETE_PER_CYCLE": "5",
+    "ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION": "1h",
+    "ECS_IMAGE_PULL_BEHAVIOR": "prefer-cached with a warm pool, else the agent's default",
+}
+
+
 class CapacitySpec(Spec):
     instance_types: tuple[str, ...] = Field(
         min_length=1, description="GPU instance types in order of preference (mixed instances). Required."
@@ -290,7 +390,9 @@ class CapacitySpec(Spec):
     )
     warm_pool: WarmPoolSpec | None = Field(default=None, description="Warm pool of stopped hosts. Default None.")
     ecs_agent_config: dict[str, str] = Field(
-        default_factory=dict, description="Extra /etc/ecs/ecs.config lines. Default none."
+        default_factory=dict,
+        description="Extra /etc/ecs/ecs.config lines (not the settings the blueprint relies on; changed defaults "
+        "are review notes). Default none.",
     )
 
     @field_validator("ecs_agent_config")
@@ -300,12 +402,26 @@ class CapacitySpec(Spec):
         # sequences, no backslashes.
         for key, item in value.items():
             if not re.fullmatch(r"ECS_[A-Z0-9_]+", key):
-                raise ValueError(f"{key!r} is not an ECS agent variable. Fix: a name like ECS_RESERVED_MEMORY")
+                raise ValueError(f"{key!r} is not an ECS agent variable. Fix: a name like ECS_IMAGE_CLEANUP_INTERVAL")
+            if key in AGENT_SETTINGS_RELIED_ON:
+                raise ValueError(
+                    f"{key} is set by the blueprint ({AGENT_SETTINGS_RELIED_ON[key]}); an override would break it. "
+                    f"Fix: drop {key} from ecs_agent_config"
+                )
             if any(bad in item for bad in ("\n", "\r", "\\", "${", "%{")):
                 raise ValueError(
                     f"{key}={item!r} cannot go into ecs.config. Fix: one line without backslashes, ${{ or %{{"
                 )
         return value
+
+    @property
+    def agent_config_notes(self) -> tuple[str, ...]:
+        """Review notes for ecs_agent_config lines that change a default the host template writes."""
+        return tuple(
+            f"capacity.ecs_agent_config: {key}={value} replaces the blueprint's default ({AGENT_DEFAULTS[key]})."
+            for key, value in sorted(self.ecs_agent_config.items())
+            if key in AGENT_DEFAULTS
+        )
 
     @field_validator("instance_types")
     @classmethod
@@ -378,7 +494,7 @@ class SecretRef(Spec):
 
 class VolumeSpec(Spec):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="Volume name. Required.")
-    container_path: str = Field(pattern=r"^/", description="Mount path in the container. Required.")
+    container_path: MountPath = Field(description="Absolute mount path in the container. Required.")
     host_path: str | None = Field(default=None, description="Host path. Default None: a task-scoped volume.")
     shared: bool = Field(
         default=False,
@@ -423,11 +539,17 @@ class _ModelDownload(Spec):
         description="'host': a Docker volume the host's tasks share, so a restarted task finds the download; "
         "'task': a volume per task. Default host.",
     )
-    cache_path: str = Field(
+    cache_path: MountPath = Field(
         default="/models",
-        pattern=r"^/[^\s]*$",
         description="Where the writable cache is mounted (a folder the image's user owns). Default /models.",
     )
+
+    @field_validator("cache_path")
+    @classmethod
+    def _cache_path(cls, value: str) -> str:
+        if re.search(r"\s", value):
+            raise ValueError(f"{value!r} has white space. Fix: {'-'.join(value.split())!r}")
+        return value
 
     def download_seconds(self) -> int:
         return 0 if self.size_gib is None else math.ceil(self.size_gib * 1024 / self.download_mib_per_second)
@@ -578,7 +700,7 @@ class ContainerSpec(Spec):
     secrets: tuple[SecretRef, ...] = Field(default=(), description="Secrets injected at start. Default none.")
     health_check: HealthCheckSpec | None = Field(default=None, description="Container health check. Default none.")
     read_only_root: bool = Field(default=True, description="Read-only root filesystem. Default True.")
-    scratch_paths: tuple[str, ...] = Field(
+    scratch_paths: tuple[MountPath, ...] = Field(
         default=("/tmp",), description="Writable task-scoped volumes when the root is read-only. Default (/tmp,)."
     )
     volumes: tuple[VolumeSpec, ...] = Field(default=(), description="Extra volumes. Default none.")
@@ -684,6 +806,12 @@ class ContainerSpec(Spec):
 
 class AlarmsSpec(Spec):
     sns_topic_arn: str | None = Field(default=None, description="Existing SNS topic for alarms. Default None.")
+
+    @field_validator("sns_topic_arn")
+    @classmethod
+    def _topic(cls, value: str | None) -> str | None:
+        return value if value is None else sns_topic_arn(value)
+
     create_topic: bool = Field(default=False, description="Create an encrypted SNS topic. Default False.")
 
     @model_validator(mode="after")

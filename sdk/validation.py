@@ -1,6 +1,7 @@
 """Cross-field checks against the GPU catalog. Each problem names its field and the fix."""
 
 import math
+import re
 from collections.abc import Sequence
 
 from sdk import sizing
@@ -157,3 +158,96 @@ def model_source_notes(network: NetworkSpec, container: ContainerSpec, region: s
     if source.size_gib is None:
         notes.append("model_source.size_gib is not declared: the health-check grace adds no download time.")
     return tuple(notes)
+
+
+# The ECS cluster query language ("Create expressions to define container instances for Amazon ECS tasks",
+# docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-query-language.html): `subject operator [argument]`,
+# joined by and/&&, or/||, grouped with parentheses, negated with not/!; in and not_in take a [list].
+CQL_SUBJECTS = ("agentConnected", "agentVersion", "ec2InstanceId", "registeredAt", "runningTasksCount", "task:group")
+CQL_OPERATORS = frozenset(
+    {"==", "equals", "!=", "not_equals", "=~", "matches", "!~", "not_matches", ">", "greater_than", ">=",
+     "greater_than_equal", "<", "less_than", "<=", "less_than_equal"}
+)  # fmt: skip
+CQL_LIST_OPERATORS = frozenset({"in", "not_in", "!in"})
+_CQL_TOKEN = re.compile(r"\s*(==|!=|=~|!~|>=|<=|&&|\|\||!in\b|[()\[\],<>!]|[^\s()\[\],]+)")
+
+
+class _Query:
+    """A recursive-descent reader of one cluster query; raises ValueError with the reason."""
+
+    def __init__(self, text: str) -> None:
+        self.tokens, position = [], 0
+        while position < len(text.rstrip()):
+            match = _CQL_TOKEN.match(text, position)
+            assert match is not None  # the last alternative matches any non-space run
+            self.tokens.append(match.group(1))
+            position = match.end()
+        self.index = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def take(self, what: str) -> str:
+        token = self.peek()
+        if token is None:
+            raise ValueError(f"it ends where {what} should follow")
+        self.index += 1
+        return token
+
+    def expect(self, token: str) -> None:
+        if (found := self.take(f"'{token}'")) != token:
+            raise ValueError(f"expected '{token}', found {found!r}")
+
+    def expression(self) -> None:
+        self.term()
+        while self.peek() in ("and", "&&", "or", "||"):
+            self.index += 1
+            self.term()
+
+    def term(self) -> None:
+        if self.peek() in ("not", "!"):
+            self.index += 1
+        if self.peek() == "(":
+            self.index += 1
+            self.expression()
+            self.expect(")")
+            return
+        self.condition()
+
+    def condition(self) -> None:
+        subject = self.take("a subject")
+        if subject not in CQL_SUBJECTS and not re.fullmatch(r"attribute:[\w.:-]+", subject):
+            raise ValueError(f"{subject!r} is no subject (attribute:<name>, {', '.join(CQL_SUBJECTS)})")
+        operator = self.take("an operator")
+        if operator == "exists":
+            return
+        if operator in CQL_LIST_OPERATORS:
+            self.expect("[")
+            self.value()
+            while self.peek() == ",":
+                self.index += 1
+                self.value()
+            self.expect("]")
+        elif operator in CQL_OPERATORS:
+            self.value()
+        else:
+            raise ValueError(f"{operator!r} is no operator (==, !=, exists, in, not_in, =~, !~, >, >=, <, <=)")
+
+    def value(self) -> None:
+        if (token := self.take("a value")) in ("(", ")", "[", "]", ",", "and", "or", "&&", "||"):
+            raise ValueError(f"expected a value, found {token!r}")
+
+
+def cluster_query(value: str) -> str:
+    """`value` when ECS can parse it as a cluster query expression, else ValueError with the reason and the fix."""
+    query = _Query(value)
+    try:
+        query.expression()
+        if (extra := query.peek()) is not None:
+            raise ValueError(f"{extra!r} follows a complete expression (join conditions with and/or)")
+    except ValueError as error:
+        raise ValueError(
+            f"{value!r} is not an ECS cluster query expression: {error}. Fix: subject operator [argument], e.g. "
+            "'attribute:ecs.instance-type =~ g6.*' or 'attribute:ecs.instance-type in [g6.xlarge, g6.2xlarge]'"
+        ) from None
+    return value

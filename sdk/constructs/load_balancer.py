@@ -1,7 +1,7 @@
 """HTTPS ALB: TLS 1.3 listener with the given certificate, HTTP->HTTPS redirect, health-checked IP target
 group, invalid headers dropped, access logs, deletion protection, ingress only from the allowed CIDRs."""
 
-import re
+import ipaddress
 
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener
@@ -17,7 +17,7 @@ from sdk.constructs.bucket import SecureBucket
 from sdk.constructs.review_hints import skip_check
 from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new
-from sdk.specs import TOKEN_MARKER, Spec
+from sdk.specs import ARN_ACCOUNT, ARN_PARTITION, ARN_REGION, UUID, Spec, cidr_block, shaped
 
 HEALTH_CHECK_TIMEOUT_SECONDS = 5
 
@@ -69,12 +69,33 @@ class AlbSpec(Spec):
     @field_validator("certificate_arn")
     @classmethod
     def _certificate(cls, value: str) -> str:
-        if not value.startswith(TOKEN_MARKER) and not re.match(r"^arn:aws[\w-]*:(acm|iam):", value):
-            raise ValueError(
-                f"{value!r} is not an ACM (or IAM server) certificate ARN. "
-                "Fix: arn:aws:acm:<region>:<account>:certificate/<id>"
-            )
+        # ACM certificate ids are UUIDs (ACM API reference, CertificateArn examples); IAM server certificates are
+        # named by path (IAM API reference, ServerCertificateMetadata).
+        acm = rf"{ARN_PARTITION}:acm:{ARN_REGION}:{ARN_ACCOUNT}:certificate/{UUID}"
+        iam = rf"{ARN_PARTITION}:iam::{ARN_ACCOUNT}:server-certificate/[\w+=,.@/-]{{1,512}}"
+        return shaped(
+            value,
+            f"{acm}|{iam}",
+            "an ACM (or IAM server) certificate ARN",
+            "the ARN of your certificate, arn:aws:acm:<region>:<12-digit account>:certificate/<uuid> "
+            "(aws acm list-certificates)",
+        )
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            if ipaddress.ip_network(cidr_block(cidr)).version == 6:
+                raise ValueError(f"{cidr!r} is IPv6; the ALB is IPv4-only. Fix: an IPv4 block")
         return value
+
+    @field_validator("waf_acl_arn")
+    @classmethod
+    def _waf(cls, value: str | None) -> str | None:
+        # WAFv2 names: [\w-]{1,128}; ids: UUIDs (botocore wafv2 EntityName, EntityId). ALBs take REGIONAL ACLs only.
+        pattern = rf"{ARN_PARTITION}:wafv2:{ARN_REGION}:{ARN_ACCOUNT}:regional/webacl/[\w-]{{1,128}}/{UUID}"
+        fix = "arn:aws:wafv2:<region>:<12-digit account>:regional/webacl/<name>/<id> (a REGIONAL web ACL)"
+        return value if value is None else shaped(value, pattern, "a regional WAFv2 web ACL ARN", fix)
 
     @field_validator("ssl_policy")
     @classmethod

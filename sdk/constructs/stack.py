@@ -43,6 +43,20 @@ def is_destroyable(scope: Construct) -> bool:
     return bool(getattr(TerraformStack.of(scope), "destroyable", False))
 
 
+def claim_name(scope: Construct, name: str) -> None:
+    """Record a blueprint's spec.name on its stack: a second blueprint with the same name would create the same
+    cluster, roles, log group, queue... and fail at apply with "already exists"."""
+    stack = TerraformStack.of(scope)
+    names: dict[str, str] = stack.__dict__.setdefault("_blueprint_names", {})
+    if name in names:
+        raise ValueError(
+            f"name: {name!r} is already the name of {names[name]} in stack {stack.node.id!r}; AWS names derive from "
+            f"it, so the two would collide at apply. Fix: give {scope.node.path} another spec name, e.g. "
+            f"name={name + '-2'!r}."
+        )
+    names[name] = scope.node.path
+
+
 class GpuStack(TerraformStack):
     """`.provider`, `.region`, `.destroyable`. Every resource gets the default tags (owner, stack, managed-by).
 

@@ -124,6 +124,37 @@ def container_definition(
     return definition
 
 
+# RegisterTaskDefinition refuses a task definition over 64 KiB ("Task definition size", Amazon ECS service quotas:
+# docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html). The container definition is all but a few
+# hundred bytes of ours; the headroom covers the rest (family, role ARNs, volumes, placement) and the blueprint's own
+# variables, whose tokens resolve to longer queue URLs and names at apply.
+TASK_DEFINITION_MAX_BYTES = 64 * 1024
+TASK_DEFINITION_HEADROOM_BYTES = 2048
+
+
+def definition_size_problems(
+    container: ContainerSpec, *, field: str, name: str, region: str, network_mode: str, enable_exec: bool
+) -> list[str]:
+    """The container definitions JSON we emit must leave the task definition under ECS's size limit."""
+    definition = container_definition(
+        container,
+        network_mode=network_mode,
+        log_group=f"/ecs/{name}",
+        region=region,
+        stream_prefix=name,
+        enable_exec=enable_exec,
+    )
+    size = len(json.dumps([definition], sort_keys=True).encode())
+    budget = TASK_DEFINITION_MAX_BYTES - TASK_DEFINITION_HEADROOM_BYTES
+    if size <= budget:
+        return []
+    return [
+        f"{field}: the container definition is {size} bytes of JSON; ECS refuses task definitions over 64 KiB and "
+        f"the rest of ours needs {TASK_DEFINITION_HEADROOM_BYTES}. Fix: shrink the environment by "
+        f"{size - budget} bytes or more (put large values in S3 or SSM and pass their names)."
+    ]
+
+
 class GpuTask(Construct):
     """`.task_definition`, `.container_definition` (dict), `.family`."""
 

@@ -10,7 +10,7 @@ from blueprints.alb_inference import AlbInferenceSpec
 from sdk.hints import read_hints
 from tests.blueprints.conftest import only, resources, user_data
 
-CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
 
 
@@ -323,10 +323,18 @@ BAD_INPUT = [
     ("no container port", {"container.port": None}, "container.port"),
     ("malformed CIDR", {"alb.allowed_cidrs": ["10.0.0.0/33"]}, "alb.allowed_cidrs"),
     ("too few hosts for max tasks", {"capacity.max_hosts": 1, "scaling.max_tasks": 3}, "capacity.max_hosts"),
-    ("subnets without their VPC", {"network.private_subnet_ids": ["subnet-1", "subnet-2"]}, "network.vpc_id"),
+    (
+        "subnets without their VPC",
+        {"network.private_subnet_ids": ["subnet-11111111", "subnet-22222222"]},
+        "network.vpc_id",
+    ),
     (
         "existing VPC with one public subnet",
-        {"network.vpc_id": "vpc-1", "network.private_subnet_ids": ["s-1", "s-2"], "network.public_subnet_ids": ["s-3"]},
+        {
+            "network.vpc_id": "vpc-0a1b2c3d",
+            "network.private_subnet_ids": ["subnet-11111111", "subnet-22222222"],
+            "network.public_subnet_ids": ["subnet-33333333"],
+        },
         "network.public_subnet_ids",
     ),
     ("no NAT and no endpoints", {"network.nat_gateways": "none"}, "network.nat_gateways"),
@@ -344,19 +352,19 @@ BAD_INPUT = [
     (
         "existing VPC with GPU hosts in one subnet",
         {
-            "network.vpc_id": "vpc-1",
-            "network.private_subnet_ids": ["s-1"],
+            "network.vpc_id": "vpc-0a1b2c3d",
+            "network.private_subnet_ids": ["subnet-11111111"],
             "alb.internal": False,
-            "network.public_subnet_ids": ["s-2", "s-3"],
+            "network.public_subnet_ids": ["subnet-22222222", "subnet-33333333"],
         },
         "network.private_subnet_ids",
     ),
     (
         "a subnet listed twice",
         {
-            "network.vpc_id": "vpc-1",
-            "network.private_subnet_ids": ["s-1", "s-1"],
-            "network.public_subnet_ids": ["s-2", "s-3"],
+            "network.vpc_id": "vpc-0a1b2c3d",
+            "network.private_subnet_ids": ["subnet-11111111", "subnet-11111111"],
+            "network.public_subnet_ids": ["subnet-22222222", "subnet-33333333"],
         },
         "network.private_subnet_ids",
     ),

@@ -13,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from sdk.specs import (
+    CapacitySpec,
     ContainerSpec,
     HealthCheckSpec,
     HuggingFaceModelSource,
@@ -22,8 +23,12 @@ from sdk.specs import (
     SecretRef,
     VolumeSpec,
     WarmPoolSpec,
+    cidr_block,
     image_reference,
     looks_secret,
+    mount_path,
+    subnet_id,
+    vpc_id,
 )
 
 DIGEST = "sha256:" + "a" * 64
@@ -363,3 +368,39 @@ def test_a_container_with_its_secrets_in_secrets_builds_silently():
             image=IMAGE, environment={"MODEL": "m"}, secrets=(SecretRef(name="DB_PASSWORD", value_from=arn),)
         )
     assert container.plain_secret_notes == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "fix"),
+    [("10.0.0.1", "Fix: 10.0.0.1/32"), ("10.0.0.1/8", "Fix: 10.0.0.0/8"), ("10.0.0.0/33", "Fix: e.g. 203.0.113.0/24")],
+)
+def test_a_cidr_must_be_a_canonical_block_and_the_error_names_the_block_to_use(value, fix):
+    # GIVEN an address, a block with host bits, and no block at all WHEN checked THEN the fix names the block
+    with pytest.raises(ValueError) as error:
+        cidr_block(value)
+    assert fix in str(error.value)
+
+
+def test_ids_of_resources_in_the_same_stack_pass_as_cdktf_tokens():
+    # GIVEN a VPC and subnets a blueprint created (the renderer's fallback shares them as tokens)
+    token = "${TfToken[TOKEN.7]}"
+    # WHEN a network spec names them THEN it is accepted as given
+    assert NetworkSpec(vpc_id=token, private_subnet_ids=(token + "a", token + "b")).vpc_id == token
+    assert vpc_id("vpc-0123456789abcdef0") and subnet_id("subnet-0a1b2c3d")
+
+
+@pytest.mark.parametrize("path", ["/tmp", "/home/worker/.cache", "/models/"])
+def test_an_absolute_mount_path_below_root_is_accepted(path):
+    assert mount_path(path) == path
+
+
+def test_only_changed_agent_defaults_become_review_notes():
+    # GIVEN agent settings: one the template defaults, one it does not set
+    spec = CapacitySpec(
+        instance_types=("g5.xlarge",), ecs_agent_config={"ECS_IMAGE_PULL_BEHAVIOR": "always", "ECS_LOGLEVEL": "debug"}
+    )
+    # WHEN the notes are read THEN only the changed default is one
+    assert spec.agent_config_notes == (
+        "capacity.ecs_agent_config: ECS_IMAGE_PULL_BEHAVIOR=always replaces the blueprint's default (prefer-cached "
+        "with a warm pool, else the agent's default).",
+    )

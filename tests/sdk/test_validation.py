@@ -8,7 +8,13 @@ import pytest
 from sdk import sizing
 from sdk.catalog import CATALOG
 from sdk.specs import CapacitySpec, ContainerSpec, HuggingFaceModelSource, NetworkSpec, S3ModelSource, SecretRef
-from sdk.validation import model_cache_problems, model_source_notes, model_source_problems, task_fit_problems
+from sdk.validation import (
+    cluster_query,
+    model_cache_problems,
+    model_source_notes,
+    model_source_problems,
+    task_fit_problems,
+)
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
 
@@ -43,7 +49,7 @@ def test_the_largest_accepted_task_leaves_5_percent_and_the_agent_reservation_fr
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
 NO_NAT = NetworkSpec(nat_gateways="none", vpc_endpoints=("ecr.api", "ecr.dkr", "s3", "logs"))
-OWN_VPC = NetworkSpec(vpc_id="vpc-1", private_subnet_ids=("subnet-1", "subnet-2"))
+OWN_VPC = NetworkSpec(vpc_id="vpc-0a1b2c3d", private_subnet_ids=("subnet-11111111", "subnet-22222222"))
 HUB = ContainerSpec(image=IMAGE, model_source=HuggingFaceModelSource(repo_id="org/model"))
 S3 = ContainerSpec(image=IMAGE, model_source=S3ModelSource(uri="s3://models-bucket/m/v1/"))
 
@@ -100,3 +106,47 @@ def test_a_model_cache_must_fit_the_root_volume_once_per_host_or_once_per_task()
     assert model_cache_problems(capacity, host, tasks_per_host=2) == []
     [problem] = model_cache_problems(capacity, per_task, tasks_per_host=2)
     assert problem.startswith("capacity.root_volume_gib:") and "Fix: root_volume_gib >= 130" in problem
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "attribute:ecs.instance-type =~ g6f.*",
+        "attribute:ecs.instance-type in [g6.xlarge, g5.xlarge]",
+        "attribute:ecs.availability-zone not_in [us-east-1a, us-east-1b]",
+        "attribute:ecs.os-type exists",
+        "not(task:group == database)",
+        "runningTasksCount == 0 and (agentVersion >= 1.70.0 || attribute:gpu != false)",
+        "ec2InstanceId !in [i-0abc] && registeredAt < 2018-06-18",
+    ],
+)
+def test_a_cluster_query_ecs_documents_is_accepted(expression):
+    # GIVEN forms from the ECS "Cluster query language" page WHEN parsed THEN each is accepted unchanged
+    assert cluster_query(expression) == expression
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("attribute:ecs.instance-type = g6.*", "'=' is no operator"),
+        ("instance-type =~ g6.*", "'instance-type' is no subject"),
+        ("attribute:ecs.instance-type in g6.xlarge", "expected '[', found 'g6.xlarge'"),
+        ("(attribute:ecs.os-type exists", "it ends where ')' should follow"),
+        ("attribute:a == b attribute:c == d", "follows a complete expression"),
+        ("attribute:a ==", "it ends where a value should follow"),
+    ],
+)
+def test_a_cluster_query_ecs_cannot_parse_is_refused_with_the_reason_and_the_fix(expression, reason):
+    # GIVEN an expression RegisterTaskDefinition would reject WHEN parsed THEN the error gives the reason and the fix
+    with pytest.raises(ValueError) as error:
+        cluster_query(expression)
+    assert reason in str(error.value) and "Fix: subject operator [argument]" in str(error.value)
+
+
+def test_the_renderer_placement_expressions_are_cluster_queries():
+    # GIVEN the memberOf expressions the renderer writes for one family and for listed types
+    from blueprints.fractional_renderer import placement_constraint
+
+    # WHEN parsed THEN both are accepted
+    for types in (("g6f.xlarge", "g6f.2xlarge"), ("g6.xlarge", "g5.xlarge")):
+        assert cluster_query(placement_constraint(types))

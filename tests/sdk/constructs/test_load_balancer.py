@@ -3,13 +3,14 @@
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
 from sdk.review.policy import resource_skips
 from tests.sdk.constructs.test_review_hints import synth
 
-CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
-WAF = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/1"
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55"
+WAF = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/6a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 
 
 def alb_skips(tmp_path, **spec: Any) -> dict[str, set[str]]:
@@ -62,3 +63,24 @@ def test_an_alb_skips_only_what_it_fails(tmp_path, spec, expected):
     # THEN no WAF skip where WAF is attached or the ALB is internal, no port-80 skip without 0.0.0.0/0, and the
     # SSE-KMS skip only on a bucket the construct created
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::123456789012:server-certificate/prod/www.example.com",
+        "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55",
+        "${TfToken[TOKEN.12]}",
+    ],
+)
+def test_an_iam_server_certificate_another_partition_or_a_token_is_a_certificate(arn):
+    # GIVEN a certificate by IAM path, in GovCloud, or from a resource in the same stack
+    # WHEN the ALB spec is built THEN it is accepted as given
+    assert AlbSpec(certificate_arn=arn, allowed_cidrs=("10.0.0.0/8",)).certificate_arn == arn
+
+
+def test_an_ipv6_block_is_refused_because_the_alb_is_ipv4_only():
+    # GIVEN an IPv6 block WHEN the ALB spec is built THEN it is refused with the fix
+    with pytest.raises(ValidationError) as error:
+        AlbSpec(certificate_arn=CERTIFICATE, allowed_cidrs=("2001:db8::/32",))
+    assert "allowed_cidrs" in str(error.value) and "IPv4-only. Fix: an IPv4 block" in str(error.value)

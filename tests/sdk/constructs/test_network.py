@@ -83,7 +83,7 @@ def test_without_instance_types_or_interface_endpoints_the_zones_are_the_availab
 
 
 def test_a_vpc_you_bring_reads_no_zones():
-    tf = synth_network(NetworkSpec(vpc_id="vpc-1", private_subnet_ids=("subnet-a", "subnet-b")))
+    tf = synth_network(NetworkSpec(vpc_id="vpc-0a1b2c3d", private_subnet_ids=("subnet-aaaaaaaa", "subnet-bbbbbbbb")))
     assert "data" not in tf and "locals" not in tf
 
 

@@ -4,9 +4,10 @@ import json
 
 import cdktf
 import pytest
+from constructs import Construct
 
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
-from sdk.constructs.stack import GpuStack, RegionMismatchError, check_region
+from sdk.constructs.stack import GpuStack, RegionMismatchError, check_region, claim_name
 
 
 def test_a_spec_in_another_region_than_its_stack_is_refused_with_the_fix():
@@ -93,3 +94,18 @@ def test_a_destroyable_stack_refuses_an_alb_that_explicitly_asks_for_deletion_pr
     # THEN the contradiction is refused by field name, with the fix
     with pytest.raises(ValueError, match=r"alb.deletion_protection: .*Fix:"):
         synth_blueprints(destroyable=True, alb=alb)
+
+
+def test_a_second_blueprint_name_in_one_stack_is_refused_and_names_apart_or_in_other_stacks_pass():
+    # GIVEN two stacks and a construct in each that claimed a name
+    app = cdktf.Testing.app()
+    first, other = GpuStack(app, "one", region="us-east-1"), GpuStack(app, "two", region="us-east-1")
+    claim_name(Construct(first, "a"), "svc")
+    claim_name(Construct(other, "a"), "svc")
+    claim_name(Construct(first, "b"), "svc-2")
+    # WHEN another construct in the first stack claims the same name
+    with pytest.raises(ValueError) as error:
+        claim_name(Construct(first, "c"), "svc")
+    # THEN it is refused by name, pointing at the holder, with the fix
+    assert str(error.value).startswith("name: 'svc' is already the name of one/a in stack 'one'")
+    assert "Fix: give one/c another spec name, e.g. name='svc-2'" in str(error.value)

@@ -8,7 +8,13 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from pydantic import ValidationError
 
 import sdk.constructs  # noqa: F401
-from sdk.constructs.task import GpuTask, container_definition
+from sdk.constructs.task import (
+    TASK_DEFINITION_HEADROOM_BYTES,
+    TASK_DEFINITION_MAX_BYTES,
+    GpuTask,
+    container_definition,
+    definition_size_problems,
+)
 from sdk.specs import ContainerSpec, HealthCheckSpec, HuggingFaceModelSource, SecretRef
 
 
@@ -145,3 +151,35 @@ def test_a_model_source_reaches_the_definition_as_environment_token_secret_cache
     assert {"sourceVolume": "model-cache", "containerPath": "/models", "readOnly": False} in definition["mountPoints"]
     assert definition["readonlyRootFilesystem"] is True
     assert definition["healthCheck"]["startPeriod"] == 182
+
+
+def sized_container(value_bytes: int) -> ContainerSpec:
+    return ContainerSpec(
+        image="123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1", environment={"BIG": "x" * value_bytes}
+    )
+
+
+def test_the_definition_size_check_measures_the_json_we_emit_against_ecs_64_kib_less_headroom():
+    # GIVEN containers whose one variable grows a byte at a time around the budget
+    args = {"field": "container.environment", "name": "svc", "region": "us-east-1", "network_mode": "awsvpc"}
+    emitted = len(
+        json.dumps(
+            [
+                container_definition(
+                    sized_container(0),
+                    network_mode="awsvpc",
+                    log_group="/ecs/svc",
+                    region="us-east-1",
+                    stream_prefix="svc",
+                    enable_exec=True,
+                )
+            ],
+            sort_keys=True,
+        ).encode()
+    )
+    fits = TASK_DEFINITION_MAX_BYTES - TASK_DEFINITION_HEADROOM_BYTES - emitted
+    # WHEN each is checked
+    # THEN the largest that fits passes and one byte more is refused with how much to cut
+    assert definition_size_problems(sized_container(fits), enable_exec=True, **args) == []
+    (problem,) = definition_size_problems(sized_container(fits + 1), enable_exec=True, **args)
+    assert problem.startswith("container.environment:") and "Fix: shrink the environment by 1 bytes" in problem
