@@ -6,9 +6,20 @@ import re
 import sys
 import warnings
 from collections.abc import Callable
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticUndefined
 
 from sdk.catalog import known_regions
 
@@ -59,6 +70,65 @@ _ARN = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:.+$")
 
 class Spec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """A field error stops pydantic before the model's own cross-field checks: run those that can still run on
+        the other fields, so one error lists every problem."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            more = cross_field_problems(cls, data, error) if isinstance(data, dict) else []
+            if not more:
+                raise
+            details: list[InitErrorDetails] = [
+                {"type": d["type"], "loc": d["loc"], "input": d["input"], **({"ctx": d["ctx"]} if "ctx" in d else {})}
+                for d in error.errors(include_url=False)
+            ]
+            more_details: list[InitErrorDetails] = [
+                {"type": "value_error", "loc": (), "input": data, "ctx": {"error": ValueError(p)}} for p in more
+            ]
+            raise ValidationError.from_exception_data(error.title, details + more_details) from None
+
+
+def _valid(field: Any, value: Any) -> Any:
+    return TypeAdapter(field.annotation).validate_python(value)
+
+
+def _as_given(annotation: Any, value: Any) -> Any:
+    """A failed nested spec as given (unchecked), so checks that read only its valid parts still run."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(value, dict):
+        return annotation.model_construct(**value)
+    return value
+
+
+def cross_field_problems(cls: type[BaseModel], data: dict[str, Any], error: ValidationError) -> list[str]:
+    """The problems `cls`'s after-validators find with every failed field at its default (or as given, when it has
+    none); a check that needs a failed field cannot run and is left out, as are problems naming a failed field."""
+    failed = {str(d["loc"][0]) for d in error.errors() if d["loc"]}
+    values = {}
+    for name, field in cls.model_fields.items():
+        if name not in data or (name in failed and field.default is not PydanticUndefined):
+            continue
+        try:
+            values[name] = _as_given(field.annotation, data[name]) if name in failed else _valid(field, data[name])
+        except ValidationError:
+            return []
+    model = cls.model_construct(**values)
+    problems = []
+    for decorator in cls.__pydantic_decorators__.model_validators.values():
+        if decorator.info.mode != "after":
+            continue
+        try:
+            getattr(model, decorator.cls_var_name)()
+        except ValueError as found:
+            text = str(found)
+            lines = text.split("\n  - ")[1:] if text.startswith("invalid spec:") else [text]
+            problems += [line for line in lines if line.split(".")[0].split(":")[0] not in failed]
+        except Exception:  # the check reads a failed field: it cannot run
+            continue
+    return problems
 
 
 def is_token(value: str) -> bool:
