@@ -82,14 +82,18 @@ class Spec(BaseModel):
             more = cross_field_problems(cls, data, error) if isinstance(data, dict) else []
             if not more:
                 raise
-            details: list[InitErrorDetails] = [
-                {"type": d["type"], "loc": d["loc"], "input": d["input"], **({"ctx": d["ctx"]} if "ctx" in d else {})}
-                for d in error.errors(include_url=False)
-            ]
+            details = [_details(d) for d in error.errors(include_url=False)]
             more_details: list[InitErrorDetails] = [
                 {"type": "value_error", "loc": (), "input": data, "ctx": {"error": ValueError(p)}} for p in more
             ]
             raise ValidationError.from_exception_data(error.title, details + more_details) from None
+
+
+def _details(error: Any) -> InitErrorDetails:
+    details: InitErrorDetails = {"type": error["type"], "loc": error["loc"], "input": error["input"]}
+    if "ctx" in error:
+        details["ctx"] = error["ctx"]
+    return details
 
 
 def _valid(field: Any, value: Any) -> Any:
@@ -231,9 +235,6 @@ class NetworkSpec(Spec):
     )
     vpc_endpoints: tuple[VpcEndpointName, ...] = Field(
         default=(), description="VPC endpoints to create (created VPC only; s3/dynamodb are gateways). Default none."
-    )
-    region: Region = Field(
-        default="us-east-1", description="Region of the VPC (set by the blueprint). Default us-east-1."
     )
 
     @field_validator("cidr_block")
