@@ -127,9 +127,8 @@ def cross_field_problems(cls: type[BaseModel], data: dict[str, Any], error: Vali
         try:
             getattr(model, decorator.cls_var_name)()
         except ValueError as found:
-            text = str(found)
-            lines = text.split("\n  - ")[1:] if text.startswith("invalid spec:") else [text]
-            problems += [line for line in lines if line.split(".")[0].split(":")[0] not in failed]
+            lines = str(found).split("\n  - ")  # problems_to_error's; any other error tripped over a failed field
+            problems += [p for p in lines[1:] if lines[0] == "invalid spec:" and p.split(".")[0] not in failed]
         except Exception:  # the check reads a failed field: it cannot run
             continue
     return problems

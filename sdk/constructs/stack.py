@@ -52,7 +52,8 @@ def in_stack_region(scope: Construct, spec: SpecT) -> tuple[SpecT, str]:
             f"{given!r} but stack {stack!r} deploys to {region!r}. Fix: leave region unset (the stack's), or "
             f"GpuStack(app, {stack!r}, region={given!r})",
         )
-    return type(spec).model_validate({**dict(spec), "region": region}), region
+    given_fields = {name: getattr(spec, name) for name in spec.model_fields_set}  # validators read what was set
+    return type(spec).model_validate({**given_fields, "region": region}), region
 
 
 def is_destroyable(scope: Construct) -> bool:
