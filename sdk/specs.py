@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticUndefined
+from pydantic_core import InitErrorDetails
 
 from sdk.catalog import known_regions
 
@@ -100,23 +100,46 @@ def _valid(field: Any, value: Any) -> Any:
     return TypeAdapter(field.annotation).validate_python(value)
 
 
-def _as_given(annotation: Any, value: Any) -> Any:
-    """A failed nested spec as given (unchecked), so checks that read only its valid parts still run."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(value, dict):
-        return annotation.model_construct(**value)
-    return value
+class _Failed:
+    """Stands in for a field that failed validation: a check that reads it fails, and is left out."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise _FailedFieldRead(name)
+
+    def __bool__(self) -> bool:
+        raise _FailedFieldRead("bool")
+
+    def __eq__(self, other: object) -> bool:
+        raise _FailedFieldRead("==")
+
+    def __iter__(self) -> Any:
+        raise _FailedFieldRead("iter")
+
+    def __str__(self) -> str:
+        raise _FailedFieldRead("str")
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _FailedFieldRead(Exception):
+    pass
+
+
+def _stand_in(field: Any) -> Any:
+    """None for a failed field whose default is None (unset: the checks that need it skip), else a _Failed."""
+    return None if not field.is_required() and field.get_default(call_default_factory=True) is None else _Failed()
 
 
 def cross_field_problems(cls: type[BaseModel], data: dict[str, Any], error: ValidationError) -> list[str]:
-    """The problems `cls`'s after-validators find with every failed field at its default (or as given, when it has
-    none); a check that needs a failed field cannot run and is left out, as are problems naming a failed field."""
+    """The problems `cls`'s after-validators find in the fields that passed; a check that reads a failed field is
+    left out (it would report a consequence, not a cause), as are problems naming a failed field."""
     failed = {str(d["loc"][0]) for d in error.errors() if d["loc"]}
     values = {}
     for name, field in cls.model_fields.items():
-        if name not in data or (name in failed and field.default is not PydanticUndefined):
+        if name not in data and name not in failed:
             continue
         try:
-            values[name] = _as_given(field.annotation, data[name]) if name in failed else _valid(field, data[name])
+            values[name] = _stand_in(field) if name in failed else _valid(field, data[name])
         except ValidationError:
             return []
     model = cls.model_construct(**values)
@@ -129,7 +152,7 @@ def cross_field_problems(cls: type[BaseModel], data: dict[str, Any], error: Vali
         except ValueError as found:
             lines = str(found).split("\n  - ")  # problems_to_error's; any other error tripped over a failed field
             problems += [p for p in lines[1:] if lines[0] == "invalid spec:" and p.split(".")[0] not in failed]
-        except Exception:  # the check reads a failed field: it cannot run
+        except Exception:  # it read a failed field (_FailedFieldRead, or TypeError on arithmetic): it cannot run
             continue
     return problems
 
