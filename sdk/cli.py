@@ -81,16 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GENERIC_FIXES = {"Field required": "set it", "Extra inputs are not permitted": "remove it (no such field here)"}
+
+
 def _problem_lines(loc: str, message: str) -> list[str]:
     """One 'field: problem. Fix: ...' line per problem (problems_to_error joins several into one message)."""
     message = message.removeprefix("Value error, ")
     lines = message.split("\n  - ")[1:] if message.startswith("invalid spec:") else [message]
+    fallback = f"see the description of {loc or 'this value'} in the spec"
     out = []
     for line in lines:
         line = " ".join(line.split())
         if loc and not line.startswith(loc):
             line = f"{loc}: {line}"
-        out.append(line if "Fix:" in line else f"{line}. Fix: see the field's description in the spec")
+        out.append(line if "Fix:" in line else f"{line.rstrip('.')}. Fix: {GENERIC_FIXES.get(message, fallback)}")
     return out
 
 
