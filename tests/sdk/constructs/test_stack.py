@@ -132,3 +132,20 @@ def test_a_destroyable_stack_refuses_an_alb_that_explicitly_asks_for_deletion_pr
     # THEN the contradiction is refused by field name, with the fix
     with pytest.raises(ValueError, match=r"alb.deletion_protection: .*Fix:"):
         synth_blueprints(destroyable=True, alb=alb)
+
+
+def test_a_certificate_in_the_stacks_region_passes_when_the_spec_leaves_region_unset():
+    from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec
+    from blueprints.examples import SDXL
+
+    # GIVEN the SDXL example without a region, with its certificate and image in eu-west-1
+    data = SDXL.model_dump(exclude={"region"})
+    data["alb"]["certificate_arn"] = SDXL.alb.certificate_arn.replace("us-east-1", "eu-west-1")
+    data["container"]["image"] = SDXL.container.image.replace("us-east-1", "eu-west-1")
+    spec = AlbInferenceSpec.model_validate(data)
+    # WHEN it is added to a stack in eu-west-1 (before, the spec's own us-east-1 default blamed the certificate)
+    stack = GpuStack(cdktf.Testing.app(), "eu", region="eu-west-1")
+    AlbInferenceService(stack, "sdxl", spec=spec)
+    # THEN it is accepted and the HTTPS listener uses that certificate
+    listeners = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_lb_listener"].values()
+    assert {listener.get("certificate_arn") for listener in listeners} >= {data["alb"]["certificate_arn"]}
