@@ -35,6 +35,7 @@ def load_app(app: str) -> ModuleType:
             raise AppError(f"--app {app}: no such file. Fix: a path to a .py file, or a module name such as my_app")
         module = importlib.util.module_from_spec(spec)
         sys.modules[path.stem] = module
+        sys.path.insert(0, str(path.parent.resolve()))  # its sibling modules import as when run from its folder
         spec.loader.exec_module(module)
     else:
         try:
