@@ -1,5 +1,6 @@
 """A Terraform stack with the AWS provider, pinned versions and default tags."""
 
+import warnings
 from typing import TypeVar
 
 from cdktf import LocalBackend, TerraformStack
@@ -53,7 +54,9 @@ def in_stack_region(scope: Construct, spec: SpecT) -> tuple[SpecT, str]:
             f"GpuStack(app, {stack!r}, region={given!r})",
         )
     given_fields = {name: getattr(spec, name) for name in spec.model_fields_set}  # validators read what was set
-    return type(spec).model_validate({**given_fields, "region": region}), region
+    with warnings.catch_warnings():  # the spec's warnings were shown when it was built
+        warnings.simplefilter("ignore")
+        return type(spec).model_validate({**given_fields, "region": region}), region
 
 
 def is_destroyable(scope: Construct) -> bool:
