@@ -19,7 +19,7 @@ from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.service import GpuService
-from sdk.constructs.stack import check_region, claim_name
+from sdk.constructs.stack import claim_name, in_stack_region
 from sdk.constructs.structs import new
 from sdk.constructs.task import CONTAINER_NAME, GpuTask, definition_size_problems
 from sdk.grants import Grant
@@ -103,7 +103,11 @@ class AlbInferenceSpec(Spec):
         "'<name>-alb-logs-' must fit S3's 37). Required.",
     )
     _name = field_validator("name")(resource_name(27))
-    region: Region = Field(default="us-east-1", description="Stack region. Default us-east-1.")
+    region: Region | None = Field(
+        default=None,
+        description="AWS region. Default None: the stack's (GpuStack(region=...)), the one source of truth; a "
+        "different value is refused.",
+    )
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(description="GPU instance types and Spot. Required.")
     container: ContainerSpec = Field(description="The inference container (needs a port). Required.")
@@ -207,7 +211,7 @@ class AlbInferenceService(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, spec: AlbInferenceSpec) -> None:
         super().__init__(scope, id_)
-        check_region(self, spec.region)
+        spec, self.region = in_stack_region(self, spec)
         claim_name(self, spec.name)
         self.spec = spec
         name = spec.name
@@ -215,7 +219,7 @@ class AlbInferenceService(Construct):
             self,
             "network",
             name=name,
-            spec=spec.network.model_copy(update={"region": spec.region}),
+            spec=spec.network,
             instance_types=spec.capacity.instance_types,
         )
         self.cluster = Cluster(self, "cluster", name=name)
@@ -228,7 +232,7 @@ class AlbInferenceService(Construct):
             vpc_id=self.network.vpc_id,
             subnet_ids=self.network.private_subnet_ids,
             max_hosts=spec.max_hosts,
-            region=spec.region,
+            region=self.region,
             prepull=[spec.container.image],
         )
         self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
@@ -241,7 +245,7 @@ class AlbInferenceService(Construct):
             name=name,
             container=spec.container,
             log_group_arn=self.logs.arn,
-            region=spec.region,
+            region=self.region,
             account_id=account.account_id,
             grants=spec.grants,
             enable_exec=spec.scaling.enable_exec,
@@ -256,7 +260,7 @@ class AlbInferenceService(Construct):
             execution_role_arn=self.roles.execution_role.arn,
             task_role_arn=self.roles.task_role.arn,
             log_group_name=self.logs.name,
-            region=spec.region,
+            region=self.region,
             enable_exec=spec.scaling.enable_exec,
         )
         self.service = GpuService(
@@ -307,7 +311,7 @@ class AlbInferenceService(Construct):
             subnet_ids=subnets,
             target_port=port,
             target_security_group_id=self.task_security_group.id,
-            region=spec.region,
+            region=self.region,
         )
         new(
             VpcSecurityGroupIngressRule,
@@ -351,7 +355,7 @@ class AlbInferenceService(Construct):
     def _alarms(self) -> None:
         spec, name, lb = self.spec.scaling, self.spec.name, self.load_balancer
         self.topic = AlarmTopic(
-            self, "topic", name=name, spec=self.spec.alarms, region=self.spec.region, account_id=self.account_id
+            self, "topic", name=name, spec=self.spec.alarms, region=self.region, account_id=self.account_id
         )
         dims = {"LoadBalancer": lb.alb.arn_suffix, "TargetGroup": lb.target_group.arn_suffix}
         self.alarms = {
@@ -460,7 +464,7 @@ class AlbInferenceService(Construct):
                 *self._grace_summary(),
             ),
             review_notes=(
-                *model_source_notes(spec.network, spec.container, spec.region),
+                *model_source_notes(spec.network, spec.container, self.region),
                 *self._grace_notes(),
                 *spec.container.plain_secret_notes,
                 *spec.capacity.agent_config_notes,

@@ -16,6 +16,7 @@ from sdk import sizing
 from sdk.catalog import CATALOG
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import metric_math, running_tasks_metric
+from sdk.constructs.stack import in_stack_region
 from sdk.constructs.task import definition_size_problems
 from sdk.hints import BlueprintHints
 from sdk.specs import (
@@ -164,7 +165,11 @@ class FractionalRendererSpec(Spec):
         f"{FALLBACK_SUFFIX!r}). Required.",
     )
     _name = field_validator("name")(resource_name(21))
-    region: Region = Field(default="us-east-1", description="Stack region. Default us-east-1.")
+    region: Region | None = Field(
+        default=None,
+        description="AWS region. Default None: the stack's (GpuStack(region=...)), the one source of truth; a "
+        "different value is refused.",
+    )
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(
         default_factory=lambda: CapacitySpec(instance_types=("g6f.xlarge",)),
@@ -382,6 +387,7 @@ class FractionalGpuRenderer(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, spec: FractionalRendererSpec, jobs: JobResources | None = None):
         super().__init__(scope, id_)
+        spec, self.region = in_stack_region(self, spec)
         self.spec = spec
         fallback_types = spec.fallback.instance_types if spec.fallback is not None else ()
         # The fallback's hosts share the primary's subnets: its types choose the AZs too.

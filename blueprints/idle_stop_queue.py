@@ -30,7 +30,7 @@ from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQ
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import Metric, ServiceScaling, metric_math, sqs_metric
 from sdk.constructs.service import GpuService
-from sdk.constructs.stack import check_region, claim_name, required_stack_region, stack_region
+from sdk.constructs.stack import claim_name, in_stack_region, required_stack_region, stack_region
 from sdk.constructs.structs import new
 from sdk.constructs.task import GpuTask, definition_size_problems
 from sdk.grants import Grant, check_kms_key_arn, kms_key_statements
@@ -260,7 +260,11 @@ class IdleStopGpuQueueSpec(Spec):
         description="Queue name (cluster, queue, table, roles derive from it; <= 24 chars). Required.",
     )
     _name = field_validator("name")(resource_name(24))
-    region: Region = Field(default="us-east-1", description="Stack region. Default us-east-1.")
+    region: Region | None = Field(
+        default=None,
+        description="AWS region. Default None: the stack's (GpuStack(region=...)), the one source of truth; a "
+        "different value is refused.",
+    )
     network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
     capacity: CapacitySpec = Field(description="GPU instance types, Spot, warm pool (min_hosts stays 0). Required.")
     container: ContainerSpec = Field(
@@ -450,7 +454,7 @@ class IdleStopGpuQueue(Construct):
     ) -> None:
         """`zone_instance_types`: further GPU types that will run in this queue's subnets (another consumer's)."""
         super().__init__(scope, id_)
-        check_region(self, spec.region)
+        spec, self.region = in_stack_region(self, spec)
         claim_name(self, spec.name)
         self.spec = spec
         name = spec.name
@@ -459,7 +463,7 @@ class IdleStopGpuQueue(Construct):
             self,
             "network",
             name=name,
-            spec=spec.network.model_copy(update={"region": spec.region}),
+            spec=spec.network,
             instance_types=tuple(dict.fromkeys([*spec.capacity.instance_types, *zone_instance_types])),
         )
         self.cluster = Cluster(self, "cluster", name=name)
@@ -472,7 +476,7 @@ class IdleStopGpuQueue(Construct):
             vpc_id=self.network.vpc_id,
             subnet_ids=self.network.private_subnet_ids,
             max_hosts=spec.max_hosts,
-            region=spec.region,
+            region=self.region,
             prepull=[spec.container.image],
         )
         self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
@@ -495,10 +499,10 @@ class IdleStopGpuQueue(Construct):
             name=spec.name,
             container=spec.container,
             log_group_arn=self.logs.arn,
-            region=spec.region,
+            region=self.region,
             account_id=account.account_id,
             grants=spec.grants,
-            extra_statements=self.jobs.worker_statements(spec.name, spec.region, account.account_id),
+            extra_statements=self.jobs.worker_statements(spec.name, self.region, account.account_id),
             enable_exec=spec.enable_exec,
         )
         # A stopped worker (deployment, Spot interruption) gets ECS's longest stop timeout to finish its job, and
@@ -515,7 +519,7 @@ class IdleStopGpuQueue(Construct):
             execution_role_arn=self.roles.execution_role.arn,
             task_role_arn=self.roles.task_role.arn,
             log_group_name=self.logs.name,
-            region=spec.region,
+            region=self.region,
             enable_exec=spec.enable_exec,
             extra_environment={**self.jobs.worker_environment(spec.prefix), STOP_GRACE_ENV: str(grace)},
             placement_constraint=spec.placement_constraint,
@@ -625,7 +629,7 @@ class IdleStopGpuQueue(Construct):
     def _alarms(self) -> None:
         spec, queue = self.spec, self.jobs.queue
         self.topic = AlarmTopic(
-            self, "topic", name=spec.name, spec=spec.alarms, region=spec.region, account_id=self.account_id
+            self, "topic", name=spec.name, spec=spec.alarms, region=self.region, account_id=self.account_id
         )
         common: dict[str, Any] = {
             "topic": self.topic,
@@ -706,7 +710,7 @@ class IdleStopGpuQueue(Construct):
             review_notes=(
                 "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "
                 "scale from 0 on backlog and back to 0 when idle.",
-                *model_source_notes(spec.network, spec.container, spec.region),
+                *model_source_notes(spec.network, spec.container, self.region),
                 *spec.container.plain_secret_notes,
                 *spec.capacity.agent_config_notes,
             ),

@@ -1,14 +1,33 @@
 """`python -m sdk {synth,review,size}`: one process, the provider import paid once."""
 
 import argparse
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+
+APP_HELP = (
+    "module with build_app(app), or a path to its .py file (default: %(default)s). Only the bundled examples "
+    "write to generated/; any other app writes to out/ unless --out is given"
+)
+# jsii errors a user's app can cause, by message: (pattern, one-line error with the fix).
+JSII_ERRORS: tuple[tuple[str, Callable[[re.Match[str]], str]], ...] = (
+    (
+        r"There is already a Construct with name '(?P<id>[^']*)' in (?P<scope>.+)",
+        lambda m: f"id {m['id']!r}: used twice in {m['scope']}. Fix: give each construct in one scope its own id",
+    ),
+    (
+        r'Cannot create TerraformStack with id "(?P<id>[^"]*)"\. It contains a whitespace character',
+        lambda m: f"stack id {m['id']!r}: contains whitespace. Fix: e.g. {'-'.join(m['id'].split())!r}",
+    ),
+)
 
 
 def _synth(args: argparse.Namespace) -> int:
     from sdk.synth import run_synth
 
-    return run_synth(app_module=args.app, out_dir=args.out, cdktf_mode=args.cdktf)
+    return run_synth(app_module=args.app, out_dir=args.out, cdktf_mode=args.cdktf, prune=args.prune)
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -33,16 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sdk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    synth = sub.add_parser("synth", help="synthesize every stack of an app module into generated/")
-    synth.add_argument("--app", default="blueprints.examples", help="module with build_app(app) (default: %(default)s)")
-    synth.add_argument("--out", default="generated", help="output directory (default: %(default)s)")
+    synth = sub.add_parser("synth", help="synthesize every stack of an app module into generated/ or out/")
+    synth.add_argument("--app", default="blueprints.examples", help=APP_HELP)
+    synth.add_argument("--out", default=None, help="output directory (default: generated/ for the examples, else out/)")
     synth.add_argument("--cdktf", action="store_true", help="cdktf CLI mode: write cdktf.out/ (CDKTF_OUTDIR)")
+    synth.add_argument(
+        "--prune", action="store_true", help="delete stack folders in --out that the app does not build (default: keep)"
+    )
     synth.set_defaults(func=_synth)
 
     review = sub.add_parser("review", help="write REVIEW.md per stack: diff, exposure, IAM, GPU capacity, cost")
-    review.add_argument("--app", default="blueprints.examples")
-    review.add_argument("--against", default="generated", help="committed output to diff against")
-    review.add_argument("--out", default="generated", help="where REVIEW.md files are written")
+    review.add_argument("--app", default="blueprints.examples", help=APP_HELP)
+    review.add_argument(
+        "--against",
+        default=None,
+        help="committed output to diff against (default: generated/ for the examples, else out/)",
+    )
+    review.add_argument("--out", default=None, help="where REVIEW.md files are written (default: the --against folder)")
     review.add_argument("--format", choices=("md", "json"), default="md")
     review.add_argument("--cost-threshold-percent", type=float, default=10.0)
     review.set_defaults(func=_review)
@@ -74,9 +100,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+GENERIC_FIXES = {"Field required": "set it", "Extra inputs are not permitted": "remove it (no such field here)"}
+
+
+def _problem_lines(loc: str, message: str) -> list[str]:
+    """One 'field: problem. Fix: ...' line per problem (problems_to_error joins several into one message)."""
+    message = message.removeprefix("Value error, ")
+    lines = message.split("\n  - ")[1:] if message.startswith("invalid spec:") else [message]
+    fallback = f"see the description of {loc or 'this value'} in the spec"
+    out = []
+    for line in lines:
+        line = " ".join(line.split())
+        if loc and not line.startswith(loc):
+            line = f"{loc}: {line}"
+        out.append(line if "Fix:" in line else f"{line.rstrip('.')}. Fix: {GENERIC_FIXES.get(message, fallback)}")
+    return out
+
+
+def report(problems: list[str], title: str) -> list[str]:
+    """One problem: one line. Several: a header, then one line each."""
+    if len(problems) == 1:
+        return [f"error: {problems[0]}"]
+    return [f"error: {len(problems)} problems in {title}; nothing was written", *(f"  {p}" for p in problems)]
+
+
+def error_lines(error: Exception) -> list[str] | None:
+    """The lines a user error is reported with, or None for an error that is a bug (its traceback is kept)."""
+    from sdk.synth import AppError
+
+    if isinstance(error, ValidationError):
+        details = error.errors()
+        problems = [p for d in details for p in _problem_lines(".".join(map(str, d["loc"])), d["msg"])]
+        return report(problems, error.title)
+    if isinstance(error, AppError) or (isinstance(error, ValueError) and "Fix:" in str(error)):
+        return report(_problem_lines("", str(error)), "the app")
+    if isinstance(error, RuntimeError):
+        for pattern, line in JSII_ERRORS:
+            if match := re.search(pattern, str(error)):
+                return [f"error: {line(match)}"]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 (done), 1 (review: a reviewer must look), 2 (a user error, reported on stderr without a traceback)."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except Exception as error:
+        lines = error_lines(error)
+        if lines is None:
+            raise
+    print("\n".join(lines), file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -80,9 +80,12 @@ def max_gpus_per_host(instance_types: Sequence[str]) -> float:
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 
 
-def region_environment_problems(environment: dict[str, str], region: str, field: str) -> list[str]:
+def region_environment_problems(environment: dict[str, str], region: str | None, field: str) -> list[str]:
     """Every task gets AWS_REGION and AWS_DEFAULT_REGION = the stack region (older ECS agents inject neither, and
-    boto3 then raises NoRegionError); a user value naming another region would point the SDK elsewhere."""
+    boto3 then raises NoRegionError); a user value naming another region would point the SDK elsewhere. Region None
+    (the spec leaves it to the stack): checked when the blueprint is added to its stack."""
+    if region is None:
+        return []
     return [
         f"{field}: {name}={environment[name]!r} but the stack deploys to {region}; the blueprint sets {name} to the "
         f"stack region. Fix: drop {name} (or set it to {region!r})."
@@ -91,11 +94,11 @@ def region_environment_problems(environment: dict[str, str], region: str, field:
     ]
 
 
-def region_problem(arn: str, region: str, field: str) -> str | None:
+def region_problem(arn: str, region: str | None, field: str) -> str | None:
     from sdk.specs import arn_parts
 
     parts = arn_parts(arn)
-    if parts is not None and parts[1] and parts[1] != region:
+    if region is not None and parts is not None and parts[1] and parts[1] != region:
         return (
             f"{field}: the ARN is in {parts[1]} but the stack deploys to {region}. "
             f"Fix: use a resource from {region} (ACM certificates are regional for ALBs)."

@@ -24,6 +24,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from sdk.constructs.observability import FlowLogs
+from sdk.constructs.stack import required_stack_region
 from sdk.constructs.structs import new
 from sdk.specs import NetworkSpec
 
@@ -152,7 +153,7 @@ class Network(Construct):
                 DataAwsVpcEndpointService,
                 self,
                 f"endpoint_service_{_key(endpoint)}",
-                service_name=f"com.amazonaws.{spec.region}.{endpoint}",
+                service_name=f"com.amazonaws.{required_stack_region(self)}.{endpoint}",
                 service_type="Interface",
             ).availability_zones
             for endpoint in interface_endpoints(spec)
@@ -224,7 +225,7 @@ class Network(Construct):
             )
             self.endpoint_security_group = sg
         for endpoint in sorted(set(spec.vpc_endpoints)):
-            service = f"com.amazonaws.{spec.region}.{endpoint}"
+            service = f"com.amazonaws.{required_stack_region(self)}.{endpoint}"
             key = endpoint.replace(".", "_").replace("-", "_")
             if endpoint in GATEWAY_ENDPOINTS:
                 self.endpoints[endpoint] = new(

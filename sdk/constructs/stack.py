@@ -1,11 +1,17 @@
 """A Terraform stack with the AWS provider, pinned versions and default tags."""
 
+import warnings
+from typing import TypeVar
+
 from cdktf import LocalBackend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
+from pydantic import ValidationError
 
 from sdk.constructs.structs import new
-from sdk.specs import region_name
+from sdk.specs import Spec, region_name
+
+SpecT = TypeVar("SpecT", bound=Spec)
 
 
 class RegionMismatchError(ValueError):
@@ -27,15 +33,30 @@ def required_stack_region(scope: Construct) -> str:
     return region
 
 
-def check_region(scope: Construct, region: str) -> None:
-    """The spec's region must be the stack's: ARNs, log configuration and endpoint names are built from it."""
-    stack = TerraformStack.of(scope)
-    stack_region = getattr(stack, "region", None)
-    if stack_region is not None and stack_region != region:
-        raise RegionMismatchError(
-            f"region: the spec says {region!r} but stack {stack.node.id!r} deploys to {stack_region!r}. "
-            f"Fix: region={stack_region!r} in the spec (or GpuStack(region={region!r}))."
+def region_error(title: str, value: object, message: str) -> ValidationError:
+    """One ValidationError on the field `region`, as a spec's own would read."""
+    return ValidationError.from_exception_data(
+        title, [{"type": "value_error", "loc": ("region",), "input": value, "ctx": {"error": ValueError(message)}}]
+    )
+
+
+def in_stack_region(scope: Construct, spec: SpecT) -> tuple[SpecT, str]:
+    """The stack is the one source of truth for the region: a spec that leaves `region` unset (None) takes the
+    stack's, and its region-dependent checks run again with it; a spec naming another region is refused."""
+    region = required_stack_region(scope)
+    given = getattr(spec, "region", None)
+    if given not in (None, region):
+        stack = TerraformStack.of(scope).node.id
+        raise region_error(
+            type(spec).__name__,
+            given,
+            f"{given!r} but stack {stack!r} deploys to {region!r}. Fix: leave region unset (the stack's), or "
+            f"GpuStack(app, {stack!r}, region={given!r})",
         )
+    given_fields = {name: getattr(spec, name) for name in spec.model_fields_set}  # validators read what was set
+    with warnings.catch_warnings():  # the spec's warnings were shown when it was built
+        warnings.simplefilter("ignore")
+        return type(spec).model_validate({**given_fields, "region": region}), region
 
 
 def is_destroyable(scope: Construct) -> bool:
@@ -73,8 +94,12 @@ class GpuStack(TerraformStack):
         tags: dict[str, str] | None = None,
         destroyable: bool = False,
     ) -> None:
+        try:
+            region = region_name(region)
+        except ValueError as error:
+            raise region_error("GpuStack", region, str(error)) from None
         super().__init__(scope, name)
-        self.region = region_name(region)
+        self.region = region
         self.destroyable = destroyable
         # cdktf's default local backend records an absolute path: pin a relative one so output is portable.
         LocalBackend(self, path=f"terraform.{name}.tfstate")

@@ -191,9 +191,12 @@ def review_stacks(
     *,
     cost_threshold_percent: float = 10.0,
     run_policy: bool = True,
+    policies: Mapping[str, PolicyResult] | None = None,
 ) -> list[StackReview]:
-    """Reviews of every new stack; checkov runs once over all of them when installed and asked for."""
-    policies = _policy_results(new) if run_policy else {}
+    """Reviews of every new stack; checkov runs once over all of them when installed and asked for (or `policies`
+    are given)."""
+    if policies is None:
+        policies = _policy_results(new) if run_policy else {}
     reviews = [
         review_stack(
             name, tf_json, against.get(name), cost_threshold_percent=cost_threshold_percent, policy=policies.get(name)
@@ -258,16 +261,28 @@ def _synthesized(app_module: str) -> dict[str, dict[str, Any]]:
 
 
 def run_review(args: argparse.Namespace) -> int:
-    """`python -m sdk review`: synthesize the app, review against --against, write into --out."""
-    against_dir, out_dir = Path(args.against), Path(args.out)
+    """`python -m sdk review`: synthesize the app, review against --against, write REVIEW.md into --out for the
+    stacks the app builds (never into another stack's folder, never deleting one).
+
+    In place (--out is --against, the default), REVIEW.md describes the stack as committed and holds no diff: a diff
+    against the folder it is written into changes once the new JSON lands there, so REVIEW.md would differ on every
+    rerun. The diff and its flags are printed and set the exit code; --out elsewhere writes them into REVIEW.md."""
+    from sdk.synth import default_out, write_stacks  # imports cdktf only through synth_app
+
+    against_dir = Path(args.against or default_out(args.app))
+    out_dir = Path(args.out) if args.out else against_dir
     new = _synthesized(args.app)
     against = load_stacks(against_dir) if against_dir.is_dir() else {}
-    reviews = review_stacks(new, against, cost_threshold_percent=args.cost_threshold_percent)
-    if out_dir.resolve() != against_dir.resolve():
-        from sdk.synth import write_stacks  # REVIEW.md sits beside the JSON it reviews
-
-        write_stacks(new, out_dir)
-    for path, review in zip(write_reviews(reviews, out_dir, args.format), reviews, strict=True):
+    policies = _policy_results(new)
+    threshold = args.cost_threshold_percent
+    reviews = review_stacks(new, against, cost_threshold_percent=threshold, policies=policies)
+    in_place = out_dir.resolve() == against_dir.resolve()
+    if not in_place:
+        write_stacks(new, out_dir)  # REVIEW.md sits beside the JSON it reviews
+    written = review_stacks(new, new, policies=policies) if in_place else reviews[: len(new)]
+    paths = {r.stack: path for r, path in zip(written, write_reviews(written, out_dir, args.format), strict=True)}
+    for review in reviews:
         status = "; ".join(review.flags) if review.flags else "nothing to flag"
-        print(f"{path}: {len(review.changes)} change(s), ${review.cost.typical_monthly_usd:,.2f}/month; {status}")
+        where = paths.get(review.stack, against_dir / review.stack)
+        print(f"{where}: {len(review.changes)} change(s), ${review.cost.typical_monthly_usd:,.2f}/month; {status}")
     return exit_code(reviews)

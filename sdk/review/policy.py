@@ -180,6 +180,11 @@ def _by_stack(
     return {name: result.model_copy(update={"unused_global_skips": unused}) for name, result in results.items()}
 
 
+def _order(finding: Finding) -> tuple[str, str, str]:
+    """checkov reports in the order its parallel runners finish: sort, so REVIEW.md is the same on every run."""
+    return finding.check_id, finding.resource, finding.lines
+
+
 def _classify(
     items: dict[str, list[dict[str, Any]]], stack: _Stack, global_reasons: dict[str, str], skips: tuple[str, ...]
 ) -> PolicyResult:
@@ -203,8 +208,8 @@ def _classify(
     return PolicyResult(
         available=True,
         passed=len(items.get("passed_checks", [])),
-        failed=tuple(failed),
-        skipped=tuple(skipped),
+        failed=tuple(sorted(failed, key=_order)),
+        skipped=tuple(sorted(skipped, key=_order)),
         documented_skips=skips,
         stale_skips=stale,
     )

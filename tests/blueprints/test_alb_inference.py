@@ -314,7 +314,7 @@ BAD_INPUT = [
     ("a single AZ", {"network.az_count": 1}, "network.az_count"),
     (
         "certificate from another region",
-        {"alb.certificate_arn": CERT.replace("us-east-1", "eu-west-1")},
+        {"region": "us-east-1", "alb.certificate_arn": CERT.replace("us-east-1", "eu-west-1")},
         "alb.certificate_arn",
     ),
     ("health-check path without a slash", {"alb.health_check_path": "healthz"}, "alb.health_check_path"),
@@ -390,7 +390,11 @@ BAD_INPUT = [
         {"container.volumes": [{"name": "a", "container_path": "/tmp"}]},
         "container.volumes",
     ),
-    ("a region variable naming another region", {"container.environment": {"AWS_REGION": "eu-west-1"}}, "AWS_REGION"),
+    (
+        "a region variable naming another region",
+        {"region": "us-east-1", "container.environment": {"AWS_REGION": "eu-west-1"}},
+        "AWS_REGION",
+    ),
     ("/dev/shm as large as the task memory", {"container.shared_memory_mib": 8192}, "shared_memory_mib"),
     ("agent setting that is not ECS_*", {"capacity.ecs_agent_config": {"loglevel": "debug"}}, "ecs_agent_config"),
     (

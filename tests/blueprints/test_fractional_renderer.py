@@ -156,7 +156,7 @@ BAD_SPECS: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "a region variable naming another region",
-        {"worker": RenderWorkerSpec(image=IMAGE, environment={"AWS_REGION": "eu-west-1"})},
+        {"region": "us-east-1", "worker": RenderWorkerSpec(image=IMAGE, environment={"AWS_REGION": "eu-west-1"})},
         "worker.environment: AWS_REGION='eu-west-1' but the stack deploys to us-east-1",
     ),
     (

@@ -654,7 +654,7 @@ def resolve(value: str, real: dict[tuple[str, str], str]) -> str:
         ({"container": {"image": IMAGE, "gpu": 2}}, "container.gpu", "lower gpu"),
         ({"container": {"image": IMAGE, "environment": {"GPU_JOBS_TABLE": "x"}}}, "container.environment", "drop them"),
         (
-            {"container": {"image": IMAGE, "environment": {"AWS_DEFAULT_REGION": "eu-west-1"}}},
+            {"region": "us-east-1", "container": {"image": IMAGE, "environment": {"AWS_DEFAULT_REGION": "eu-west-1"}}},
             "container.environment",
             "drop AWS_DEFAULT_REGION",
         ),

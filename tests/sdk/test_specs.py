@@ -80,15 +80,24 @@ def test_a_prepull_image_outside_the_grammar_is_refused_by_its_position(image):
     assert error.value.errors()[0]["loc"] == ("prepull_images", 1)
 
 
-@pytest.mark.parametrize("region", ["us-east-1; reboot", "US-EAST-1", "us-east-9", "$(reboot)"])
+@pytest.mark.parametrize("region", ["us-east-1; reboot", "US-EAST-1", "us-east-9", "$(reboot)", "us-east1"])
 def test_a_region_the_catalog_does_not_know_is_refused_with_known_ones_as_the_fix(region):
+    from blueprints.idle_stop_queue import IdleStopGpuQueueSpec
+
     with pytest.raises(ValidationError) as error:
-        NetworkSpec(region=region)
+        IdleStopGpuQueueSpec(
+            name="jobs", capacity={"instance_types": ["g6.xlarge"]}, container={"image": "w:1"}, region=region
+        )
     assert error.value.errors()[0]["loc"] == ("region",) and "is not an AWS region. Fix: one of" in str(error.value)
 
 
-def test_a_known_region_passes():
-    assert NetworkSpec(region="eu-central-2").region == "eu-central-2"
+def test_a_known_region_passes_and_no_region_means_the_stacks():
+    from blueprints.idle_stop_queue import IdleStopGpuQueueSpec
+
+    fields = {"name": "jobs", "capacity": {"instance_types": ["g6.xlarge"]}, "container": {"image": "w:1"}}
+    assert IdleStopGpuQueueSpec(**fields, region="eu-central-2").region == "eu-central-2"
+    assert IdleStopGpuQueueSpec(**fields).region is None
+    assert "region" not in NetworkSpec.model_fields  # the stack is the one source of truth
 
 
 @pytest.mark.parametrize(("pool", "stopped"), [({}, 1), ({"min_size": 2}, 2), ({"min_size": 1, "max_prepared": 3}, 3)])

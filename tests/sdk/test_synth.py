@@ -1,20 +1,41 @@
-"""Writing synthesized stacks: stable JSON, stale stacks dropped, nothing else touched."""
+"""Writing synthesized stacks: stable JSON; stacks the app does not build kept unless pruned; nothing else touched."""
 
 import json
 
-from sdk.synth import STACK_FILE, write_stacks
+from sdk.synth import STACK_FILE, default_out, write_stacks
 
 
-def test_a_stack_no_longer_in_the_app_is_dropped_and_other_folders_are_left_alone(tmp_path):
-    # GIVEN an output folder with a stale stack and a folder that is not a stack (e.g. --out . in a checkout)
+def _stale_and_other(tmp_path):
     (tmp_path / "old-stack").mkdir()
     (tmp_path / "old-stack" / STACK_FILE).write_text("{}", encoding="utf-8")
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "keep.py").write_text("x = 1\n", encoding="utf-8")
-    # WHEN one stack is written
-    write_stacks({"new-stack": {"resource": {"b": 1, "a": 2}}}, tmp_path)
-    # THEN the stale stack is gone, the other folder is untouched, and the JSON is sorted with a final newline
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-stack", "src"]
-    assert (tmp_path / "src" / "keep.py").read_text(encoding="utf-8") == "x = 1\n"
+
+
+def test_a_stack_the_app_does_not_build_is_kept_and_reported(tmp_path):
+    # GIVEN an output folder with a stack of another app (or a removed one) and a folder that is not a stack
+    _stale_and_other(tmp_path)
+    # WHEN one stack is written without prune
+    others = write_stacks({"new-stack": {"resource": {"b": 1, "a": 2}}}, tmp_path)
+    # THEN nothing is deleted, the stack folder is reported, and the JSON is sorted with a final newline
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-stack", "old-stack", "src"]
+    assert others == [tmp_path / "old-stack"]
     text = (tmp_path / "new-stack" / STACK_FILE).read_text(encoding="utf-8")
     assert text == json.dumps({"resource": {"a": 2, "b": 1}}, indent=2) + "\n"
+
+
+def test_prune_drops_only_stack_folders_the_app_does_not_build(tmp_path):
+    # GIVEN the same folder WHEN written with prune
+    _stale_and_other(tmp_path)
+    write_stacks({"new-stack": {}}, tmp_path, prune=True)
+    # THEN the stale stack is gone and the folder that is not a stack is untouched (e.g. --out . in a checkout)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new-stack", "src"]
+    assert (tmp_path / "src" / "keep.py").read_text(encoding="utf-8") == "x = 1\n"
+
+
+def test_only_the_bundled_examples_default_to_generated():
+    assert (default_out("blueprints.examples"), default_out("my_app"), default_out("apps/x.py")) == (
+        "generated",
+        "out",
+        "out",
+    )

@@ -5,28 +5,67 @@ import json
 import cdktf
 import pytest
 from constructs import Construct
+from pydantic import ValidationError
 
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
-from sdk.constructs.stack import GpuStack, RegionMismatchError, check_region, claim_name
+from sdk.constructs.stack import GpuStack, claim_name
 
 
-def test_a_spec_in_another_region_than_its_stack_is_refused_with_the_fix():
-    stack = GpuStack(cdktf.Testing.app(), "eu", region="eu-west-1")
-    with pytest.raises(RegionMismatchError) as error:
-        check_region(stack, "us-east-1")
-    assert "region:" in str(error.value) and "Fix: region='eu-west-1'" in str(error.value)
+def _queue_spec(**fields):
+    from blueprints.idle_stop_queue import IdleStopGpuQueueSpec
+
+    defaults = {"name": "edits", "capacity": {"instance_types": ["g6.xlarge"]}, "container": {"image": "ghcr.io/a/w:1"}}
+    return IdleStopGpuQueueSpec(**{**defaults, **fields})
 
 
-def test_a_spec_in_the_stacks_region_passes():
-    check_region(GpuStack(cdktf.Testing.app(), "us", region="us-east-1"), "us-east-1")
+def _add_queue(region: str, spec) -> dict:
+    from blueprints.idle_stop_queue import IdleStopGpuQueue
+
+    stack = GpuStack(cdktf.Testing.app(), "s", region=region)
+    IdleStopGpuQueue(stack, "edits", spec=spec)
+    return json.loads(cdktf.Testing.synth(stack))
+
+
+def test_a_spec_in_another_region_than_its_stack_is_refused_naming_region_and_the_fix():
+    # GIVEN a spec that names us-east-1 WHEN it is added to a stack in eu-west-1
+    with pytest.raises(ValidationError) as error:
+        _add_queue("eu-west-1", _queue_spec(region="us-east-1"))
+    # THEN one ValidationError names the field region, the stack's region and the fix
+    (detail,) = error.value.errors()
+    assert detail["loc"] == ("region",)
+    assert detail["msg"] == (
+        "Value error, 'us-east-1' but stack 's' deploys to 'eu-west-1'. Fix: leave region unset (the stack's), "
+        "or GpuStack(app, 's', region='us-east-1')"
+    )
+
+
+def test_a_spec_without_a_region_takes_its_stacks_everywhere():
+    # GIVEN a spec that leaves region unset WHEN it is added to a stack in eu-west-1
+    tf = _add_queue("eu-west-1", _queue_spec())
+    # THEN the provider, the task's AWS_REGION and the IAM names all say eu-west-1, and nothing says us-east-1
+    (provider,) = tf["provider"]["aws"]
+    (task,) = tf["resource"]["aws_ecs_task_definition"].values()
+    environment = {e["name"]: e["value"] for e in json.loads(task["container_definitions"])[0]["environment"]}
+    assert provider["region"] == environment["AWS_REGION"] == "eu-west-1"
+    assert {role["name"] for role in tf["resource"]["aws_iam_role"].values()} >= {"edits-eu-west-1-task"}
+    assert "us-east-1" not in json.dumps(tf["resource"])
+
+
+def test_a_region_dependent_check_runs_with_the_stacks_region_when_the_spec_leaves_it_unset():
+    # GIVEN a spec without a region whose container says AWS_REGION=us-east-1
+    spec = _queue_spec(container={"image": "nginx:1", "environment": {"AWS_REGION": "us-east-1"}})
+    # WHEN it is added to a stack in eu-west-1 THEN the check refuses it by field, with the stack's region
+    with pytest.raises(ValidationError, match=r"container.environment: AWS_REGION='us-east-1' but the stack deploys"):
+        _add_queue("eu-west-1", spec)
 
 
 def test_a_stack_region_the_catalog_does_not_know_is_refused_with_the_fix():
     # GIVEN a region that would be written into host scripts and ARNs
     # WHEN a stack is made in it
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(ValidationError) as error:
         GpuStack(cdktf.Testing.app(), "bad", region="us-east-1; reboot")
-    # THEN it is refused by name, with the closest known regions as the fix
+    # THEN it is refused naming the field region, with the closest known regions as the fix
+    assert error.value.errors()[0]["loc"] == ("region",)
     assert "'us-east-1; reboot' is not an AWS region. Fix: one of" in str(error.value)
     assert "us-east-1" in str(error.value).split("Fix:")[1]
 
@@ -109,3 +148,20 @@ def test_a_second_blueprint_name_in_one_stack_is_refused_and_names_apart_or_in_o
     # THEN it is refused by name, pointing at the holder, with the fix
     assert str(error.value).startswith("name: 'svc' is already the name of one/a in stack 'one'")
     assert "Fix: give one/c another spec name, e.g. name='svc-2'" in str(error.value)
+
+
+def test_a_certificate_in_the_stacks_region_passes_when_the_spec_leaves_region_unset():
+    from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec
+    from blueprints.examples import SDXL
+
+    # GIVEN the SDXL example without a region, with its certificate and image in eu-west-1
+    data = SDXL.model_dump(exclude={"region"})
+    data["alb"]["certificate_arn"] = SDXL.alb.certificate_arn.replace("us-east-1", "eu-west-1")
+    data["container"]["image"] = SDXL.container.image.replace("us-east-1", "eu-west-1")
+    spec = AlbInferenceSpec.model_validate(data)
+    # WHEN it is added to a stack in eu-west-1 (before, the spec's own us-east-1 default blamed the certificate)
+    stack = GpuStack(cdktf.Testing.app(), "eu", region="eu-west-1")
+    AlbInferenceService(stack, "sdxl", spec=spec)
+    # THEN it is accepted and the HTTPS listener uses that certificate
+    listeners = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_lb_listener"].values()
+    assert {listener.get("certificate_arn") for listener in listeners} >= {data["alb"]["certificate_arn"]}

@@ -1,6 +1,8 @@
 """The review as a whole: flags, exit codes, written reports, cost figures, checkov, the CLI."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -227,3 +229,39 @@ def test_a_checkov_that_crashes_is_flagged_instead_of_passing_the_gate(tmp_path,
     assert exit_code([review]) == 1
     (path,) = write_reviews([review], tmp_path / "out")
     assert "checkov is installed but did not check this stack" in path.read_text(encoding="utf-8")
+
+
+def _run_sdk(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(GENERATED.parent)}  # the checkout's sdk and blueprints
+    return subprocess.run(
+        [sys.executable, "-m", "sdk", *args], capture_output=True, encoding="utf-8", check=False, cwd=cwd, env=env
+    )
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_make_review_then_synth_then_review_again_changes_no_byte(tmp_path):
+    # GIVEN a copy of the committed generated/ in which one stack is one resource behind the app (a spec change)
+    shutil.copytree(GENERATED, tmp_path / "generated")
+    stale = tmp_path / "generated" / PUBLIC / "cdk.tf.json"
+    tf_json = json.loads(stale.read_text(encoding="utf-8"))
+    tf_json["resource"].pop("aws_cloudwatch_metric_alarm")
+    stale.write_text(json.dumps(tf_json, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    # WHEN the documented workflow runs (`make review`, then `make synth`) and then `make review` on that clean state
+    first = _run_sdk(tmp_path, "review")
+    _run_sdk(tmp_path, "synth")
+    after_workflow = _tree(tmp_path / "generated")
+    again = _run_sdk(tmp_path, "review")
+    # THEN the first review printed the change, the second found none, and no byte changed: REVIEW.md holds no diff
+    # against the folder it is written into, and checkov's findings come sorted
+    (line,) = [line for line in first.stdout.splitlines() if line.startswith(f"generated/{PUBLIC}/REVIEW.md: ")]
+    assert not line.split(": ")[1].startswith("0 change(s)"), line
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _tree(tmp_path / "generated") == after_workflow
+    # AND the JSON is the committed JSON again
+    assert {k: v for k, v in after_workflow.items() if k.endswith(".json")} == {
+        k: v for k, v in _tree(GENERATED).items() if k.endswith(".json")
+    }
