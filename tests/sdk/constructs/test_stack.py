@@ -4,9 +4,10 @@ import json
 
 import cdktf
 import pytest
+from pydantic import ValidationError
 
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
-from sdk.constructs.stack import GpuStack, RegionMismatchError, check_region
+from sdk.constructs.stack import GpuStack, RegionMismatchError, S3BackendSpec, check_region
 
 
 def test_a_spec_in_another_region_than_its_stack_is_refused_with_the_fix():
@@ -93,3 +94,71 @@ def test_a_destroyable_stack_refuses_an_alb_that_explicitly_asks_for_deletion_pr
     # THEN the contradiction is refused by field name, with the fix
     with pytest.raises(ValueError, match=r"alb.deletion_protection: .*Fix:"):
         synth_blueprints(destroyable=True, alb=alb)
+
+
+def terraform_block(**stack_args: object) -> dict:
+    stack = GpuStack(cdktf.Testing.app(), "team-a", region="eu-west-1", **stack_args)  # type: ignore[arg-type]
+    return json.loads(cdktf.Testing.synth(stack))["terraform"]
+
+
+def test_the_default_backend_is_a_relative_local_state_file():
+    # GIVEN a stack with no backend WHEN synthesized THEN state stays in terraform.<stack>.tfstate beside the JSON
+    assert terraform_block()["backend"] == {"local": {"path": "terraform.team-a.tfstate"}}
+
+
+def test_an_s3_backend_locks_natively_encrypts_and_keys_the_state_by_stack():
+    # GIVEN an S3 backend with only its bucket WHEN synthesized
+    backend = terraform_block(backend=S3BackendSpec(bucket="acme-tf-state"))["backend"]
+    # THEN state goes to <stack>/terraform.tfstate in the stack's region, encrypted, with S3 native locking
+    assert backend == {
+        "s3": {
+            "bucket": "acme-tf-state",
+            "key": "team-a/terraform.tfstate",
+            "region": "eu-west-1",
+            "encrypt": True,
+            "use_lockfile": True,
+        }
+    }
+
+
+def test_an_s3_backend_takes_its_own_key_region_and_kms_key():
+    # GIVEN a state bucket in another region with a KMS key and a chosen key
+    kms = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    spec = S3BackendSpec(bucket="acme-tf-state", key="gpu/team-a.tfstate", region="us-east-1", kms_key_id=kms)
+    # WHEN synthesized THEN those reach the backend block as given
+    s3 = terraform_block(backend=spec)["backend"]["s3"]
+    assert (s3["key"], s3["region"], s3["kms_key_id"]) == ("gpu/team-a.tfstate", "us-east-1", kms)
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"bucket": "Acme_State"}, "bucket"),
+        ({"bucket": "acme", "key": "/abs/terraform.tfstate"}, "key"),
+        ({"bucket": "acme", "key": "${var.env}/terraform.tfstate"}, "key"),
+        ({"bucket": "acme", "region": "moon-1"}, "region"),
+        ({"bucket": "acme", "encrypt": False, "kms_key_id": "arn:aws:kms:us-east-1:1:key/x"}, "backend.kms_key_id"),
+    ],
+)
+def test_a_bad_s3_backend_is_refused_by_field_with_the_fix(fields, named):
+    # GIVEN a backend field that Terraform would reject at init (or silently not encrypt with)
+    # WHEN the spec is built THEN one ValidationError names the field and the fix
+    with pytest.raises(ValidationError) as error:
+        S3BackendSpec(**fields)
+    assert error.value.error_count() == 1 and named in str(error.value) and "Fix:" in str(error.value)
+
+
+def test_every_stack_pins_the_terraform_version_s3_native_locking_needs():
+    # GIVEN any stack WHEN synthesized THEN Terraform older than 1.10 (no use_lockfile) or 2.x refuses to run it
+    assert terraform_block()["required_version"] == ">= 1.10, < 2.0"
+
+
+def test_an_owner_becomes_a_default_tag_and_is_left_out_when_not_given():
+    # GIVEN a stack with an owner and one without WHEN synthesized
+    def tags(**args: object) -> dict:
+        stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1", **args)  # type: ignore[arg-type]
+        return json.loads(cdktf.Testing.synth(stack))["provider"]["aws"][0]["default_tags"][0]["tags"]
+
+    # THEN the owner is tagged on every resource beside managed-by and stack, and no empty owner tag appears
+    assert tags(owner="ml-platform") == {"managed-by": "gpu-blueprints", "stack": "s", "owner": "ml-platform"}
+    assert "owner" not in tags()
