@@ -4,7 +4,6 @@ import ipaddress
 import math
 from typing import Literal
 
-from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
@@ -17,6 +16,7 @@ from sdk.constructs.iam import TaskRoles
 from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
 from sdk.constructs.network import Network, https_out_security_group
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
+from sdk.constructs.outputs import stable_output
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.service import GpuService
@@ -410,14 +410,14 @@ class AlbInferenceService(Construct):
         }
 
     def _outputs(self) -> None:
-        TerraformOutput(
+        stable_output(
             self,
             "alb_dns_name",
             value=self.load_balancer.alb.dns_name,
             description=f"DNS name of the {self.spec.name} ALB (point your CNAME/alias here)",
         )
-        TerraformOutput(self, "service_name", value=self.service.service.name)
-        TerraformOutput(self, "cluster_name", value=self.cluster.cluster.name)
+        stable_output(self, "service_name", value=self.service.service.name)
+        stable_output(self, "cluster_name", value=self.cluster.cluster.name)
 
     def hints(self) -> BlueprintHints:
         spec = self.spec

@@ -9,7 +9,6 @@ The capacity provider then brings hosts up or takes them to zero.
 import math
 from typing import Any, Literal
 
-from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm, CloudwatchMetricAlarmMetricQuery
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
@@ -26,6 +25,7 @@ from sdk.constructs.job_table import JobTable
 from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
 from sdk.constructs.network import Network, https_out_security_group
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
+from sdk.constructs.outputs import stable_output
 from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import Metric, ServiceScaling, metric_math, sqs_metric
@@ -237,17 +237,18 @@ class JobResources(Construct):
         return env
 
     def _outputs(self) -> None:
-        TerraformOutput(self, "queue_url", value=self.queue.url, description="Job queue URL (GPU_JOBS_QUEUE_URL)")
-        if self.queue.dlq_url is not None:
-            TerraformOutput(self, "dlq_url", value=self.queue.dlq_url, description="Dead-letter queue URL")
-        TerraformOutput(self, "table_name", value=self.table.name, description="Job table (GPU_JOBS_TABLE)")
-        TerraformOutput(self, "bucket_name", value=self.bucket.name, description="Job files bucket (GPU_JOBS_BUCKET)")
-        TerraformOutput(
-            self,
-            "submitter_policy_arn",
-            value=self.submitter_policy.arn,
-            description="Attach to whoever submits jobs (send, rows, files)",
-        )
+        # Named after the blueprint that holds them: <queue id>_queue_url, not <queue id>_jobs_queue_url.
+        owner = self.node.scope
+        outputs = {
+            "queue_url": (self.queue.url, "Job queue URL (GPU_JOBS_QUEUE_URL)"),
+            "dlq_url": (self.queue.dlq_url, "Dead-letter queue URL"),
+            "table_name": (self.table.name, "Job table (GPU_JOBS_TABLE)"),
+            "bucket_name": (self.bucket.name, "Job files bucket (GPU_JOBS_BUCKET)"),
+            "submitter_policy_arn": (self.submitter_policy.arn, "Attach to whoever submits jobs (send, rows, files)"),
+        }
+        for name, (value, description) in outputs.items():
+            if value is not None:
+                stable_output(self, name, value=value, description=description, named_after=owner)
 
 
 def _allow(sid: str, actions: list[str], resource: str) -> Statement:
@@ -466,8 +467,8 @@ class IdleStopGpuQueue(Construct):
         self._service()
         self._scaling()
         self._alarms()
-        TerraformOutput(self, "cluster_name", value=self.cluster.cluster.name)
-        TerraformOutput(self, "service_name", value=self.service.service.name)
+        stable_output(self, "cluster_name", value=self.cluster.cluster.name)
+        stable_output(self, "service_name", value=self.service.service.name)
         record_hints(self, self.hints())
 
     def _task(self) -> None:
