@@ -14,7 +14,7 @@ from sdk.constructs.cluster import Cluster
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import TaskRoles
 from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
-from sdk.constructs.network import Network, https_out_security_group
+from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.outputs import stable_output
 from sdk.constructs.review_hints import record_hints
@@ -191,17 +191,22 @@ class AlbInferenceService(Construct):
     """Children: `.network`, `.cluster`, `.capacity`, `.logs`, `.roles`, `.task_security_group`, `.load_balancer`,
     `.task`, `.service`, `.scaling`, `.topic`, `.alarms`."""
 
-    def __init__(self, scope: Construct, id_: str, *, spec: AlbInferenceSpec) -> None:
+    def __init__(self, scope: Construct, id_: str, *, spec: AlbInferenceSpec, network: Network | None = None) -> None:
+        """`network`: another blueprint's `.network` in this stack to run in (no VPC or NAT of its own); the spec
+        then leaves `network` at its default."""
         super().__init__(scope, id_)
         check_region(self, spec.region)
+        types = spec.capacity.instance_types
+        if network is not None:
+            spec = share_network(self, spec, network, types)
         self.spec = spec
         name = spec.name
-        self.network = Network(
+        self.network = network or Network(
             self,
             "network",
             name=name,
             spec=spec.network.model_copy(update={"region": spec.region}),
-            instance_types=spec.capacity.instance_types,
+            instance_types=types,
         )
         self.cluster = Cluster(self, "cluster", name=name)
         self.capacity = GpuCapacity(
@@ -441,7 +446,7 @@ class AlbInferenceService(Construct):
             summary=(
                 f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host}/host, "
                 f"ASG max {spec.max_hosts} (200% deployments)",
-                *filter(None, [self.network.zones_summary]),
+                *network_summary(self, self.network),
                 *self._grace_summary(),
             ),
             review_notes=(

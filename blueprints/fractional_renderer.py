@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources, queue_metrics
 from sdk import sizing
 from sdk.catalog import CATALOG
+from sdk.constructs.network import Network
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import metric_math, running_tasks_metric
 from sdk.hints import BlueprintHints
@@ -277,13 +278,12 @@ class FractionalRendererSpec(Spec):
             alarms=self.alarms,
         )
 
-    def fallback_queue_spec(self, network: NetworkSpec) -> IdleStopGpuQueueSpec:
-        """The fallback consumer of the same jobs: whole GPUs, its own hosts, the primary's network."""
+    def fallback_queue_spec(self) -> IdleStopGpuQueueSpec:
+        """The fallback consumer of the same jobs: whole GPUs, its own hosts (it runs in the primary's network)."""
         assert self.fallback is not None
         return IdleStopGpuQueueSpec(
             name=f"{self.name}{FALLBACK_SUFFIX}",
             region=self.region,
-            network=network,
             capacity=CapacitySpec(
                 instance_types=self.fallback.instance_types, root_volume_gib=self.capacity.root_volume_gib
             ),
@@ -369,13 +369,22 @@ class FractionalGpuRenderer(Construct):
     """Children: `.primary` (IdleStopGpuQueue on the fractional hosts), `.jobs` (its JobResources, or the one
     given), `.fallback` (IdleStopGpuQueue on whole-GPU hosts consuming the same jobs, or None)."""
 
-    def __init__(self, scope: Construct, id_: str, *, spec: FractionalRendererSpec, jobs: JobResources | None = None):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        spec: FractionalRendererSpec,
+        jobs: JobResources | None = None,
+        network: Network | None = None,
+    ):
+        """`network`: another blueprint's `.network` in this stack to render in (the spec leaves `network` default)."""
         super().__init__(scope, id_)
         self.spec = spec
         fallback_types = spec.fallback.instance_types if spec.fallback is not None else ()
         # The fallback's hosts share the primary's subnets: its types choose the AZs too.
         self.primary = IdleStopGpuQueue(
-            self, "primary", spec=spec.queue_spec(), jobs=jobs, zone_instance_types=fallback_types
+            self, "primary", spec=spec.queue_spec(), jobs=jobs, network=network, zone_instance_types=fallback_types
         )
         self.jobs = self.primary.jobs
         self.fallback: IdleStopGpuQueue | None = None
@@ -384,10 +393,8 @@ class FractionalGpuRenderer(Construct):
         record_hints(self, self.hints())
 
     def _fallback(self, fallback: FallbackSpec) -> None:
-        network = self.primary.network
-        shared = NetworkSpec(vpc_id=network.vpc_id, private_subnet_ids=tuple(network.private_subnet_ids))
         self.fallback = second = IdleStopGpuQueue(
-            self, "fallback", spec=self.spec.fallback_queue_spec(shared), jobs=self.jobs
+            self, "fallback", spec=self.spec.fallback_queue_spec(), jobs=self.jobs, network=self.primary.network
         )
         # Both consumers read one queue: each scales on what is its own (docs/fractional_renderer.md).
         queue, after = self.jobs.queue.name, fallback.after_minutes * 60

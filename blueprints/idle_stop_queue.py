@@ -23,7 +23,7 @@ from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import Statement, TaskRoles
 from sdk.constructs.job_table import JobTable
 from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
-from sdk.constructs.network import Network, https_out_security_group
+from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.outputs import stable_output
 from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
@@ -433,20 +433,26 @@ class IdleStopGpuQueue(Construct):
         *,
         spec: IdleStopGpuQueueSpec,
         jobs: JobResources | None = None,
+        network: Network | None = None,
         zone_instance_types: tuple[str, ...] = (),
     ) -> None:
-        """`zone_instance_types`: further GPU types that will run in this queue's subnets (another consumer's)."""
+        """`network`: another blueprint's `.network` in this stack to run in (no VPC or NAT of its own); the spec
+        then leaves `network` at its default. `zone_instance_types`: further GPU types that will run in this queue's
+        subnets (another consumer's)."""
         super().__init__(scope, id_)
         check_region(self, spec.region)
+        types = tuple(dict.fromkeys([*spec.capacity.instance_types, *zone_instance_types]))
+        if network is not None:
+            spec = share_network(self, spec, network, types)
         self.spec = spec
         name = spec.name
         self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=spec.jobs_spec)
-        self.network = Network(
+        self.network = network or Network(
             self,
             "network",
             name=name,
             spec=spec.network.model_copy(update={"region": spec.region}),
-            instance_types=tuple(dict.fromkeys([*spec.capacity.instance_types, *zone_instance_types])),
+            instance_types=types,
         )
         self.cluster = Cluster(self, "cluster", name=name)
         self.capacity = GpuCapacity(
@@ -687,7 +693,7 @@ class IdleStopGpuQueue(Construct):
                 f"0 instances after ~{spec.minutes_to_zero_hosts} min (capacity-provider scale-in adds "
                 f"~{CAPACITY_PROVIDER_SCALE_IN_MINUTES} min)",
                 f"cost assumes {spec.busy_hours_per_day:g} busy h/day: duty cycle {spec.duty_cycle:.0%}",
-                *filter(None, [self.network.zones_summary]),
+                *network_summary(self, self.network),
             ),
             review_notes=(
                 "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "

@@ -57,5 +57,5 @@ def test_two_outputs_that_map_to_one_name_are_refused_with_the_fix():
     stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1")
     stable_output(Construct(stack, "a-b"), "queue_url", value="q")
     # THEN the second is refused instead of one silently replacing the other in the JSON
-    with pytest.raises(ValueError, match="output 'a_b_queue_url' already exists .* Fix: "):
+    with pytest.raises(ValueError, match=r"output 'a_b_queue_url' already exists .* Fix: "):
         stable_output(Construct(stack, "a_b"), "queue_url", value="q")
