@@ -47,6 +47,7 @@ from sdk.jobs.config import (
     VISIBILITY_TIMEOUT_ENV,
     WorkerConfig,
 )
+from sdk.jobs.dead_letters import SWEEP_LIMIT
 from sdk.jobs.layout import DEFAULT_PREFIX, check_prefix
 from sdk.specs import (
     AlarmsSpec,
@@ -150,6 +151,7 @@ class JobResources(Construct):
     def __init__(self, scope: Construct, id_: str, *, spec: JobResourcesSpec) -> None:
         super().__init__(scope, id_)
         self.spec = spec
+        self.alarmed_by: Construct | None = None  # the consumer that alarms on this queue (the first)
         self.queue = JobQueue(
             self,
             "queue",
@@ -615,7 +617,7 @@ class IdleStopGpuQueue(Construct):
         target.put_metric_query([new(CloudwatchMetricAlarmMetricQuery, **q) for q in query])
 
     def _alarms(self) -> None:
-        spec, queue = self.spec, self.jobs.queue
+        spec = self.spec
         self.topic = AlarmTopic(
             self, "topic", name=spec.name, spec=spec.alarms, region=spec.region, account_id=self.account_id
         )
@@ -624,16 +626,28 @@ class IdleStopGpuQueue(Construct):
             "comparison_operator": "GreaterThanThreshold",
             "evaluation_periods": 1,
         }
-        self.alarms = {
-            "dlq_not_empty": alarm(
+        # The first consumer of a job stream alarms on it, the others do not: one alarm (one page) per queue.
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        if self.jobs.alarmed_by is None:
+            self.jobs.alarmed_by = self
+            self.alarms = self._queue_alarms(common)
+
+    def _queue_alarms(self, common: dict[str, Any]) -> dict[str, CloudwatchMetricAlarm]:
+        """One failed job pages once, through jobs_failed (every FAILED; dead-lettered ones once a sweep marks them).
+        The DLQ keeps failed jobs' messages 14 days, so "DLQ not empty" would page with it on the first failure and
+        stay in alarm: the DLQ alarm fires only when it outgrows what one sweep reads."""
+        spec, queue, name = self.spec, self.jobs.queue, self.jobs.spec.name
+        return {
+            "jobs_failed": alarm(
                 self,
-                "dlq_not_empty",
-                name=f"{spec.name}-dlq-not-empty",
-                description="Jobs dead-lettered after max_receive_count attempts (their rows say why)",
-                namespace="AWS/SQS",
-                metric_name="ApproximateNumberOfMessagesVisible",
-                dimensions={"QueueName": queue.dlq_name},
-                statistic="Maximum",
+                "jobs_failing",
+                name=f"{name}-jobs-failed",
+                description="Jobs ended FAILED in 5 min (handler error, job timeout, bad input, or dead-lettered "
+                "and found by a worker's sweep); each job's row says why",
+                namespace=JOBS_METRICS_NAMESPACE,
+                metric_name="JobsFailed",
+                dimensions={"Queue": queue.name},
+                statistic="Sum",
                 period=300,
                 threshold=0,
                 **common,
@@ -641,7 +655,7 @@ class IdleStopGpuQueue(Construct):
             "oldest_message_age": alarm(
                 self,
                 "oldest_message_age",
-                name=f"{spec.name}-oldest-job-age",
+                name=f"{name}-oldest-job-age",
                 description=f"A job has waited over {spec.oldest_message_age_alarm_seconds} s (no capacity or "
                 "workers stuck)",
                 namespace="AWS/SQS",
@@ -652,18 +666,20 @@ class IdleStopGpuQueue(Construct):
                 threshold=spec.oldest_message_age_alarm_seconds,
                 **common,
             ),
-            "jobs_failing": alarm(
+            "dlq_over_sweep": alarm(
                 self,
-                "jobs_failing",
-                name=f"{spec.name}-jobs-failing",
-                description="Workers marked jobs FAILED (EMF metric JobsFailed)",
-                namespace=JOBS_METRICS_NAMESPACE,
-                metric_name="JobsFailed",
-                dimensions={"Queue": queue.name},
-                statistic="Sum",
+                "dlq_not_empty",
+                name=f"{name}-dlq-over-{SWEEP_LIMIT}",
+                description=f"The DLQ holds {SWEEP_LIMIT}+ failed jobs' messages (kept 14 days); a worker's sweep "
+                f"reads {SWEEP_LIMIT}, so a job dead-lettered before its failure was recorded may stay unfinished. "
+                "Inspect, then purge or redrive the DLQ",
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": queue.dlq_name},
+                statistic="Maximum",
                 period=300,
-                threshold=0,
-                **common,
+                threshold=SWEEP_LIMIT,
+                **{**common, "comparison_operator": "GreaterThanOrEqualToThreshold"},
             ),
         }
 

@@ -399,7 +399,7 @@ def test_a_renderer_given_an_existing_queues_jobs_creates_no_queue_of_its_own(st
 def test_alarms_and_a_log_group_cover_each_consumer(stacks):
     stack = stacks["renderer-validation"]
     names = {a["alarm_name"] for a in stack["resource"]["aws_cloudwatch_metric_alarm"].values()}
-    assert {"render-validate-dlq-not-empty", "render-validate-oldest-job-age", "render-validate-jobs-failing"} <= names
+    assert {"render-validate-dlq-over-100", "render-validate-oldest-job-age", "render-validate-jobs-failed"} <= names
     assert {g["name"] for g in stack["resource"]["aws_cloudwatch_log_group"].values()} >= {"/ecs/render-validate"}
 
 
