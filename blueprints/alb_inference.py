@@ -444,8 +444,8 @@ class AlbInferenceService(Construct):
                 ),
             ),
             summary=(
-                f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host}/host, "
-                f"ASG max {spec.max_hosts} (200% deployments)",
+                f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host} per GPU host; up to "
+                f"{spec.max_hosts} hosts (a deployment starts the new tasks before it stops the old)",
                 *network_summary(self, self.network),
                 *self._grace_summary(),
             ),

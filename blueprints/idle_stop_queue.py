@@ -705,15 +705,16 @@ class IdleStopGpuQueue(Construct):
                 ),
             ),
             summary=(
-                f"0-{spec.max_workers} workers, 0 at rest; 0 tasks {spec.idle_minutes} min after the last job, "
-                f"0 instances after ~{spec.minutes_to_zero_hosts} min (capacity-provider scale-in adds "
-                f"~{CAPACITY_PROVIDER_SCALE_IN_MINUTES} min)",
-                f"cost assumes {spec.busy_hours_per_day:g} busy h/day: duty cycle {spec.duty_cycle:.0%}",
+                f"0-{spec.max_workers} workers, none while the queue is empty: workers stop {spec.idle_minutes} min "
+                f"after the last job, their GPU hosts ~{spec.minutes_to_zero_hosts} min after it (ECS takes "
+                f"~{CAPACITY_PROVIDER_SCALE_IN_MINUTES} min more to release a host)",
+                f"cost assumes {spec.busy_hours_per_day:g} busy h/day ({spec.duty_cycle:.0%} of the time)",
                 *network_summary(self, self.network),
             ),
             review_notes=(
-                "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "
-                "scale from 0 on backlog and back to 0 when idle.",
+                f"No GPU host runs while the queue is empty: a submitted job starts a worker (and a host for it); "
+                f"{spec.idle_minutes} min after the last job the workers stop and their hosts follow, so idle time "
+                "costs nothing and nobody has to start or stop a machine by hand.",
                 *model_source_notes(spec.network, spec.container, spec.region),
                 *spec.container.plain_secret_notes,
             ),

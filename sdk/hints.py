@@ -38,7 +38,9 @@ class BlueprintHints(BaseModel):
     blueprint: str = Field(description="Blueprint class name")
     gpu_capacity: tuple[GpuCapacityHint, ...] = ()
     log_gb_per_month: float = Field(default=5.0, description="Assumed CloudWatch Logs ingestion (default 5 GB)")
-    review_notes: tuple[str, ...] = Field(default=(), description="What differs from the source system and why")
+    review_notes: tuple[str, ...] = Field(
+        default=(), description="What the stack does and why, in the user's terms. Default none."
+    )
     summary: tuple[str, ...] = Field(default=(), description="Extra lines for the synth summary (e.g. time to zero)")
 
 
