@@ -434,7 +434,8 @@ class AlbInferenceService(Construct):
                 GpuCapacityHint(
                     asg_address=f"aws_autoscaling_group.{self.capacity.asg.friendly_unique_id}",
                     instance_types=spec.capacity.instance_types,
-                    min_hosts=spec.capacity.min_hosts,
+                    # The hosts that run at the minimum: the ASG's, or what min_tasks keep running if more.
+                    min_hosts=max(spec.capacity.min_hosts, sizing.hosts_for_tasks(spec.scaling.min_tasks, per_host)),
                     typical_hosts=max(spec.capacity.min_hosts, math.ceil(typical_tasks / per_host)),
                     max_hosts=spec.max_hosts,
                     gpus_per_task=spec.container.gpu,

@@ -19,7 +19,7 @@ class GpuCapacityHint(BaseModel):
 
     asg_address: str = Field(description="Terraform address of the ASG, e.g. aws_autoscaling_group.x")
     instance_types: tuple[str, ...] = Field(description="Ordered GPU instance types (first is preferred)")
-    min_hosts: int
+    min_hosts: int = Field(description="Hosts running at the minimum (ASG min, or what the minimum tasks need)")
     typical_hosts: float = Field(description="Hosts running on average while the service is up")
     max_hosts: int
     gpus_per_task: float
