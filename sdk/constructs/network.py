@@ -328,7 +328,7 @@ def share_network(scope: Construct, spec: SpecT, network: Network, instance_type
     """`spec` re-validated against `network` (another blueprint's `.network` in the same stack), whose private
     subnets will also host `instance_types`. A NetworkSpec of the spec's own (anything but the default) is refused by
     name, as is a network of another stack (a cross-stack reference Terraform cannot resolve)."""
-    own: NetworkSpec = spec.network
+    own: NetworkSpec = getattr(spec, "network")  # noqa: B009  (every blueprint spec has one; SpecT cannot say so)
     default = NetworkSpec().model_dump(exclude={"region"})
     conflicting = sorted(k for k, v in own.model_dump(exclude={"region"}).items() if default[k] != v)
     if conflicting:
@@ -343,7 +343,8 @@ def share_network(scope: Construct, spec: SpecT, network: Network, instance_type
             f"{TerraformStack.of(scope).node.id!r}. Fix: add both blueprints to one stack, or pass "
             "NetworkSpec(vpc_id=..., private_subnet_ids=...) with the other stack's ids."
         )
-    if network.host(instance_types) and hasattr(owner := network.node.scope, "hints"):
+    owner = network.node.scope
+    if network.host(instance_types) and isinstance(owner, Construct) and hasattr(owner, "hints"):
         record_hints(owner, owner.hints())  # its summary names the AZ requirements, now with these types
     return type(spec).model_validate({**dict(spec), "network": network.spec})
 
