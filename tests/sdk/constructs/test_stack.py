@@ -162,3 +162,52 @@ def test_an_owner_becomes_a_default_tag_and_is_left_out_when_not_given():
     # THEN the owner is tagged on every resource beside managed-by and stack, and no empty owner tag appears
     assert tags(owner="ml-platform") == {"managed-by": "gpu-blueprints", "stack": "s", "owner": "ml-platform"}
     assert "owner" not in tags()
+
+
+def test_terraform_takes_the_s3_native_lock_with_the_emitted_backend(aws_env, tmp_path):
+    # GIVEN the terraform block of a stack with an S3 backend, its bucket on the suite's moto server
+    import shutil
+    import subprocess
+
+    import boto3
+
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not on PATH")
+    boto3.client("s3").create_bucket(Bucket="acme-tf-state-lock")
+    block = terraform_block(backend=S3BackendSpec(bucket="acme-tf-state-lock", region="us-east-1"))
+    # Without required_providers: no provider is installed offline, and the backend needs none.
+    settings = {"backend": block["backend"], "required_version": block["required_version"]}
+    (tmp_path / "main.tf.json").write_text(json.dumps({"terraform": settings}), encoding="utf-8")
+    # moto as the S3 endpoint: partial backend configuration, the emitted block stays as it is
+    endpoint = aws_env["AWS_ENDPOINT_URL"]
+    (tmp_path / "moto.hcl").write_text(
+        f'endpoints = {{ s3 = "{endpoint}" }}\nuse_path_style = true\nskip_credentials_validation = true\n'
+        "skip_requesting_account_id = true\nskip_metadata_api_check = true\n",
+        encoding="utf-8",
+    )
+    env = {**aws_env, "PATH": "/usr/local/bin:/usr/bin:/bin", "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    env |= {"TF_CLI_CONFIG_FILE": "/dev/null", "HOME": str(tmp_path)}
+
+    def terraform(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        run = subprocess.run(
+            ["terraform", *args, "-input=false", "-no-color"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            encoding="utf-8",
+            timeout=180,
+        )
+        assert (run.returncode == 0) == ok, run.stdout[-2000:] + run.stderr[-2000:]
+        return run
+
+    # WHEN Terraform (1.10+) initialises it and applies
+    terraform("init", "-backend-config=moto.hcl")
+    terraform("apply", "-auto-approve")
+    # THEN the state is at <stack>/terraform.tfstate, the lock object released after the run
+    s3 = boto3.client("s3")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="acme-tf-state-lock")["Contents"]] == [
+        "team-a/terraform.tfstate"
+    ]
+    # AND while another run holds the lock object, a second apply stops instead of writing the state
+    s3.put_object(Bucket="acme-tf-state-lock", Key="team-a/terraform.tfstate.tflock", Body=b'{"ID": "other-run"}')
+    assert "Error acquiring the state lock" in terraform("apply", "-auto-approve", "-lock-timeout=0s", ok=False).stderr
