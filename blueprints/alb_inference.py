@@ -3,7 +3,6 @@
 import math
 from typing import Literal
 
-from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
@@ -14,8 +13,9 @@ from sdk.constructs.cluster import Cluster
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import TaskRoles
 from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
-from sdk.constructs.network import Network, https_out_security_group
+from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
+from sdk.constructs.outputs import stable_output
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.service import GpuService
@@ -209,18 +209,23 @@ class AlbInferenceService(Construct):
     """Children: `.network`, `.cluster`, `.capacity`, `.logs`, `.roles`, `.task_security_group`, `.load_balancer`,
     `.task`, `.service`, `.scaling`, `.topic`, `.alarms`."""
 
-    def __init__(self, scope: Construct, id_: str, *, spec: AlbInferenceSpec) -> None:
+    def __init__(self, scope: Construct, id_: str, *, spec: AlbInferenceSpec, network: Network | None = None) -> None:
+        """`network`: another blueprint's `.network` in this stack to run in (no VPC or NAT of its own); the spec
+        then leaves `network` at its default."""
         super().__init__(scope, id_)
         spec, self.region = in_stack_region(self, spec)
         claim_name(self, spec.name)
+        types = spec.capacity.instance_types
+        if network is not None:
+            spec = share_network(self, spec, network, types)
         self.spec = spec
         name = spec.name
-        self.network = Network(
+        self.network = network or Network(
             self,
             "network",
             name=name,
             spec=spec.network,
-            instance_types=spec.capacity.instance_types,
+            instance_types=types,
         )
         self.cluster = Cluster(self, "cluster", name=name)
         self.capacity = GpuCapacity(
@@ -429,14 +434,14 @@ class AlbInferenceService(Construct):
         }
 
     def _outputs(self) -> None:
-        TerraformOutput(
+        stable_output(
             self,
             "alb_dns_name",
             value=self.load_balancer.alb.dns_name,
             description=f"DNS name of the {self.spec.name} ALB (point your CNAME/alias here)",
         )
-        TerraformOutput(self, "service_name", value=self.service.service.name)
-        TerraformOutput(self, "cluster_name", value=self.cluster.cluster.name)
+        stable_output(self, "service_name", value=self.service.service.name)
+        stable_output(self, "cluster_name", value=self.cluster.cluster.name)
 
     def hints(self) -> BlueprintHints:
         spec = self.spec
@@ -448,7 +453,8 @@ class AlbInferenceService(Construct):
                 GpuCapacityHint(
                     asg_address=f"aws_autoscaling_group.{self.capacity.asg.friendly_unique_id}",
                     instance_types=spec.capacity.instance_types,
-                    min_hosts=spec.capacity.min_hosts,
+                    # The hosts that run at the minimum: the ASG's, or what min_tasks keep running if more.
+                    min_hosts=max(spec.capacity.min_hosts, sizing.hosts_for_tasks(spec.scaling.min_tasks, per_host)),
                     typical_hosts=max(spec.capacity.min_hosts, math.ceil(typical_tasks / per_host)),
                     max_hosts=spec.max_hosts,
                     gpus_per_task=spec.container.gpu,
@@ -458,9 +464,9 @@ class AlbInferenceService(Construct):
                 ),
             ),
             summary=(
-                f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host}/host, "
-                f"ASG max {spec.max_hosts} (200% deployments)",
-                *filter(None, [self.network.zones_summary]),
+                f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host} per GPU host; up to "
+                f"{spec.max_hosts} hosts (a deployment starts the new tasks before it stops the old)",
+                *network_summary(self, self.network),
                 *self._grace_summary(),
             ),
             review_notes=(

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources, queue_metrics
 from sdk import sizing
 from sdk.catalog import CATALOG
+from sdk.constructs.network import Network
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import metric_math, running_tasks_metric
 from sdk.constructs.stack import in_stack_region
@@ -293,13 +294,12 @@ class FractionalRendererSpec(Spec):
             alarms=self.alarms,
         )
 
-    def fallback_queue_spec(self, network: NetworkSpec) -> IdleStopGpuQueueSpec:
-        """The fallback consumer of the same jobs: whole GPUs, its own hosts, the primary's network."""
+    def fallback_queue_spec(self) -> IdleStopGpuQueueSpec:
+        """The fallback consumer of the same jobs: whole GPUs, its own hosts (it runs in the primary's network)."""
         assert self.fallback is not None
         return IdleStopGpuQueueSpec(
             name=f"{self.name}{FALLBACK_SUFFIX}",
             region=self.region,
-            network=network,
             capacity=CapacitySpec(
                 instance_types=self.fallback.instance_types, root_volume_gib=self.capacity.root_volume_gib
             ),
@@ -385,14 +385,23 @@ class FractionalGpuRenderer(Construct):
     """Children: `.primary` (IdleStopGpuQueue on the fractional hosts), `.jobs` (its JobResources, or the one
     given), `.fallback` (IdleStopGpuQueue on whole-GPU hosts consuming the same jobs, or None)."""
 
-    def __init__(self, scope: Construct, id_: str, *, spec: FractionalRendererSpec, jobs: JobResources | None = None):
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        spec: FractionalRendererSpec,
+        jobs: JobResources | None = None,
+        network: Network | None = None,
+    ):
+        """`network`: another blueprint's `.network` in this stack to render in (the spec leaves `network` default)."""
         super().__init__(scope, id_)
         spec, self.region = in_stack_region(self, spec)
         self.spec = spec
         fallback_types = spec.fallback.instance_types if spec.fallback is not None else ()
         # The fallback's hosts share the primary's subnets: its types choose the AZs too.
         self.primary = IdleStopGpuQueue(
-            self, "primary", spec=spec.queue_spec(), jobs=jobs, zone_instance_types=fallback_types
+            self, "primary", spec=spec.queue_spec(), jobs=jobs, network=network, zone_instance_types=fallback_types
         )
         self.jobs = self.primary.jobs
         self.fallback: IdleStopGpuQueue | None = None
@@ -401,10 +410,8 @@ class FractionalGpuRenderer(Construct):
         record_hints(self, self.hints())
 
     def _fallback(self, fallback: FallbackSpec) -> None:
-        network = self.primary.network
-        shared = NetworkSpec(vpc_id=network.vpc_id, private_subnet_ids=tuple(network.private_subnet_ids))
         self.fallback = second = IdleStopGpuQueue(
-            self, "fallback", spec=self.spec.fallback_queue_spec(shared), jobs=self.jobs
+            self, "fallback", spec=self.spec.fallback_queue_spec(), jobs=self.jobs, network=self.primary.network
         )
         # Both consumers read one queue: each scales on what is its own (docs/fractional_renderer.md).
         queue, after = self.jobs.queue.name, fallback.after_minutes * 60
@@ -416,12 +423,15 @@ class FractionalGpuRenderer(Construct):
 
     def hints(self) -> BlueprintHints:
         spec, container = self.spec, self.spec.container
-        primary = f"{container.gpu:g} GPU/task on {', '.join(spec.capacity.instance_types)}, {spec.tasks_per_host}/host"
+        primary = (
+            f"{container.gpu:g} GPU per render on {', '.join(spec.capacity.instance_types)}, "
+            f"{spec.tasks_per_host} per host"
+        )
         fallback = spec.fallback
         summary = [f"{primary}, {len(spec.render.views)} views at {spec.render.size}px"]
         if fallback is not None:
             summary.append(
-                f"fallback: 1 GPU/task on {', '.join(fallback.instance_types)} once a job waits "
+                f"fallback: 1 GPU per render on {', '.join(fallback.instance_types)} once a job waits "
                 f"{fallback.after_minutes} min (up to {fallback.max_workers})"
             )
         return BlueprintHints(blueprint=type(self).__name__, summary=tuple(summary), review_notes=review_notes(spec))
@@ -465,26 +475,32 @@ def consumer_queries(
 def review_notes(spec: FractionalRendererSpec) -> tuple[str, ...]:
     container = spec.container
     notes = [
-        "Differs from the source task definition: no SYS_ADMIN and no hand-made /dev/nvidia0, /dev/nvidiactl, "
-        "/dev/nvidia-uvm mappings; the GPU resourceRequirement makes the ECS agent start the container with the "
-        "NVIDIA runtime and NVIDIA_VISIBLE_DEVICES, so the extra privileges bought nothing.",
-        "AL2023 ECS GPU AMI (SSM recommended image) instead of the AL2 GPU AMI: AL2 is end of life and g6f needs "
-        "the GRID driver the AL2023 image selects.",
-        f"Runs as uid {spec.worker.user} on a read-only root; writable /scratch, /tmp and a host-shared kernel "
-        f"cache at {KERNEL_CACHE_PATH}. Bridge networking kept (no ports, no ENI per task).",
+        "The renderer container gets no extra Linux privileges (no SYS_ADMIN) and no device files mapped by hand: "
+        "it asks ECS for a GPU, and ECS starts it with the NVIDIA runtime and that GPU visible. Task definitions "
+        "that add SYS_ADMIN or /dev/nvidia* mappings gain nothing from them and widen what a compromised renderer "
+        "can do.",
+        "Hosts boot the current Amazon Linux 2023 ECS GPU image (looked up in SSM at deploy time): Amazon Linux 2 "
+        "is end of life, and g6f hosts need the GRID driver that image selects.",
+        f"Renders run as user {spec.worker.user} on a read-only file system; only /scratch, /tmp and a GPU kernel "
+        f"cache at {KERNEL_CACHE_PATH} (shared by the renders on a host) are writable. Tasks use the host's "
+        "network (bridge mode): they open no ports and need no network interface each.",
     ]
     if spec.fractional:
         notes.insert(
             1,
-            f"GPU value {container.gpu:g} instead of 1: on {', '.join(spec.capacity.instance_types)} ECS registers "
-            "only the partition of an L4, so a task asking for 1 GPU would never be placed.",
+            f"Each render asks for {container.gpu:g} GPU, not 1: a {', '.join(spec.capacity.instance_types)} host "
+            "has only that slice of an L4, so a render asking for a whole GPU would never start.",
         )
     if "g6f.large" in spec.capacity.instance_types:
-        notes.append("g6f.large hosts get vm.overcommit_memory=1 in user data (GRID driver allocations on 8 GiB).")
-    if spec.fallback is not None:
         notes.append(
-            f"Fallback on {', '.join(spec.fallback.instance_types)}: its own task definition (gpu=1), capacity "
-            f"provider and service on the same queue, started only once a job waits {spec.fallback.after_minutes} "
-            "min: a fractional GPU value cannot be placed on whole-GPU hosts."
+            "g6f.large hosts allow memory overcommit (vm.overcommit_memory=1) at boot: the GPU driver's "
+            "allocations would otherwise fail on their 8 GiB."
+        )
+    if spec.fallback is not None:
+        types = ", ".join(spec.fallback.instance_types)
+        notes.append(
+            f"When a job has waited {spec.fallback.after_minutes} min, whole-GPU {types} hosts start and take jobs "
+            "from the same queue (their own service, asking for 1 GPU): a GPU slice cannot run there, and jobs do "
+            "not wait on fractional capacity that is not coming."
         )
     return tuple(notes)

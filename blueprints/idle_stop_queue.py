@@ -9,7 +9,6 @@ The capacity provider then brings hosts up or takes them to zero.
 import math
 from typing import Any, Literal
 
-from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm, CloudwatchMetricAlarmMetricQuery
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
@@ -24,8 +23,9 @@ from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import Statement, TaskRoles
 from sdk.constructs.job_table import JobTable
 from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
-from sdk.constructs.network import Network, https_out_security_group
+from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
+from sdk.constructs.outputs import stable_output
 from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import Metric, ServiceScaling, metric_math, sqs_metric
@@ -47,6 +47,7 @@ from sdk.jobs.config import (
     VISIBILITY_TIMEOUT_ENV,
     WorkerConfig,
 )
+from sdk.jobs.dead_letters import SWEEP_LIMIT
 from sdk.jobs.layout import DEFAULT_PREFIX, check_prefix
 from sdk.specs import (
     AlarmsSpec,
@@ -151,6 +152,7 @@ class JobResources(Construct):
     def __init__(self, scope: Construct, id_: str, *, spec: JobResourcesSpec) -> None:
         super().__init__(scope, id_)
         self.spec = spec
+        self.alarmed_by: Construct | None = None  # the consumer that alarms on this queue (the first)
         self.queue = JobQueue(
             self,
             "queue",
@@ -238,17 +240,18 @@ class JobResources(Construct):
         return env
 
     def _outputs(self) -> None:
-        TerraformOutput(self, "queue_url", value=self.queue.url, description="Job queue URL (GPU_JOBS_QUEUE_URL)")
-        if self.queue.dlq_url is not None:
-            TerraformOutput(self, "dlq_url", value=self.queue.dlq_url, description="Dead-letter queue URL")
-        TerraformOutput(self, "table_name", value=self.table.name, description="Job table (GPU_JOBS_TABLE)")
-        TerraformOutput(self, "bucket_name", value=self.bucket.name, description="Job files bucket (GPU_JOBS_BUCKET)")
-        TerraformOutput(
-            self,
-            "submitter_policy_arn",
-            value=self.submitter_policy.arn,
-            description="Attach to whoever submits jobs (send, rows, files)",
-        )
+        # Named after the blueprint that holds them: <queue id>_queue_url, not <queue id>_jobs_queue_url.
+        owner = self.node.scope
+        outputs = {
+            "queue_url": (self.queue.url, "Job queue URL (GPU_JOBS_QUEUE_URL)"),
+            "dlq_url": (self.queue.dlq_url, "Dead-letter queue URL"),
+            "table_name": (self.table.name, "Job table (GPU_JOBS_TABLE)"),
+            "bucket_name": (self.bucket.name, "Job files bucket (GPU_JOBS_BUCKET)"),
+            "submitter_policy_arn": (self.submitter_policy.arn, "Attach to whoever submits jobs (send, rows, files)"),
+        }
+        for name, (value, description) in outputs.items():
+            if value is not None:
+                stable_output(self, name, value=value, description=description, named_after=owner)
 
 
 def _allow(sid: str, actions: list[str], resource: str) -> Statement:
@@ -450,21 +453,27 @@ class IdleStopGpuQueue(Construct):
         *,
         spec: IdleStopGpuQueueSpec,
         jobs: JobResources | None = None,
+        network: Network | None = None,
         zone_instance_types: tuple[str, ...] = (),
     ) -> None:
-        """`zone_instance_types`: further GPU types that will run in this queue's subnets (another consumer's)."""
+        """`network`: another blueprint's `.network` in this stack to run in (no VPC or NAT of its own); the spec
+        then leaves `network` at its default. `zone_instance_types`: further GPU types that will run in this queue's
+        subnets (another consumer's)."""
         super().__init__(scope, id_)
         spec, self.region = in_stack_region(self, spec)
         claim_name(self, spec.name)
+        types = tuple(dict.fromkeys([*spec.capacity.instance_types, *zone_instance_types]))
+        if network is not None:
+            spec = share_network(self, spec, network, types)
         self.spec = spec
         name = spec.name
         self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=spec.jobs_spec)
-        self.network = Network(
+        self.network = network or Network(
             self,
             "network",
             name=name,
             spec=spec.network,
-            instance_types=tuple(dict.fromkeys([*spec.capacity.instance_types, *zone_instance_types])),
+            instance_types=types,
         )
         self.cluster = Cluster(self, "cluster", name=name)
         self.capacity = GpuCapacity(
@@ -485,8 +494,8 @@ class IdleStopGpuQueue(Construct):
         self._service()
         self._scaling()
         self._alarms()
-        TerraformOutput(self, "cluster_name", value=self.cluster.cluster.name)
-        TerraformOutput(self, "service_name", value=self.service.service.name)
+        stable_output(self, "cluster_name", value=self.cluster.cluster.name)
+        stable_output(self, "service_name", value=self.service.service.name)
         record_hints(self, self.hints())
 
     def _task(self) -> None:
@@ -627,7 +636,7 @@ class IdleStopGpuQueue(Construct):
         target.put_metric_query([new(CloudwatchMetricAlarmMetricQuery, **q) for q in query])
 
     def _alarms(self) -> None:
-        spec, queue = self.spec, self.jobs.queue
+        spec = self.spec
         self.topic = AlarmTopic(
             self, "topic", name=spec.name, spec=spec.alarms, region=self.region, account_id=self.account_id
         )
@@ -636,16 +645,28 @@ class IdleStopGpuQueue(Construct):
             "comparison_operator": "GreaterThanThreshold",
             "evaluation_periods": 1,
         }
-        self.alarms = {
-            "dlq_not_empty": alarm(
+        # The first consumer of a job stream alarms on it, the others do not: one alarm (one page) per queue.
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        if self.jobs.alarmed_by is None:
+            self.jobs.alarmed_by = self
+            self.alarms = self._queue_alarms(common)
+
+    def _queue_alarms(self, common: dict[str, Any]) -> dict[str, CloudwatchMetricAlarm]:
+        """One failed job pages once, through jobs_failed (every FAILED; dead-lettered ones once a sweep marks them).
+        The DLQ keeps failed jobs' messages 14 days, so "DLQ not empty" would page with it on the first failure and
+        stay in alarm: the DLQ alarm fires only when it outgrows what one sweep reads."""
+        spec, queue, name = self.spec, self.jobs.queue, self.jobs.spec.name
+        return {
+            "jobs_failed": alarm(
                 self,
-                "dlq_not_empty",
-                name=f"{spec.name}-dlq-not-empty",
-                description="Jobs dead-lettered after max_receive_count attempts (their rows say why)",
-                namespace="AWS/SQS",
-                metric_name="ApproximateNumberOfMessagesVisible",
-                dimensions={"QueueName": queue.dlq_name},
-                statistic="Maximum",
+                "jobs_failing",
+                name=f"{name}-jobs-failed",
+                description="Jobs ended FAILED in 5 min (handler error, job timeout, bad input, or dead-lettered "
+                "and found by a worker's sweep); each job's row says why",
+                namespace=JOBS_METRICS_NAMESPACE,
+                metric_name="JobsFailed",
+                dimensions={"Queue": queue.name},
+                statistic="Sum",
                 period=300,
                 threshold=0,
                 **common,
@@ -653,7 +674,7 @@ class IdleStopGpuQueue(Construct):
             "oldest_message_age": alarm(
                 self,
                 "oldest_message_age",
-                name=f"{spec.name}-oldest-job-age",
+                name=f"{name}-oldest-job-age",
                 description=f"A job has waited over {spec.oldest_message_age_alarm_seconds} s (no capacity or "
                 "workers stuck)",
                 namespace="AWS/SQS",
@@ -664,18 +685,20 @@ class IdleStopGpuQueue(Construct):
                 threshold=spec.oldest_message_age_alarm_seconds,
                 **common,
             ),
-            "jobs_failing": alarm(
+            "dlq_over_sweep": alarm(
                 self,
-                "jobs_failing",
-                name=f"{spec.name}-jobs-failing",
-                description="Workers marked jobs FAILED (EMF metric JobsFailed)",
-                namespace=JOBS_METRICS_NAMESPACE,
-                metric_name="JobsFailed",
-                dimensions={"Queue": queue.name},
-                statistic="Sum",
+                "dlq_not_empty",
+                name=f"{name}-dlq-over-{SWEEP_LIMIT}",
+                description=f"The DLQ holds {SWEEP_LIMIT}+ failed jobs' messages (kept 14 days); a worker's sweep "
+                f"reads {SWEEP_LIMIT}, so a job dead-lettered before its failure was recorded may stay unfinished. "
+                "Inspect, then purge or redrive the DLQ",
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": queue.dlq_name},
+                statistic="Maximum",
                 period=300,
-                threshold=0,
-                **common,
+                threshold=SWEEP_LIMIT,
+                **{**common, "comparison_operator": "GreaterThanOrEqualToThreshold"},
             ),
         }
 
@@ -701,15 +724,16 @@ class IdleStopGpuQueue(Construct):
                 ),
             ),
             summary=(
-                f"0-{spec.max_workers} workers, 0 at rest; 0 tasks {spec.idle_minutes} min after the last job, "
-                f"0 instances after ~{spec.minutes_to_zero_hosts} min (capacity-provider scale-in adds "
-                f"~{CAPACITY_PROVIDER_SCALE_IN_MINUTES} min)",
-                f"cost assumes {spec.busy_hours_per_day:g} busy h/day: duty cycle {spec.duty_cycle:.0%}",
-                *filter(None, [self.network.zones_summary]),
+                f"0-{spec.max_workers} workers, none while the queue is empty: workers stop {spec.idle_minutes} min "
+                f"after the last job, their GPU hosts ~{spec.minutes_to_zero_hosts} min after it (ECS takes "
+                f"~{CAPACITY_PROVIDER_SCALE_IN_MINUTES} min more to release a host)",
+                f"cost assumes {spec.busy_hours_per_day:g} busy h/day ({spec.duty_cycle:.0%} of the time)",
+                *network_summary(self, self.network),
             ),
             review_notes=(
-                "Replaces a hand-started instance and a stop Lambda: the ECS service and its capacity provider "
-                "scale from 0 on backlog and back to 0 when idle.",
+                f"No GPU host runs while the queue is empty: a submitted job starts a worker (and a host for it); "
+                f"{spec.idle_minutes} min after the last job the workers stop and their hosts follow, so idle time "
+                "costs nothing and nobody has to start or stop a machine by hand.",
                 *model_source_notes(spec.network, spec.container, self.region),
                 *spec.container.plain_secret_notes,
                 *spec.capacity.agent_config_notes,

@@ -1,8 +1,10 @@
 """Monthly cost estimate of a synthesized stack, from its Terraform JSON and the blueprints' review hints.
 
-GPU hosts are priced from the GPU catalog (first instance type of each ASG); everything else from
-sdk/catalog/aws_prices.toml. Usage a stack cannot state (traffic, requests) is assumed there, and every
-assumption used is listed on the estimate so a reviewer can judge it.
+GPU hosts are priced from the GPU catalog (first instance type of each ASG) in the stack's region where the catalog
+has that region's price (sdk/catalog/regional_prices.toml); everything else from sdk/catalog/aws_prices.toml
+(us-east-1). What is priced as us-east-1 in another region is named on its line and in `priced_as_us_east_1`.
+Usage a stack cannot state (traffic, requests) is assumed there, and every assumption used is listed on the
+estimate so a reviewer can judge it.
 """
 
 import json
@@ -15,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from sdk.catalog import CATALOG
+from sdk.catalog import CATALOG, on_demand_price
 from sdk.hints import GpuCapacityHint, read_hints
 
 _PRICES = Path(__file__).parent / "catalog" / "aws_prices.toml"
@@ -70,6 +72,17 @@ class CostEstimate(BaseModel):
 
     lines: tuple[CostLine, ...] = Field(description="One line per priced component (no default)")
     assumptions: tuple[str, ...] = Field(description="Every price source and usage assumption used")
+    region: str = Field(default="us-east-1", description="Region of the stack's AWS provider. Default us-east-1.")
+    priced_as_us_east_1: tuple[str, ...] = Field(
+        default=(), description="What a stack outside us-east-1 has priced at us-east-1's prices. Default none."
+    )
+
+    @property
+    def pricing_note(self) -> str:
+        """'' when every line is priced in the stack's region, else what is priced as us-east-1."""
+        if not self.priced_as_us_east_1:
+            return ""
+        return f"priced as us-east-1: {', '.join(self.priced_as_us_east_1)}"
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -130,23 +143,32 @@ def warm_pool_hosts(tf_json: dict[str, Any], asg_address: str, running: float) -
     return max(float(pool.get("min_size", 0)), cap - running)
 
 
-def _blended_host_hour(hint: GpuCapacityHint, hosts: float, spot_discount: float) -> float:
-    """USD per hour for `hosts` hosts: the on-demand base, then the Spot share at the assumed discount."""
-    price = CATALOG.get(hint.instance_types[0]).on_demand_usd_per_hour
+def _blended_host_hour(hint: GpuCapacityHint, price: float, hosts: float, spot_discount: float) -> float:
+    """USD per hour for `hosts` hosts at on-demand `price`: the on-demand base, then the Spot share at the discount."""
     above_base = max(hosts - hint.on_demand_base, 0.0)
     spot = above_base * hint.spot_percent / 100
     return price * ((hosts - spot) + spot * (1 - spot_discount))
 
 
-def _gpu_lines(tf_json: dict[str, Any], hint: GpuCapacityHint, book: PriceBook) -> Iterator[CostLine]:
+def _host_price(instance_type: str, region: str) -> tuple[float, str]:
+    """On-demand USD/hour in `region` and how it was priced; us-east-1's, said so, where the region has none."""
+    instance = CATALOG.get(instance_type)
+    unverified = "" if instance.price_verified else " (unverified price)"
+    regional = on_demand_price(instance_type, region)
+    if regional is not None:
+        return regional, f"{instance_type} at ${regional}/h on-demand in {region}{unverified}"
+    price = instance.on_demand_usd_per_hour
+    return price, f"{instance_type} at ${price}/h on-demand{unverified}, priced as us-east-1 (no {region} price)"
+
+
+def _gpu_lines(tf_json: dict[str, Any], hint: GpuCapacityHint, book: PriceBook, region: str) -> Iterator[CostLine]:
     hours, discount = book.hours_per_month, book.assume["spot_discount_percent"] / 100
     host_counts = (hint.min_hosts, hint.typical_hosts * hint.duty_cycle, hint.max_hosts)
-    instance = CATALOG.get(hint.instance_types[0])
+    price, priced = _host_price(hint.instance_types[0], region)
     yield _line(
         f"GPU hosts ({hint.asg_address})",
-        [_blended_host_hour(hint, hosts, discount) * hours for hosts in host_counts],
-        f"{instance.instance_type} at ${instance.on_demand_usd_per_hour}/h on-demand"
-        f"{'' if instance.price_verified else ' (unverified price)'}; hosts {hint.min_hosts} / "
+        [_blended_host_hour(hint, price, hosts, discount) * hours for hosts in host_counts],
+        f"{priced}; hosts {hint.min_hosts} / "
         f"{hint.typical_hosts:g} x duty cycle {hint.duty_cycle:g} / {hint.max_hosts}; on-demand base "
         f"{hint.on_demand_base}, Spot {hint.spot_percent}% above it at {discount:.0%} off",
     )
@@ -303,15 +325,17 @@ def _small_usage_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLin
     ]
 
 
-def _assumptions(tf_json: dict[str, Any], book: PriceBook, priced_asgs: set[str]) -> tuple[str, ...]:
+def _assumptions(tf_json: dict[str, Any], book: PriceBook, priced_asgs: set[str], region: str) -> tuple[str, ...]:
     unpriced = sorted(
         f"aws_autoscaling_group.{name}"
         for name in resources(tf_json, "aws_autoscaling_group")
         if f"aws_autoscaling_group.{name}" not in priced_asgs
     )
     notes = [
-        f"{book.hours_per_month:g} hours per month; {book.region} Linux on-demand prices.",
-        "GPU host prices: sdk/catalog/gpu_instances.toml (source and check date per family).",
+        f"{book.hours_per_month:g} hours per month; {book.region} Linux on-demand prices"
+        + ("." if region == book.region else f" for everything but GPU hosts in {region} (no regional prices)."),
+        "GPU host prices: sdk/catalog/gpu_instances.toml (us-east-1; source and check date per family)"
+        + ("." if region == book.region else f", sdk/catalog/regional_prices.toml ({region}, where listed)."),
         *(
             f"{key}: ${price.usd} per {price.unit} ({price.source}; checked {price.checked}"
             f"{'' if price.verified else ', not re-found in a public source that day'})"
@@ -324,11 +348,33 @@ def _assumptions(tf_json: dict[str, Any], book: PriceBook, priced_asgs: set[str]
     return tuple(notes)
 
 
+def stack_region(tf_json: dict[str, Any]) -> str:
+    """The region of the stack's (first) AWS provider; us-east-1 when it names none."""
+    providers = tf_json.get("provider", {}).get("aws", [])
+    return str(providers[0].get("region", "us-east-1")) if providers else "us-east-1"
+
+
+def _priced_as_us_east_1(region: str, lines: list[CostLine], book: PriceBook) -> tuple[list[CostLine], list[str]]:
+    """Outside us-east-1 every non-GPU line uses aws_prices.toml's us-east-1 prices: say so on each line and in
+    the list, beside the GPU types the region has no price for."""
+    if region == book.region:
+        return lines, []
+    marked = [
+        line
+        if line.component.startswith("GPU hosts")
+        else line.model_copy(update={"assumption": f"{line.assumption}; priced as us-east-1"})
+        for line in lines
+    ]
+    gpu = sorted({line.assumption.split(" ", 1)[0] for line in lines if "priced as us-east-1" in line.assumption})
+    others = [] if len(marked) == len(gpu) else ["every service but GPU hosts"]
+    return marked, [f"{instance_type} hosts" for instance_type in gpu] + others
+
+
 def estimate_stack(tf_json: dict[str, Any]) -> CostEstimate:
-    """Monthly min / typical / max estimate of one synthesized stack."""
-    book = load_prices()
+    """Monthly min / typical / max estimate of one synthesized stack, in its provider's region."""
+    book, region = load_prices(), stack_region(tf_json)
     capacity = [hint for hints in read_hints(tf_json).values() for hint in hints.gpu_capacity]
-    lines = [line for hint in capacity for line in _gpu_lines(tf_json, hint, book)]
+    lines = [line for hint in capacity for line in _gpu_lines(tf_json, hint, book, region)]
     for part in (
         _load_balancer_lines,
         _public_ipv4_lines,
@@ -339,6 +385,10 @@ def estimate_stack(tf_json: dict[str, Any]) -> CostEstimate:
         _small_usage_lines,
     ):
         lines += part(tf_json, book)
+    lines, priced_as = _priced_as_us_east_1(region, lines, book)
     return CostEstimate(
-        lines=tuple(lines), assumptions=_assumptions(tf_json, book, {hint.asg_address for hint in capacity})
+        lines=tuple(lines),
+        assumptions=_assumptions(tf_json, book, {hint.asg_address for hint in capacity}, region),
+        region=region,
+        priced_as_us_east_1=tuple(priced_as),
     )

@@ -19,7 +19,7 @@ class GpuCapacityHint(BaseModel):
 
     asg_address: str = Field(description="Terraform address of the ASG, e.g. aws_autoscaling_group.x")
     instance_types: tuple[str, ...] = Field(description="Ordered GPU instance types (first is preferred)")
-    min_hosts: int
+    min_hosts: int = Field(description="Hosts running at the minimum (ASG min, or what the minimum tasks need)")
     typical_hosts: float = Field(description="Hosts running on average while the service is up")
     max_hosts: int
     gpus_per_task: float
@@ -38,7 +38,9 @@ class BlueprintHints(BaseModel):
     blueprint: str = Field(description="Blueprint class name")
     gpu_capacity: tuple[GpuCapacityHint, ...] = ()
     log_gb_per_month: float = Field(default=5.0, description="Assumed CloudWatch Logs ingestion (default 5 GB)")
-    review_notes: tuple[str, ...] = Field(default=(), description="What differs from the source system and why")
+    review_notes: tuple[str, ...] = Field(
+        default=(), description="What the stack does and why, in the user's terms. Default none."
+    )
     summary: tuple[str, ...] = Field(default=(), description="Extra lines for the synth summary (e.g. time to zero)")
 
 

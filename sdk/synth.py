@@ -112,7 +112,9 @@ def summary_lines(name: str, tf: dict[str, Any]) -> list[str]:
     from sdk.hints import read_hints
 
     resources = sum(len(v) for v in tf.get("resource", {}).values())
-    lines = [f"{name}: {resources} resources, ~${estimate_stack(tf).typical_monthly_usd:,.0f}/month"]
+    cost = estimate_stack(tf)
+    priced = f" ({cost.pricing_note})" if cost.pricing_note else ""
+    lines = [f"{name}: {resources} resources, ~${cost.typical_monthly_usd:,.0f}/month{priced}"]
     for path, hints in read_hints(tf).items():
         if hints.summary:
             lines.append(f"  {path.rsplit('/', 1)[-1]}: {'; '.join(hints.summary)}")

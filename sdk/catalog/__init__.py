@@ -112,3 +112,17 @@ def known_regions() -> frozenset[str]:
     """AWS region names a stack may use (regions.toml, with its source)."""
     raw = tomllib.loads(Path(__file__).with_name("regions.toml").read_text(encoding="utf-8"))
     return frozenset(raw["regions"])
+
+
+@cache
+def regional_prices() -> dict[str, dict[str, float]]:
+    """Linux on-demand USD/hour by region, then instance type, outside the catalog's region (regional_prices.toml)."""
+    raw = tomllib.loads(Path(__file__).with_name("regional_prices.toml").read_text(encoding="utf-8"))
+    return {region: dict(prices) for region, prices in raw["region"].items()}
+
+
+def on_demand_price(instance_type: str, region: str) -> float | None:
+    """USD/hour of `instance_type` in `region`; None when the catalog has no price for that region."""
+    if region == CATALOG.region:
+        return CATALOG.get(instance_type).on_demand_usd_per_hour
+    return regional_prices().get(region, {}).get(instance_type)

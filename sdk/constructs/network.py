@@ -3,8 +3,9 @@ flow logs, a closed default security group and optional VPC endpoints."""
 
 import ipaddress
 from collections.abc import Sequence
+from typing import TypeVar
 
-from cdktf import Fn, Op, TerraformLocal, Token
+from cdktf import Fn, Op, Precondition, TerraformLocal, TerraformResourceLifecycle, TerraformStack, Token
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.data_aws_ec2_instance_type_offerings import DataAwsEc2InstanceTypeOfferings
 from cdktf_cdktf_provider_aws.data_aws_vpc_endpoint_service import DataAwsVpcEndpointService
@@ -22,8 +23,10 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
+from pydantic import BaseModel
 
 from sdk.constructs.observability import FlowLogs
+from sdk.constructs.review_hints import record_hints
 from sdk.constructs.stack import required_stack_region
 from sdk.constructs.structs import new
 from sdk.specs import NetworkSpec
@@ -37,7 +40,8 @@ def _key(name: str) -> str:
 
 class Network(Construct):
     """`.vpc_id`, `.public_subnet_ids`, `.private_subnet_ids`, `.vpc_cidr` (None for a VPC you bring),
-    `.zones_summary` (how a created VPC picks its AZs; None for a VPC you bring).
+    `.zones_summary` (how a created VPC picks its AZs; None for a VPC you bring), `.owner` (the blueprint that made
+    it). Another blueprint in the stack uses it with `network=<blueprint>.network` (share_network).
 
     `instance_types`: the GPU types hosts in the private subnets may launch; a created VPC uses only AZs that offer
     every one of them and every interface endpoint it creates.
@@ -61,6 +65,11 @@ class Network(Construct):
             self.vpc_cidr: str | None = None
             return
         self._create(name, spec)
+
+    @property
+    def owner(self) -> str:
+        """The path, below the stack, of the blueprint that made this network (e.g. 'sdxl')."""
+        return self.node.path.split("/", 1)[-1].rsplit("/", 1)[0]
 
     def _create(self, name: str, spec: NetworkSpec) -> None:
         zones = self._zones(spec)
@@ -131,24 +140,15 @@ class Network(Construct):
     def _zones(self, spec: NetworkSpec) -> TerraformLocal:
         """Available zones that offer every instance type and interface endpoint, sorted (AZ names map to different
         AZ ids per account; some, like us-east-1's use1-az3, get no new GPU families or lack endpoint services)."""
-        available = new(
+        self._available = new(
             DataAwsAvailabilityZones,
             self,
             "azs",
             state="available",
             filter=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
         )
-        offered = [
-            new(
-                DataAwsEc2InstanceTypeOfferings,
-                self,
-                f"offers_{_key(instance_type)}",
-                location_type="availability-zone",
-                filter=[{"name": "instance-type", "values": [instance_type]}],
-            ).locations
-            for instance_type in self.instance_types
-        ]
-        offered += [
+        self._offered: dict[str, list[str]] = {}
+        self._endpoint_zones = [
             new(
                 DataAwsVpcEndpointService,
                 self,
@@ -158,10 +158,36 @@ class Network(Construct):
             ).availability_zones
             for endpoint in interface_endpoints(spec)
         ]
-        names = available.names
-        qualified = Fn.sort(Fn.setintersection(names, offered)) if offered else names
+        self.zones = TerraformLocal(self, "zones", self._qualified_zones())
         self.zones_summary = zones_summary(spec, self.instance_types)
-        return TerraformLocal(self, "zones", qualified)
+        return self.zones
+
+    def _qualified_zones(self) -> object:
+        for instance_type in self.instance_types:
+            if instance_type not in self._offered:
+                self._offered[instance_type] = new(
+                    DataAwsEc2InstanceTypeOfferings,
+                    self,
+                    f"offers_{_key(instance_type)}",
+                    location_type="availability-zone",
+                    filter=[{"name": "instance-type", "values": [instance_type]}],
+                ).locations
+        offered = [*self._offered.values(), *self._endpoint_zones]
+        names = self._available.names
+        return Fn.sort(Fn.setintersection(names, offered)) if offered else names
+
+    def host(self, instance_types: Sequence[str]) -> bool:
+        """Another blueprint's GPU types will run in the private subnets too: a created VPC then picks only AZs that
+        offer them as well (its zones, plan-time check and summary follow). True when that changed anything."""
+        added = [t for t in instance_types if t not in self.instance_types]
+        self.instance_types = (*self.instance_types, *added)
+        if not added or self.vpc is None:
+            return False
+        self.zones.expression = self._qualified_zones()
+        precondition = Precondition(**self._zones_precondition(self.spec, self.zones))  # type: ignore[arg-type]
+        self.vpc.lifecycle = TerraformResourceLifecycle(precondition=[precondition])
+        self.zones_summary = zones_summary(self.spec, self.instance_types)
+        return True
 
     def _zones_precondition(self, spec: NetworkSpec, zones: TerraformLocal) -> dict[str, object]:
         wanted = zone_requirements(spec, self.instance_types) or "subnets"
@@ -290,3 +316,42 @@ def https_out_security_group(
         description=egress_description,
     )
     return group
+
+
+class NetworkConflictError(ValueError):
+    """A blueprint was given both another blueprint's network and a NetworkSpec of its own."""
+
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+
+
+def share_network(scope: Construct, spec: SpecT, network: Network, instance_types: Sequence[str]) -> SpecT:
+    """`spec` re-validated against `network` (another blueprint's `.network` in the same stack), whose private
+    subnets will also host `instance_types`. A NetworkSpec of the spec's own (anything but the default) is refused by
+    name, as is a network of another stack (a cross-stack reference Terraform cannot resolve)."""
+    own: NetworkSpec = getattr(spec, "network")  # noqa: B009  (every blueprint spec has one; SpecT cannot say so)
+    default = NetworkSpec().model_dump(exclude={"region"})
+    conflicting = sorted(k for k, v in own.model_dump(exclude={"region"}).items() if default[k] != v)
+    if conflicting:
+        raise NetworkConflictError(
+            f"{scope.node.path}: network: given both network= (the network of {network.owner}) and "
+            f"{', '.join(f'network.{k}' for k in conflicting)} in the spec. Fix: drop them from the spec (the shared "
+            "network decides), or drop network= to build a network of its own."
+        )
+    if TerraformStack.of(network) is not TerraformStack.of(scope):
+        raise NetworkConflictError(
+            f"{scope.node.path}: network: {network.owner} is in stack {TerraformStack.of(network).node.id!r}, not in "
+            f"{TerraformStack.of(scope).node.id!r}. Fix: add both blueprints to one stack, or pass "
+            "NetworkSpec(vpc_id=..., private_subnet_ids=...) with the other stack's ids."
+        )
+    owner = network.node.scope
+    if network.host(instance_types) and isinstance(owner, Construct) and hasattr(owner, "hints"):
+        record_hints(owner, owner.hints())  # its summary names the AZ requirements, now with these types
+    return type(spec).model_validate({**dict(spec), "network": network.spec})
+
+
+def network_summary(scope: Construct, network: Network) -> tuple[str, ...]:
+    """A blueprint's summary line of its network: whose it is when shared, else how a created VPC picks its AZs."""
+    if network.node.scope is not scope:
+        return (f"network: {network.owner}'s (no VPC or NAT of its own)",)
+    return tuple(filter(None, [network.zones_summary]))

@@ -1,17 +1,76 @@
-"""A Terraform stack with the AWS provider, pinned versions and default tags."""
+"""A Terraform stack with the AWS provider, a typed state backend, a pinned Terraform version and default tags."""
 
+import re
 import warnings
-from typing import TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from cdktf import LocalBackend, TerraformStack
+from cdktf import LocalBackend, S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
-from pydantic import ValidationError
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from sdk.constructs.structs import new
-from sdk.specs import Spec, region_name
+from sdk.specs import Region, Spec, problems_to_error, region_name
 
 SpecT = TypeVar("SpecT", bound=Spec)
+
+# S3 native state locking (use_lockfile) arrived in Terraform 1.10 (developer.hashicorp.com/terraform/language/
+# backend/s3, "State Locking"); 2.0 may change the JSON syntax we emit.
+REQUIRED_TERRAFORM = ">= 1.10, < 2.0"
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def _bucket_name(value: str) -> str:
+    if not _BUCKET.fullmatch(value) or ".." in value:
+        raise ValueError(
+            f"{value!r} is not an S3 bucket name. Fix: 3-63 characters of a-z, 0-9, '.' and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def _state_path(value: str) -> str:
+    """Backend settings take no expressions, and a relative path keeps the output portable."""
+    if not value or value.startswith("/") or value.endswith("/") or "${" in value or "%{" in value:
+        raise ValueError(f"{value!r} is not a state path. Fix: a relative path like 'team/stack/terraform.tfstate'")
+    return value
+
+
+StatePath = Annotated[str, AfterValidator(_state_path)]
+
+
+class LocalBackendSpec(Spec):
+    """State in a local file (the default): for trying a stack out, not for a team."""
+
+    kind: Literal["local"] = Field(default="local", description="Backend type. Default local.")
+    path: StatePath | None = Field(
+        default=None, description="State file, relative to the stack folder. Default terraform.<stack>.tfstate."
+    )
+
+
+class S3BackendSpec(Spec):
+    """State in an S3 object, locked with S3's native lock file (Terraform >= 1.10, no DynamoDB table)."""
+
+    kind: Literal["s3"] = Field(default="s3", description="Backend type. Default s3.")
+    bucket: Annotated[str, AfterValidator(_bucket_name)] = Field(description="State bucket (no default).")
+    key: StatePath | None = Field(default=None, description="State object key. Default <stack>/terraform.tfstate.")
+    region: Region | None = Field(default=None, description="Region of the bucket. Default: the stack's region.")
+    encrypt: bool = Field(default=True, description="Server-side encryption of the state object. Default True.")
+    kms_key_id: str | None = Field(
+        default=None, description="KMS key ARN for the state object (needs encrypt). Default None: SSE-S3."
+    )
+    use_lockfile: bool = Field(
+        default=True, description="S3 native locking (a .tflock object beside the state). Default True."
+    )
+
+    @model_validator(mode="after")
+    def _kms_needs_encrypt(self) -> "S3BackendSpec":
+        if self.kms_key_id is not None and not self.encrypt:
+            problems_to_error(["backend.kms_key_id: a KMS key encrypts only with encrypt=True. Fix: drop encrypt."])
+        return self
+
+
+BackendSpec = Annotated[LocalBackendSpec | S3BackendSpec, Field(discriminator="kind")]
 
 
 class RegionMismatchError(ValueError):
@@ -79,7 +138,11 @@ def claim_name(scope: Construct, name: str) -> None:
 
 
 class GpuStack(TerraformStack):
-    """`.provider`, `.region`, `.destroyable`. Every resource gets the default tags (owner, stack, managed-by).
+    """`.provider`, `.region`, `.destroyable`, `.backend`. Every resource gets the default tags `managed-by`,
+    `stack`, `owner` (when given) and `tags`. Terraform must be REQUIRED_TERRAFORM.
+
+    `backend` (default LocalBackendSpec(): `terraform.<stack>.tfstate` beside the JSON) or S3BackendSpec(bucket=...)
+    for shared state with S3 native locking.
 
     `destroyable=True` (default False) marks a non-production stack that `terraform destroy` removes in one run: no
     deletion protection on ALBs and job tables, buckets emptied on delete (force_destroy) and GPU Auto Scaling groups
@@ -92,7 +155,9 @@ class GpuStack(TerraformStack):
         *,
         region: str,
         tags: dict[str, str] | None = None,
+        owner: str | None = None,
         destroyable: bool = False,
+        backend: LocalBackendSpec | S3BackendSpec | None = None,
     ) -> None:
         try:
             region = region_name(region)
@@ -101,12 +166,30 @@ class GpuStack(TerraformStack):
         super().__init__(scope, name)
         self.region = region
         self.destroyable = destroyable
-        # cdktf's default local backend records an absolute path: pin a relative one so output is portable.
-        LocalBackend(self, path=f"terraform.{name}.tfstate")
+        self.backend = backend or LocalBackendSpec()
+        self._backend(name, self.backend)
+        self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
+        owned = {"owner": owner} if owner is not None else {}
         self.provider = new(
             AwsProvider,
             self,
             "aws",
             region=region,
-            default_tags=[{"tags": {"managed-by": "gpu-blueprints", "stack": name, **(tags or {})}}],
+            default_tags=[{"tags": {"managed-by": "gpu-blueprints", "stack": name, **owned, **(tags or {})}}],
         )
+
+    def _backend(self, name: str, spec: LocalBackendSpec | S3BackendSpec) -> None:
+        if isinstance(spec, LocalBackendSpec):
+            # cdktf's default local backend records an absolute path: pin a relative one so output is portable.
+            LocalBackend(self, path=spec.path or f"terraform.{name}.tfstate")
+            return
+        S3Backend(
+            self,
+            bucket=spec.bucket,
+            key=spec.key or f"{name}/terraform.tfstate",
+            region=spec.region or self.region,
+            encrypt=spec.encrypt,
+            kms_key_id=spec.kms_key_id,
+        )
+        # cdktf 0.21's S3Backend predates use_lockfile (Terraform 1.10): set it on the emitted block.
+        self.add_override("terraform.backend.s3.use_lockfile", spec.use_lockfile)

@@ -13,6 +13,7 @@ from typing import Any
 from sdk.jobs.schema import job_id_of
 from sdk.jobs.store import JobStore
 
+SWEEP_LIMIT = 100  # DLQ messages one worker sweep reads
 REASON = "message dead-lettered before a worker recorded a result; last error: {last}"
 
 

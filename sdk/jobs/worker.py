@@ -26,7 +26,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sdk.jobs.config import JOB_TIMEOUT_ENV, WorkerConfig
-from sdk.jobs.dead_letters import dlq_url_of, fail_dead_letters, read_redrive
+from sdk.jobs.dead_letters import SWEEP_LIMIT, dlq_url_of, fail_dead_letters, read_redrive
 from sdk.jobs.errors import InvalidJobMessage, PermanentJobError
 from sdk.jobs.layout import RESULT_FILE, job_prefix, output_files, output_key, result_key, upload
 from sdk.jobs.protection import TaskProtection
@@ -501,7 +501,7 @@ class Worker:
         if dlq is None:
             return
         try:
-            marked = fail_dead_letters(self._sqs, self._store, dlq, limit=100)
+            marked = fail_dead_letters(self._sqs, self._store, dlq, limit=SWEEP_LIMIT)
         except (ClientError, BotoCoreError) as exc:
             log.warning("dead-letter sweep failed", extra={"error": str(exc)})
             return

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -138,10 +139,30 @@ def run_checkov(stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
     binary = _checkov()
     if binary is None:
         return {}
+    with tempfile.TemporaryDirectory(prefix="checkov-") as scratch:
+        return _run_checkov(binary, _checkov_input(stacks_dir, Path(scratch)), stacks_dir, repo_root)
+
+
+def _checkov_input(stacks_dir: Path, scratch: Path) -> Path:
+    """The stacks as checkov can read them: without `terraform.required_version`, whose plain string crashes its
+    terraform_json parser (bridgecrewio/checkov#7454; it checks nothing in the terraform block). Same folder names;
+    the block sorts last, so the line numbers of findings stay those of the stack files."""
+    for path in sorted(stacks_dir.glob("*/*.tf.json")):
+        (scratch / path.parent.name).mkdir(exist_ok=True)
+        tf_json = json.loads(path.read_text(encoding="utf-8"))
+        if tf_json.get("terraform", {}).pop("required_version", None) is None:
+            shutil.copyfile(path, scratch / path.parent.name / path.name)
+            continue
+        text = json.dumps(tf_json, indent=2, sort_keys=True) + "\n"  # as sdk.synth.write_stacks writes stacks
+        (scratch / path.parent.name / path.name).write_text(text, encoding="utf-8")
+    return scratch
+
+
+def _run_checkov(binary: str, checked_dir: Path, stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
     command = [
         binary,
         "-d",
-        str(stacks_dir.resolve()),
+        str(checked_dir.resolve()),
         "--framework",
         "terraform_json",
         "-o",
@@ -151,7 +172,7 @@ def run_checkov(stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
     ]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
     # cwd is the stacks folder: no .checkov.yaml is picked up (its `quiet` would drop the passed checks we count).
-    run = subprocess.run(command, capture_output=True, encoding="utf-8", env=env, cwd=stacks_dir)
+    run = subprocess.run(command, capture_output=True, encoding="utf-8", env=env, cwd=checked_dir)
     skips = documented_skips(repo_root)
     try:
         return _by_stack(json.loads(run.stdout), _load_stacks(stacks_dir), global_skips(repo_root), skips)

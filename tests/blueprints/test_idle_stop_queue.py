@@ -27,6 +27,7 @@ from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
 from sdk.jobs.client import JobClient
 from sdk.jobs.config import WORKER_ENV_VARS, WorkerConfig
+from sdk.jobs.dead_letters import SWEEP_LIMIT
 from sdk.jobs.worker import JobContext, Worker
 from sdk.specs import AlarmsSpec
 from sdk.synth import synth_app
@@ -333,18 +334,21 @@ def test_the_submitter_policy_may_only_send_jobs_and_put_and_get_rows_and_files(
 # -- alarms, outputs, hints -------------------------------------------------------------------------------------
 
 
-def test_alarms_fire_on_dead_letters_old_jobs_and_failed_jobs_and_notify_the_topic(comfyui):
+def test_alarms_fire_on_failed_jobs_old_jobs_and_a_dlq_past_the_sweep_and_notify_the_topic(comfyui):
+    # GIVEN the ComfyUI queue WHEN synthesized
     topic = ref(comfyui, "aws_sns_topic", "arn", name="comfyui-alarms")
-    dlq = alarm_named(comfyui, "comfyui-dlq-not-empty")
+    # THEN one failed job pages once (jobs-failed): the DLQ alarm fires only when the DLQ holds what a sweep reads
+    dlq = alarm_named(comfyui, "comfyui-dlq-over-100")
     assert (dlq["metric_name"], dlq["threshold"], dlq["comparison_operator"]) == (
         "ApproximateNumberOfMessagesVisible",
-        0,
-        "GreaterThanThreshold",
+        SWEEP_LIMIT,
+        "GreaterThanOrEqualToThreshold",
     )
+    assert "sweep reads 100" in dlq["alarm_description"]
     assert dlq["dimensions"] == {"QueueName": ref(comfyui, "aws_sqs_queue", "name", name="comfyui-jobs-dlq")}
     age = alarm_named(comfyui, "comfyui-oldest-job-age")
     assert (age["metric_name"], age["threshold"]) == ("ApproximateAgeOfOldestMessage", 1200)
-    failing = alarm_named(comfyui, "comfyui-jobs-failing")
+    failing = alarm_named(comfyui, "comfyui-jobs-failed")
     assert (failing["namespace"], failing["metric_name"], failing["statistic"]) == (
         JOBS_METRICS_NAMESPACE,
         "JobsFailed",
@@ -371,7 +375,7 @@ def test_the_hints_give_the_time_to_zero_instances_and_a_duty_cycle_below_one(co
     (hints,) = read_hints(comfyui).values()
     (gpu,) = hints.gpu_capacity
     minutes = 30 + 2 + CAPACITY_PROVIDER_SCALE_IN_MINUTES + 2
-    assert f"0 instances after ~{minutes} min" in hints.summary[0]
+    assert f"their GPU hosts ~{minutes} min after it" in hints.summary[0]
     assert (gpu.min_hosts, gpu.max_hosts, gpu.typical_hosts) == (0, 8, 3)  # max: a 200% deployment at 4 workers
     assert gpu.duty_cycle == pytest.approx((4 * 60 + minutes) / 1440, abs=1e-4)
     assert (gpu.on_demand_base, gpu.spot_percent) == (0, 100)
@@ -425,7 +429,7 @@ def test_without_a_warm_pool_no_image_is_prepulled(comfyui):
 def test_an_existing_topic_receives_the_alarms(stacks):
     stack = stacks["bridge"]
     assert resources(stack, "aws_sns_topic") == {}
-    assert alarm_named(stack, "render-dlq-not-empty")["alarm_actions"] == [f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"]
+    assert alarm_named(stack, "render-dlq-over-100")["alarm_actions"] == [f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"]
 
 
 def test_a_queue_you_bring_is_consumed_as_is_and_no_queue_is_created(stacks):
@@ -436,7 +440,7 @@ def test_a_queue_you_bring_is_consumed_as_is_and_no_queue_is_created(stacks):
     assert "GPU_JOBS_MAX_RECEIVE_COUNT" not in env  # the worker reads the queue's own redrive policy
     assert statements(stack, "team-us-east-1-task-policy")["ConsumeJobs"]["Resource"] == [BYO_QUEUE.queue_arn]
     assert statements(stack, "team-us-east-1-jobs-submitter")["SendJobs"]["Resource"] == [BYO_QUEUE.queue_arn]
-    assert alarm_named(stack, "team-dlq-not-empty")["dimensions"] == {"QueueName": "team-jobs-dlq"}
+    assert alarm_named(stack, "team-dlq-over-100")["dimensions"] == {"QueueName": "team-jobs-dlq"}
     assert alarm_named(stack, "team-oldest-job-age")["dimensions"] == {"QueueName": "team-jobs"}
     assert only(stack, "aws_dynamodb_table")["name"] == "team-jobs"
     assert not [o for o in stack["output"] if "dlq_url" in o]
@@ -454,6 +458,16 @@ def test_two_consumers_can_share_one_job_resources(stacks):
         assert backlog["metric_query"][0]["metric"]["dimensions"] == {
             "QueueName": ref(stack, "aws_sqs_queue", "name", name="shared-jobs")
         }
+
+
+def test_two_consumers_of_one_queue_alarm_on_it_once(stacks):
+    # GIVEN two consumers of one job stream WHEN synthesized
+    stack = stacks["shared-jobs"]
+    names = sorted(a["alarm_name"] for a in resources(stack, "aws_cloudwatch_metric_alarm").values())
+    # THEN the queue's alarms exist once, named after the queue (a failed job pages once, not once per consumer)
+    queue_alarms = [n for n in names if n.startswith("shared-")]
+    assert queue_alarms == ["shared-dlq-over-100", "shared-jobs-failed", "shared-oldest-job-age"]
+    assert not [n for n in names if n.endswith(("jobs-failed", "dlq-over-100")) and not n.startswith("shared-")]
 
 
 def test_no_policy_in_any_variant_has_a_wildcard_action(stacks):

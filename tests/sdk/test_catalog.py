@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from sdk.catalog import CATALOG, known_regions, load_catalog
+from sdk.catalog import CATALOG, known_regions, load_catalog, on_demand_price, regional_prices
 
 L4_MIB = 22888
 ISSUE_FAMILIES = {"g4dn", "g5", "g6", "gr6", "g6e", "g6f", "gr6f", "p4d", "p5"}
@@ -133,3 +133,17 @@ def test_the_region_list_holds_the_commercial_govcloud_and_china_regions_and_not
     regions = known_regions()
     assert {"us-east-1", "eu-west-1", "ap-southeast-7", "us-gov-west-1", "cn-north-1"} <= regions
     assert all(re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", region) for region in regions)
+
+
+def test_every_regional_price_is_a_catalog_type_in_a_known_region_and_the_five_major_regions_are_priced():
+    # GIVEN the regional price file WHEN read
+    prices = regional_prices()
+    # THEN every region is an AWS region, every type is in the catalog, every price is positive
+    assert set(prices) <= known_regions()
+    for by_type in prices.values():
+        assert all(t in CATALOG and usd > 0 for t, usd in by_type.items())
+    # AND the major regions price the types the examples use, us-east-1 from the catalog itself
+    for region in ("us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1"):
+        assert on_demand_price("g5.2xlarge", region) is not None
+    assert on_demand_price("g5.2xlarge", "us-east-1") == CATALOG.get("g5.2xlarge").on_demand_usd_per_hour
+    assert on_demand_price("g6.xlarge", "eu-west-1") is None  # not in the source: the estimate says so

@@ -192,8 +192,10 @@ def test_warm_pool_volumes_are_priced_from_the_pool_the_stack_emits(pool, stoppe
     )
 
 
-def test_assumptions_list_every_price_source_and_flag_unverified_gpu_prices():
-    # GIVEN a stack on a GPU family whose price could not be verified
+def test_assumptions_list_every_price_source_and_flag_unverified_gpu_prices(monkeypatch):
+    # GIVEN a stack on a GPU type whose price could not be verified
+    entry = CATALOG.instances["g6f.xlarge"]
+    monkeypatch.setitem(CATALOG.instances, "g6f.xlarge", entry.model_copy(update={"price_verified": False}))
     hints = _hints(instance_types=["g6f.xlarge"], on_demand_base=0, spot_percent=0, gpus_per_task=0.125)
     estimate = estimate_stack(_stack(hints))
     # WHEN the assumptions and the GPU line are read
@@ -241,3 +243,38 @@ def test_generated_stacks_price_their_gpu_hosts_from_the_catalog(path):
             # THEN the estimate agrees to the cent
             assert line.min_usd == pytest.approx(expected, abs=0.01)
     assert estimate.typical_monthly_usd > 0
+
+
+def _in_region(region: str, instance_type: str) -> dict[str, Any]:
+    stack = _stack(_hints(instance_types=[instance_type], on_demand_base=4, spot_percent=0))
+    return stack | {"provider": {"aws": [{"region": region}]}}
+
+
+def test_gpu_hosts_are_priced_at_the_stacks_regional_price():
+    # GIVEN g5.xlarge hosts (all on-demand) in a stack whose provider deploys to eu-central-1
+    estimate = estimate_stack(_in_region("eu-central-1", "g5.xlarge"))
+    # WHEN the GPU line is read
+    line = next(line for line in estimate.lines if line.component.startswith("GPU hosts"))
+    # THEN it uses eu-central-1's $1.258/h (regional_prices.toml), not us-east-1's $1.006
+    assert line.min_usd == pytest.approx(1.258 * HOURS, abs=0.01)
+    assert "g5.xlarge at $1.258/h on-demand in eu-central-1" in line.assumption
+    # AND every other line says it is priced as us-east-1, as does the note the summary line prints
+    assert all(line.assumption.endswith("priced as us-east-1") for line in estimate.lines[1:])
+    assert estimate.pricing_note == "priced as us-east-1: every service but GPU hosts"
+
+
+def test_a_gpu_type_the_region_has_no_price_for_is_priced_as_us_east_1_and_said_so():
+    # GIVEN g6.xlarge hosts in eu-west-1, for which the catalog's source lists no price
+    estimate = estimate_stack(_in_region("eu-west-1", "g6.xlarge"))
+    line = next(line for line in estimate.lines if line.component.startswith("GPU hosts"))
+    # WHEN estimated THEN the line uses us-east-1's price and says so, and so does the summary note
+    assert line.min_usd == pytest.approx(CATALOG.get("g6.xlarge").on_demand_usd_per_hour * HOURS, abs=0.01)
+    assert "priced as us-east-1 (no eu-west-1 price)" in line.assumption
+    assert estimate.pricing_note == "priced as us-east-1: g6.xlarge hosts, every service but GPU hosts"
+
+
+def test_a_us_east_1_stack_carries_no_pricing_note():
+    # GIVEN a stack in us-east-1 WHEN estimated THEN nothing is flagged as priced elsewhere
+    estimate = estimate_stack(_in_region("us-east-1", "g5.xlarge"))
+    assert (estimate.region, estimate.pricing_note) == ("us-east-1", "")
+    assert not [line for line in estimate.lines if "priced as us-east-1" in line.assumption]

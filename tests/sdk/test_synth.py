@@ -39,3 +39,27 @@ def test_only_the_bundled_examples_default_to_generated():
         "out",
         "out",
     )
+
+
+def test_the_stack_line_says_what_is_priced_as_us_east_1_outside_us_east_1():
+    # GIVEN a stack in eu-west-1 with a GPU type its source has no eu-west-1 price for
+    from sdk.hints import HINTS_KEY
+    from sdk.synth import summary_lines
+
+    capacity = {
+        "asg_address": "aws_autoscaling_group.gpu",
+        "instance_types": ["g6.xlarge"],
+        "min_hosts": 1,
+        "typical_hosts": 1,
+        "max_hosts": 2,
+        "gpus_per_task": 1,
+        "tasks_per_host": 1,
+    }
+    tf = {
+        "//": {HINTS_KEY: {"svc": {"blueprint": "AlbInferenceService", "gpu_capacity": [capacity]}}},
+        "provider": {"aws": [{"region": "eu-west-1"}]},
+        "resource": {"aws_autoscaling_group": {"gpu": {}}},
+    }
+    # WHEN its summary is printed THEN the one line says so rather than silently pricing it as us-east-1
+    (line,) = summary_lines("eu", tf)
+    assert line.endswith("/month (priced as us-east-1: g6.xlarge hosts, every service but GPU hosts)")

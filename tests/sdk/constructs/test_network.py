@@ -7,9 +7,10 @@ from typing import Any
 import cdktf
 import pytest
 
-from sdk.constructs.network import Network
+from sdk.constructs.network import Network, NetworkConflictError
 from sdk.constructs.stack import GpuStack
 from sdk.cost import estimate_stack
+from sdk.hints import read_hints
 from sdk.specs import NetworkSpec
 
 TYPES = ("g5.2xlarge", "g6.2xlarge")
@@ -117,3 +118,67 @@ def test_the_cost_estimate_prices_one_nat_gateway_and_its_address_per_az():
     # THEN per-AZ NAT costs three gateways (and three public IPv4 addresses)
     assert three.min_usd == pytest.approx(3 * one.min_usd) and three.assumption.startswith("3 NAT gateway(s)")
     assert per_az.min_monthly_usd - single.min_monthly_usd >= 2 * one.min_usd
+
+
+def alb_and_queue(queue_network: NetworkSpec | None = None, *, app: Any = None) -> tuple[GpuStack, Any, Any]:
+    """The SDXL ALB service and a job queue given `network=sdxl.network` in one stack."""
+    from blueprints.alb_inference import AlbInferenceService
+    from blueprints.examples import SDXL
+    from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
+
+    stack = GpuStack(app or cdktf.Testing.app(), "shared", region="us-east-1")
+    sdxl = AlbInferenceService(stack, "sdxl", spec=SDXL.model_copy(update={"network": NetworkSpec()}))
+    fields: dict[str, Any] = {"name": "edits", "capacity": {"instance_types": ["g6e.xlarge"]}}
+    fields["container"] = {"image": SDXL.container.image}
+    if queue_network is not None:
+        fields["network"] = queue_network
+    queue = IdleStopGpuQueue(stack, "edits", spec=IdleStopGpuQueueSpec(**fields), network=sdxl.network)
+    return stack, sdxl, queue
+
+
+def test_an_alb_service_and_a_queue_sharing_a_network_make_one_vpc_and_one_nat():
+    # GIVEN a queue given the ALB service's network
+    stack, sdxl, queue = alb_and_queue()
+    # WHEN synthesized
+    tf = json.loads(cdktf.Testing.synth(stack))
+    # THEN the stack has one VPC and one NAT, and the queue's hosts launch in the ALB service's private subnets
+    assert len(tf["resource"]["aws_vpc"]) == 1 and len(tf["resource"]["aws_nat_gateway"]) == 1
+    assert queue.network is sdxl.network
+    subnets = {json.dumps(asg["vpc_zone_identifier"]) for asg in tf["resource"]["aws_autoscaling_group"].values()}
+    assert len(subnets) == 1
+    # AND the VPC's AZs must offer the queue's GPU type too (its zones, plan-time check and summary say so)
+    [zones] = [v for k, v in tf["locals"].items() if k.startswith("sdxl_network_zones")]
+    assert len(refs(zones, "aws_ec2_instance_type_offerings")) == 4  # three SDXL types + g6e.xlarge
+    [vpc] = tf["resource"]["aws_vpc"].values()
+    assert "g6e.xlarge" in vpc["lifecycle"]["precondition"][0]["error_message"]
+    hints = read_hints(stack.to_terraform())  # Testing.synth drops the "//" key the hints live under
+    assert "AZs: first 2 (sorted) where g5.2xlarge, g6.2xlarge, g4dn.2xlarge, g6e.xlarge are offered" in (
+        hints["sdxl"].summary
+    )
+    assert hints["edits"].summary[-1] == "network: sdxl's (no VPC or NAT of its own)"
+
+
+def test_a_blueprint_given_a_shared_network_and_its_own_network_spec_is_refused_by_name():
+    # GIVEN a queue given the ALB service's network and a NetworkSpec of its own
+    # WHEN it is built THEN the conflicting fields are named, with the fix
+    with pytest.raises(NetworkConflictError) as error:
+        alb_and_queue(NetworkSpec(cidr_block="10.50.0.0/16", nat_gateways="per_az"))
+    message = str(error.value)
+    assert "network: given both network= (the network of sdxl) and network.cidr_block, network.nat_gateways" in message
+    assert "Fix: drop them from the spec" in message
+
+
+def test_a_network_of_another_stack_is_refused_with_the_fix():
+    # GIVEN the ALB service's network in one stack and a queue in another
+    from blueprints.examples import SDXL
+    from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
+
+    app = cdktf.Testing.app()
+    _, sdxl, _ = alb_and_queue(app=app)
+    other = GpuStack(app, "other", region="us-east-1")
+    spec = IdleStopGpuQueueSpec(
+        name="other-jobs", capacity={"instance_types": ["g6.xlarge"]}, container={"image": SDXL.container.image}
+    )
+    # WHEN the queue is given that network THEN it is refused (Terraform cannot resolve a cross-stack reference)
+    with pytest.raises(NetworkConflictError, match=r"is in stack 'shared', not in 'other'\. Fix: "):
+        IdleStopGpuQueue(other, "x", spec=spec, network=sdxl.network)

@@ -8,7 +8,7 @@ from constructs import Construct
 from pydantic import ValidationError
 
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
-from sdk.constructs.stack import GpuStack, claim_name
+from sdk.constructs.stack import GpuStack, S3BackendSpec, claim_name
 
 
 def _queue_spec(**fields):
@@ -165,3 +165,120 @@ def test_a_certificate_in_the_stacks_region_passes_when_the_spec_leaves_region_u
     # THEN it is accepted and the HTTPS listener uses that certificate
     listeners = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_lb_listener"].values()
     assert {listener.get("certificate_arn") for listener in listeners} >= {data["alb"]["certificate_arn"]}
+
+
+def terraform_block(**stack_args: object) -> dict:
+    stack = GpuStack(cdktf.Testing.app(), "team-a", region="eu-west-1", **stack_args)  # type: ignore[arg-type]
+    return json.loads(cdktf.Testing.synth(stack))["terraform"]
+
+
+def test_the_default_backend_is_a_relative_local_state_file():
+    # GIVEN a stack with no backend WHEN synthesized THEN state stays in terraform.<stack>.tfstate beside the JSON
+    assert terraform_block()["backend"] == {"local": {"path": "terraform.team-a.tfstate"}}
+
+
+def test_an_s3_backend_locks_natively_encrypts_and_keys_the_state_by_stack():
+    # GIVEN an S3 backend with only its bucket WHEN synthesized
+    backend = terraform_block(backend=S3BackendSpec(bucket="acme-tf-state"))["backend"]
+    # THEN state goes to <stack>/terraform.tfstate in the stack's region, encrypted, with S3 native locking
+    assert backend == {
+        "s3": {
+            "bucket": "acme-tf-state",
+            "key": "team-a/terraform.tfstate",
+            "region": "eu-west-1",
+            "encrypt": True,
+            "use_lockfile": True,
+        }
+    }
+
+
+def test_an_s3_backend_takes_its_own_key_region_and_kms_key():
+    # GIVEN a state bucket in another region with a KMS key and a chosen key
+    kms = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    spec = S3BackendSpec(bucket="acme-tf-state", key="gpu/team-a.tfstate", region="us-east-1", kms_key_id=kms)
+    # WHEN synthesized THEN those reach the backend block as given
+    s3 = terraform_block(backend=spec)["backend"]["s3"]
+    assert (s3["key"], s3["region"], s3["kms_key_id"]) == ("gpu/team-a.tfstate", "us-east-1", kms)
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"bucket": "Acme_State"}, "bucket"),
+        ({"bucket": "acme", "key": "/abs/terraform.tfstate"}, "key"),
+        ({"bucket": "acme", "key": "${var.env}/terraform.tfstate"}, "key"),
+        ({"bucket": "acme", "region": "moon-1"}, "region"),
+        ({"bucket": "acme", "encrypt": False, "kms_key_id": "arn:aws:kms:us-east-1:1:key/x"}, "backend.kms_key_id"),
+    ],
+)
+def test_a_bad_s3_backend_is_refused_by_field_with_the_fix(fields, named):
+    # GIVEN a backend field that Terraform would reject at init (or silently not encrypt with)
+    # WHEN the spec is built THEN one ValidationError names the field and the fix
+    with pytest.raises(ValidationError) as error:
+        S3BackendSpec(**fields)
+    assert error.value.error_count() == 1 and named in str(error.value) and "Fix:" in str(error.value)
+
+
+def test_every_stack_pins_the_terraform_version_s3_native_locking_needs():
+    # GIVEN any stack WHEN synthesized THEN Terraform older than 1.10 (no use_lockfile) or 2.x refuses to run it
+    assert terraform_block()["required_version"] == ">= 1.10, < 2.0"
+
+
+def test_an_owner_becomes_a_default_tag_and_is_left_out_when_not_given():
+    # GIVEN a stack with an owner and one without WHEN synthesized
+    def tags(**args: object) -> dict:
+        stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1", **args)  # type: ignore[arg-type]
+        return json.loads(cdktf.Testing.synth(stack))["provider"]["aws"][0]["default_tags"][0]["tags"]
+
+    # THEN the owner is tagged on every resource beside managed-by and stack, and no empty owner tag appears
+    assert tags(owner="ml-platform") == {"managed-by": "gpu-blueprints", "stack": "s", "owner": "ml-platform"}
+    assert "owner" not in tags()
+
+
+def test_terraform_takes_the_s3_native_lock_with_the_emitted_backend(aws_env, tmp_path):
+    # GIVEN the terraform block of a stack with an S3 backend, its bucket on the suite's moto server
+    import shutil
+    import subprocess
+
+    import boto3
+
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not on PATH")
+    boto3.client("s3").create_bucket(Bucket="acme-tf-state-lock")
+    block = terraform_block(backend=S3BackendSpec(bucket="acme-tf-state-lock", region="us-east-1"))
+    # Without required_providers: no provider is installed offline, and the backend needs none.
+    settings = {"backend": block["backend"], "required_version": block["required_version"]}
+    (tmp_path / "main.tf.json").write_text(json.dumps({"terraform": settings}), encoding="utf-8")
+    # moto as the S3 endpoint: partial backend configuration, the emitted block stays as it is
+    endpoint = aws_env["AWS_ENDPOINT_URL"]
+    (tmp_path / "moto.hcl").write_text(
+        f'endpoints = {{ s3 = "{endpoint}" }}\nuse_path_style = true\nskip_credentials_validation = true\n'
+        "skip_requesting_account_id = true\nskip_metadata_api_check = true\n",
+        encoding="utf-8",
+    )
+    env = {**aws_env, "PATH": "/usr/local/bin:/usr/bin:/bin", "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    env |= {"TF_CLI_CONFIG_FILE": "/dev/null", "HOME": str(tmp_path)}
+
+    def terraform(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        run = subprocess.run(
+            ["terraform", *args, "-input=false", "-no-color"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            encoding="utf-8",
+            timeout=180,
+        )
+        assert (run.returncode == 0) == ok, run.stdout[-2000:] + run.stderr[-2000:]
+        return run
+
+    # WHEN Terraform (1.10+) initialises it and applies
+    terraform("init", "-backend-config=moto.hcl")
+    terraform("apply", "-auto-approve")
+    # THEN the state is at <stack>/terraform.tfstate, the lock object released after the run
+    s3 = boto3.client("s3")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="acme-tf-state-lock")["Contents"]] == [
+        "team-a/terraform.tfstate"
+    ]
+    # AND while another run holds the lock object, a second apply stops instead of writing the state
+    s3.put_object(Bucket="acme-tf-state-lock", Key="team-a/terraform.tfstate.tflock", Body=b'{"ID": "other-run"}')
+    assert "Error acquiring the state lock" in terraform("apply", "-auto-approve", "-lock-timeout=0s", ok=False).stderr

@@ -104,3 +104,19 @@ def test_the_review_flags_a_stale_skip_and_lists_per_resource_skips(result):
     assert "- skipped `CKV_AWS_27` on `aws_sqs_queue.skipped` (this resource only): the consumer encrypts" in text
     assert "- STALE skip CKV_AWS_27 on aws_sqs_queue.encrypted" in text
     assert "- CKV_AWS_315: No ASG in this stack: never fails. (0 here; fails nowhere in this app)" in text
+
+
+def test_a_stack_that_pins_the_terraform_version_is_checked_with_the_line_numbers_of_its_file(tmp_path):
+    # GIVEN a stack as synth writes it, with terraform.required_version (checkov's terraform_json parser crashes on
+    # that string: bridgecrewio/checkov#7454)
+    stack = {**STACK, "terraform": {"required_version": ">= 1.10, < 2.0", "backend": {"local": {"path": "x"}}}}
+    (tmp_path / "stacks" / "s").mkdir(parents=True)
+    text = json.dumps(stack, indent=2, sort_keys=True) + "\n"
+    (tmp_path / "stacks" / "s" / "cdk.tf.json").write_text(text, encoding="utf-8")
+    # WHEN checkov runs over it
+    result = run_checkov(tmp_path / "stacks", tmp_path)["s"]
+    # THEN it reports checks (no error), and a finding's lines are the resource's lines in the stack file
+    assert result.error == "" and result.failed
+    plain = next(f for f in result.failed if f.resource == "aws_sqs_queue.plain")
+    low = int(plain.lines.split("-")[0])
+    assert text.splitlines()[low - 1].strip() == '"plain": {'
