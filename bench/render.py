@@ -31,7 +31,9 @@ from render_worker.config import Limits, RenderOptions, WorkerSettings  # noqa: 
 from render_worker.isolation import RenderProcess  # noqa: E402
 from render_worker.metrics import ssim_files  # noqa: E402
 
-DEFAULT_MODEL = ROOT.parent / "shared" / "samples" / "3mf" / "cube_gears.3mf"
+# ../shared beside the checkout; a git worktree sits one level deeper (wt/<name>), so look upwards for it.
+SAMPLES = next((p / "shared/samples/3mf" for p in ROOT.parents if (p / "shared/samples/3mf").is_dir()), ROOT.parent)
+DEFAULT_MODEL = SAMPLES / "cube_gears.3mf"
 REFERENCE = {"samples": 1024, "denoise": False, "noise_threshold": 0.01}
 CACHE = Path.home() / ".cache" / "render-worker-bench"
 
