@@ -4,8 +4,12 @@
 
 The reference is rendered by the same code at 1024 samples (adaptive threshold 0.01, Blender's default; no
 denoiser) and cached under ~/.cache/render-worker-bench keyed by model, size, views and the source of
-render_worker/scene.py and render.py, so only the first run after a change there pays for it (minutes on
-2 cores). Prints figures and asserts nothing: timing goals are read, not unit-tested.
+render_worker/scene.py, so only the first run after a change to the scene pays for it (minutes on 2 cores).
+Speed settings in render.py do not re-key it: they are measured against the same reference.
+
+CPU is user+system seconds of the Blender child (all its threads) per warm job, which load inflates less than
+wall time. The last line sums up the warm jobs: CPU and wall (median, min-max) and the lowest SSIM of any view.
+Prints figures and asserts nothing: timing goals are read, not unit-tested.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +31,9 @@ from render_worker.config import Limits, RenderOptions, WorkerSettings  # noqa: 
 from render_worker.isolation import RenderProcess  # noqa: E402
 from render_worker.metrics import ssim_files  # noqa: E402
 
-DEFAULT_MODEL = ROOT.parent / "shared" / "samples" / "3mf" / "cube_gears.3mf"
+# ../shared beside the checkout; a git worktree sits one level deeper (wt/<name>), so look upwards for it.
+SAMPLES = next((p / "shared/samples/3mf" for p in ROOT.parents if (p / "shared/samples/3mf").is_dir()), ROOT.parent)
+DEFAULT_MODEL = SAMPLES / "cube_gears.3mf"
 REFERENCE = {"samples": 1024, "denoise": False, "noise_threshold": 0.01}
 CACHE = Path.home() / ".cache" / "render-worker-bench"
 
@@ -39,8 +46,9 @@ def main() -> int:
     options = RenderOptions(size=args.size, samples=args.samples, device=args.device)
     print(f"model {args.model.name}, {options.size} px, {options.samples} samples, device {options.device}")
     print(f"machine: {os.cpu_count()} CPUs, load average at start {_load()}")
-    cold = _cold(args.model, options)
-    print(f"cold process (python -m render_worker render, includes interpreter + bpy import): {cold:.2f} s wall")
+    if not args.no_cold:
+        cold = _cold(args.model, options)
+        print(f"cold process (python -m render_worker render, includes interpreter + bpy import): {cold:.2f} s wall")
     settings = WorkerSettings.from_env()
     renderer = RenderProcess(settings)
     start = time.perf_counter()
@@ -48,11 +56,11 @@ def main() -> int:
     print(f"warm-up of the Blender child (spawn + import bpy + device list): {time.perf_counter() - start:.2f} s")
     reference = _reference(renderer, args.model, options)
     try:
-        for run in range(1, args.runs + 1):
-            _warm_run(renderer, args.model, options, reference, run)
+        runs = [_warm_run(renderer, args.model, options, reference, run) for run in range(1, args.runs + 1)]
     finally:
         renderer.close()
     print(f"load average at end {_load()}")
+    print(_summary(runs))
     return 0
 
 
@@ -63,6 +71,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=RenderOptions().samples)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=int, default=2, help="warm jobs to time (default 2)")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold-process run")
     return parser.parse_args()
 
 
@@ -92,13 +101,15 @@ def settings_limits(renderer: RenderProcess) -> Limits:
 
 def _reference_key(model: Path, options: RenderOptions) -> str:
     digest = hashlib.sha256(model.read_bytes())
-    for name in ("scene.py", "render.py"):  # what the image depends on besides the model
-        digest.update((ROOT / "render_worker" / name).read_bytes())
+    digest.update((ROOT / "render_worker" / "scene.py").read_bytes())  # what the image depends on besides the model
     digest.update(f"{options.size}|{options.views}|{REFERENCE}".encode())
     return digest.hexdigest()[:16]
 
 
-def _warm_run(renderer: RenderProcess, model: Path, options: RenderOptions, reference: Path, run: int) -> None:
+def _warm_run(
+    renderer: RenderProcess, model: Path, options: RenderOptions, reference: Path, run: int
+) -> tuple[float, float, float]:
+    """One warm job; returns (wall s, child CPU s, lowest SSIM of its views)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         start, cpu = time.perf_counter(), _child_cpu(renderer)
@@ -106,13 +117,24 @@ def _warm_run(renderer: RenderProcess, model: Path, options: RenderOptions, refe
         wall = time.perf_counter() - start
         used = _child_cpu(renderer) - cpu
         print(
-            f"warm job {run}: {wall:.2f} s wall for {len(report['views'])} views "
-            f"(Blender child CPU {used:.1f} s; device {report['device']['backend']}; load {_load()})"
+            f"warm job {run}: {wall:.2f} s wall, {used:.2f} s CPU (user+sys of the Blender child) for "
+            f"{len(report['views'])} views (device {report['device']['backend']}; load {_load()})"
         )
         print(f"  phases: {report['timings_s']}")
+        scores = []
         for view in report["views"]:
-            score = ssim_files(out / view["file"], reference / view["file"])
-            print(f"  {view['name']:>6}: {view['seconds']:.2f} s  SSIM {score:.4f}")
+            scores.append(ssim_files(out / view["file"], reference / view["file"]))
+            print(f"  {view['name']:>6}: {view['seconds']:.2f} s  SSIM {scores[-1]:.4f}")
+        return wall, used, min(scores)
+
+
+def _summary(runs: list[tuple[float, float, float]]) -> str:
+    walls, cpus, scores = zip(*runs, strict=True)
+
+    def spread(values: tuple[float, ...]) -> str:
+        return f"{statistics.median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
+
+    return f"warm job: CPU {spread(cpus)}, wall {spread(walls)}, SSIM min {min(scores):.4f} over {len(runs)} jobs"
 
 
 def _child_cpu(renderer: RenderProcess) -> float:

@@ -64,11 +64,11 @@ class RenderSettings(Spec):
     )
     size: int = Field(default=512, ge=16, le=8192, description="Square image size, pixels. Default 512.")
     samples: int = Field(
-        default=4,
+        default=2,
         ge=1,
         le=65536,
-        description="Cycles samples (adaptive, denoised). Default 4: the worker's tuned default (SSIM >= 0.98 against "
-        "1024 samples, docs/benchmarks.md), which keeps a CPU fallback inside its time budget.",
+        description="Cycles samples (blue noise, denoised). Default 2: the worker's tuned default (SSIM >= 0.98 "
+        "against 1024 samples, docs/benchmarks.md), which keeps a CPU fallback inside its time budget.",
     )
     device: DeviceName = Field(
         default="auto", description="Cycles device: auto prefers OptiX, then CUDA, then CPU. Default auto."
@@ -178,7 +178,7 @@ class FractionalRendererSpec(Spec):
         "Default g6f.xlarge on-demand, no warm pool.",
     )
     worker: RenderWorkerSpec = Field(description="The render_worker container. Required (image).")
-    render: RenderSettings = Field(default_factory=RenderSettings, description="Default 5 views, 512 px, 4 samples.")
+    render: RenderSettings = Field(default_factory=RenderSettings, description="Default 5 views, 512 px, 2 samples.")
     max_workers: int = Field(default=2, ge=1, le=100, description="Most render tasks on the primary hosts. Default 2.")
     idle_minutes: int = Field(
         default=15, ge=1, le=240, description="Scale to zero after this long with no jobs. Default 15."

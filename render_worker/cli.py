@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", type=Path, required=True, help="output folder (created)")
     render.add_argument("--views", help=f"comma-separated, from {','.join(VIEW_NAMES)}")
     render.add_argument("--size", type=int, help="square image size in pixels (default 512)")
-    render.add_argument("--samples", type=int, help="Cycles samples per pixel (default 4, adaptive + denoised)")
+    render.add_argument("--samples", type=int, help="Cycles samples per pixel (default 2, blue noise + denoised)")
     render.add_argument("--device", choices=("auto", "optix", "cuda", "cpu"), help="default auto")
     render.add_argument("--no-denoise", action="store_true", help="skip OpenImageDenoise")
     sub.add_parser("serve", help="consume render jobs from the queue (GPU_JOBS_* environment)")

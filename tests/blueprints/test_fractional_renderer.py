@@ -20,7 +20,7 @@ from blueprints.fractional_renderer import (
     review_notes,
 )
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
-from render_worker.config import WorkerSettings
+from render_worker.config import RenderOptions, WorkerSettings
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
 from sdk.specs import CapacitySpec, ContainerSpec, WarmPoolSpec
@@ -85,6 +85,13 @@ def test_render_settings_reach_the_worker_as_variables_it_accepts():
     assert (settings.defaults.size, settings.defaults.samples, settings.defaults.device) == (1024, 64, "optix")
     assert str(settings.kernel_cache_dir) == "/var/cache/render-kernels"
     assert str(settings.heartbeat_file).startswith("/scratch/")
+
+
+def test_default_render_settings_are_the_workers_tuned_defaults():
+    # GIVEN a renderer that leaves the render settings out WHEN the worker reads the task's environment
+    settings = WorkerSettings.from_env(spec().container.environment)
+    # THEN it renders with the worker's own benchmarked defaults (views, size, samples, device)
+    assert settings.defaults == RenderOptions()
 
 
 def test_the_container_runs_serve_as_non_root_on_a_read_only_root_with_scratch_and_kernel_cache():

@@ -87,3 +87,19 @@ def test_the_real_cube_gears_sample_renders_all_five_views(
     assert [v["name"] for v in report["views"]] == ["front", "back", "left", "right", "iso"]
     assert report["parts"] == 17 and report["triangles"] == 25692
     assert all((tmp_path / f"{v}.png").is_file() for v in ("front", "back", "left", "right", "iso"))
+
+
+def test_validation_settings_use_blue_noise_fast_denoising_and_persistent_data() -> None:
+    # GIVEN Blender's scene WHEN the validation-render settings are applied for the default options
+    import bpy
+
+    from render_worker.render import _configure
+
+    options = RenderOptions()
+    _configure(bpy.context.scene, options)
+    # THEN the few samples are blue noise, denoised by fast OIDN with albedo and normal, and scene data persists
+    cy = bpy.context.scene.cycles
+    assert cy.sampling_pattern == "BLUE_NOISE" and cy.samples == options.samples
+    assert (cy.use_denoising, cy.denoiser, cy.denoising_quality) == (True, "OPENIMAGEDENOISE", "FAST")
+    assert cy.denoising_input_passes == "RGB_ALBEDO_NORMAL"
+    assert bpy.context.scene.render.use_persistent_data
