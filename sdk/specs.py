@@ -151,10 +151,15 @@ def cross_field_problems(cls: type[BaseModel], data: dict[str, Any], error: Vali
             getattr(model, decorator.cls_var_name)()
         except ValueError as found:
             lines = str(found).split("\n  - ")  # problems_to_error's; any other error tripped over a failed field
-            problems += [p for p in lines[1:] if lines[0] == "invalid spec:" and p.split(".")[0] not in failed]
+            problems += [p for p in lines[1:] if lines[0] == "invalid spec:" and not _names_any(p, failed)]
         except Exception:  # it read a failed field (_FailedFieldRead, or TypeError on arithmetic): it cannot run
             continue
     return problems
+
+
+def _names_any(problem: str, fields: set[str]) -> bool:
+    """Whether a problem's field path (`network.vpc_id: ...`) runs through one of `fields`."""
+    return bool(set(problem.split(":", 1)[0].split(".")) & fields)
 
 
 def is_token(value: str) -> bool:

@@ -59,9 +59,8 @@ def build(app_module: str, outdir: str | None = None) -> Any:
 
     import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
 
-    module = load_app(app_module)
     app = App(outdir=outdir, skip_validation=False) if outdir else App()
-    module.build_app(app)
+    load_app(app_module).build_app(app)
     return app
 
 
@@ -69,7 +68,7 @@ def synth_app(app_module: str) -> dict[str, dict[str, Any]]:
     """Stack name -> Terraform JSON, synthesized in a scratch directory."""
     import sdk.constructs  # noqa: F401  (points jsii at a supported Node before the app module imports cdktf)
 
-    return synth_with(importlib.import_module(app_module).build_app)
+    return synth_with(load_app(app_module).build_app)
 
 
 def synth_with(build_app: Callable[[Any], None]) -> dict[str, dict[str, Any]]:

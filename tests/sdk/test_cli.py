@@ -43,7 +43,7 @@ def build_app(app):
         alarms={"sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:t", "create_topic": True},
         grants=[{"kind": "sqs_send", "arn": "not-an-arn"}],
         alb={
-            "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/x",
+            "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55",
             "allowed_cidrs": ["10.0.0.0/8"],
             "health_check_path": "healthz",
         },
