@@ -6,6 +6,7 @@ import shutil
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -103,8 +104,9 @@ class StackRun:
             phase()
         except StepFailed as failure:
             self.result.fail(failure.step, failure.output)
-        except Exception as error:
-            self.result.fail("harness", f"{type(error).__name__}: {error}")
+        except Exception as error:  # a harness error is reported against the stack, with where it happened
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            self.result.fail("harness", f"{type(error).__name__}: {error} ({where.filename}:{where.lineno})")
         self.result.seconds += time.monotonic() - started
 
     def stand_in(self) -> None:

@@ -55,7 +55,7 @@ def ecs_services(tf: dict[str, Any], state: State, client: Client) -> Finding:
     for address, _config in of_type(tf, "aws_ecs_service"):
         values = state[address]
         found = ecs.describe_services(cluster=values["cluster"], services=[values["name"]])["services"][0]
-        want = sorted(s["capacity_provider"] for s in values.get("capacity_provider_strategy", []))
+        want = sorted(s["capacity_provider"] for s in values.get("capacity_provider_strategy") or [])
         got = sorted(s["capacityProvider"] for s in found.get("capacityProviderStrategy", []))
         yield address, None if want and want == got else f"capacity provider strategy {got}, expected {want}"
         if found.get("launchType") not in (None, "", "EC2") or (want and found.get("launchType") == "FARGATE"):
@@ -117,10 +117,10 @@ def alarms(tf: dict[str, Any], state: State, client: Client) -> Finding:
             continue
         alarm = found[0]
         if "metric_query" in config:
-            want = sorted((q["id"], q.get("expression", "")) for q in state[address]["metric_query"])
-            got = sorted((m["Id"], m.get("Expression", "")) for m in alarm.get("Metrics", []))
+            want = sorted((q["id"], q.get("expression") or "") for q in state[address]["metric_query"] or [])
+            got = sorted((m["Id"], m.get("Expression") or "") for m in alarm.get("Metrics", []))
             yield address, None if want == got else f"metric math {got}, expected {want}"
-        actions = sorted(state[address].get("alarm_actions", []))
+        actions = sorted(state[address].get("alarm_actions") or [])
         yield address, None if sorted(alarm.get("AlarmActions", [])) == actions else "alarm actions differ"
 
 
