@@ -38,6 +38,7 @@ lint: setup
 bench: setup
 	$(PY) bench/synth.py
 	$(PY) bench/render.py
+	$(PY) bench/rehearse.py
 
 clean:
 	rm -rf $(VENV) cdktf.out .pytest_cache .mypy_cache .ruff_cache

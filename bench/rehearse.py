@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sdk.rehearse import details, find_toolchain, rehearse_stacks, table  # noqa: E402
-from sdk.synth import synth_app  # noqa: E402
+from sdk.rehearse import details, find_toolchain, rehearse_stacks, table
+from sdk.synth import synth_app
 
 
 def main() -> int:
@@ -30,8 +30,10 @@ def main() -> int:
     if text := details(results):
         print(text)
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    print(f"{len(results)} stacks, {sum(r.resources for r in results)} resources, --jobs {args.jobs}: "
-          f"{wall:.0f} s wall (synth included); terraform {tool.version} provider; load average {load}")
+    print(
+        f"{len(results)} stacks, {sum(r.resources for r in results)} resources, --jobs {args.jobs}: "
+        f"{wall:.0f} s wall (synth included); terraform {tool.version} provider; load average {load}"
+    )
     return 0 if all(r.ok for r in results) else 1
 
 
