@@ -132,15 +132,23 @@ TASK_DEFINITION_MAX_BYTES = 64 * 1024
 TASK_DEFINITION_HEADROOM_BYTES = 2048
 
 
+LONGEST_REGION = "ap-southeast-4"
+
+
+def _without_region(environment: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environment.items() if k not in REGION_VARIABLES}
+
+
 def definition_size_problems(
-    container: ContainerSpec, *, field: str, name: str, region: str, network_mode: str, enable_exec: bool
+    container: ContainerSpec, *, field: str, name: str, region: str | None, network_mode: str, enable_exec: bool
 ) -> list[str]:
-    """The container definitions JSON we emit must leave the task definition under ECS's size limit."""
+    """The container definitions JSON we emit must leave the task definition under ECS's size limit (a spec that
+    leaves its region to the stack is measured with the longest region name)."""
     definition = container_definition(
-        container,
+        container.model_copy(update={"environment": _without_region(container.environment)}),
         network_mode=network_mode,
         log_group=f"/ecs/{name}",
-        region=region,
+        region=region or LONGEST_REGION,
         stream_prefix=name,
         enable_exec=enable_exec,
     )
