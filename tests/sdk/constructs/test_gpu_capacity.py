@@ -260,20 +260,27 @@ def test_an_image_tag_from_a_terraform_variable_reaches_the_host_script_as_one_w
     assert code == 0 and next(c[2] for c in calls if c[:2] == ["docker", "pull"]) == f"{IMAGE.split(':')[0]}:{value}"
 
 
-def test_the_warm_pool_holds_exactly_min_size_and_the_hook_times_out_after_a_short_heartbeat():
-    # GIVEN a warm pool of 1 on a group of up to 6 hosts
+def capacity_in_stack(spec: CapacitySpec, *, max_hosts: int = 2, prepull: list[str] | None = None, name: str = "gpu"):
+    """A GpuCapacity alone in a us-west-2 stack: (stack, capacity)."""
     stack = GpuStack(cdktf.Testing.app(), "s", region="us-west-2")
-    GpuCapacity(
+    capacity = GpuCapacity(
         stack,
         "gpu",
-        name="gpu",
-        cluster_name="gpu",
-        spec=WARM,
+        name=name,
+        cluster_name=name,
+        spec=spec,
         vpc_id="vpc-1",
         subnet_ids=["subnet-a", "subnet-b"],
-        max_hosts=6,
+        max_hosts=max_hosts,
         region="us-west-2",
+        prepull=prepull,
     )
+    return stack, capacity
+
+
+def test_the_warm_pool_holds_exactly_min_size_and_the_hook_times_out_after_a_short_heartbeat():
+    # GIVEN a warm pool of 1 on a group of up to 6 hosts
+    stack, _ = capacity_in_stack(WARM, max_hosts=6)
     # WHEN synthesized
     (asg,) = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_autoscaling_group"].values()
     # THEN max_group_prepared_capacity 0 keeps exactly min_size stopped (-1 would keep max_size - desired = 6),
@@ -284,19 +291,7 @@ def test_the_warm_pool_holds_exactly_min_size_and_the_hook_times_out_after_a_sho
 
 def test_terraform_hands_the_host_script_over_exactly_as_rendered_hostile_values_included(terraform_reads):
     # GIVEN a warm-pool capacity whose prepull list holds shell and Terraform syntax
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-west-2")
-    capacity = GpuCapacity(
-        stack,
-        "gpu",
-        name="gpu",
-        cluster_name="gpu",
-        spec=WARM,
-        vpc_id="vpc-1",
-        subnet_ids=["subnet-a", "subnet-b"],
-        max_hosts=2,
-        region="us-west-2",
-        prepull=list(HOSTILE),
-    )
+    stack, capacity = capacity_in_stack(WARM, prepull=list(HOSTILE))
     # WHEN Terraform evaluates the local the launch template base64-encodes
     (local,) = json.loads(cdktf.Testing.synth(stack))["locals"].values()
     # THEN the host gets the rendered script byte for byte (${IFS}, %{ if }, ${image%%/*} untouched)
@@ -304,18 +299,7 @@ def test_terraform_hands_the_host_script_over_exactly_as_rendered_hostile_values
 
 
 def synth_asg(spec: CapacitySpec) -> dict[str, Any]:
-    stack = GpuStack(cdktf.Testing.app(), "cap", region="us-west-2")
-    GpuCapacity(
-        stack,
-        "gpu",
-        name="svc",
-        cluster_name="svc",
-        spec=spec,
-        vpc_id="vpc-1",
-        subnet_ids=["subnet-a", "subnet-b"],
-        max_hosts=4,
-        region="us-west-2",
-    )
+    stack, _ = capacity_in_stack(spec, max_hosts=4, name="svc")
     [asg] = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_autoscaling_group"].values()
     return asg
 

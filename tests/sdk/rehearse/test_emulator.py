@@ -22,6 +22,16 @@ def client(aws):
     return aws.client_factory(REGION)
 
 
+def group(autoscaling: Any, name: str, **settings: Any) -> dict[str, Any]:
+    """A one-instance-at-most Auto Scaling group in us-east-1a from its own launch configuration, as described."""
+    autoscaling.create_launch_configuration(
+        LaunchConfigurationName=f"{name}-lc", ImageId="ami-12c6146b", InstanceType="t3.micro"
+    )
+    config = {"MinSize": 0, "MaxSize": 1, "AvailabilityZones": ["us-east-1a"], **settings}
+    autoscaling.create_auto_scaling_group(AutoScalingGroupName=name, LaunchConfigurationName=f"{name}-lc", **config)
+    return autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+
+
 def test_the_emulator_listens_on_loopback_only(aws):
     assert aws.url.startswith(f"http://{HOST}:") and HOST == "127.0.0.1"
 
@@ -100,13 +110,7 @@ def test_an_ecs_service_reports_the_settings_it_was_created_and_updated_with(cli
 
 def test_ecs_lists_every_capacity_provider_when_none_is_named(client):
     ecs, autoscaling = client("ecs"), client("autoscaling")
-    autoscaling.create_launch_configuration(
-        LaunchConfigurationName="lc", ImageId="ami-12c6146b", InstanceType="t3.micro"
-    )
-    autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName="g", LaunchConfigurationName="lc", MinSize=0, MaxSize=1, AvailabilityZones=["us-east-1a"]
-    )
-    arn = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["g"])["AutoScalingGroups"][0]
+    arn = group(autoscaling, "g")
     ecs.create_capacity_provider(
         name="listed", autoScalingGroupProvider={"autoScalingGroupArn": arn["AutoScalingGroupARN"]}
     )
@@ -115,19 +119,8 @@ def test_ecs_lists_every_capacity_provider_when_none_is_named(client):
 
 def test_an_auto_scaling_group_reports_its_default_instance_warmup(client):
     autoscaling = client("autoscaling")
-    autoscaling.create_launch_configuration(
-        LaunchConfigurationName="lc2", ImageId="ami-12c6146b", InstanceType="t3.micro"
-    )
-    autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName="warm",
-        LaunchConfigurationName="lc2",
-        MinSize=0,
-        MaxSize=1,
-        AvailabilityZones=["us-east-1a"],
-        DefaultInstanceWarmup=300,
-    )
-    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["warm"])["AutoScalingGroups"]
-    assert group["DefaultInstanceWarmup"] == 300
+    warm = group(autoscaling, "warm", DefaultInstanceWarmup=300)
+    assert warm["DefaultInstanceWarmup"] == 300
 
 
 def test_a_launch_template_keeps_its_own_tags_out_of_the_version_data(client):
@@ -171,19 +164,8 @@ def test_a_rule_to_another_security_group_keeps_its_description(client):
 def test_a_force_deleted_group_terminates_its_scale_in_protected_instances(client):
     # GIVEN a group holding one scale-in-protected instance (ECS managed termination protection)
     autoscaling, ec2 = client("autoscaling"), client("ec2")
-    autoscaling.create_launch_configuration(
-        LaunchConfigurationName="lc3", ImageId="ami-12c6146b", InstanceType="t3.micro"
-    )
-    autoscaling.create_auto_scaling_group(
-        AutoScalingGroupName="protected",
-        LaunchConfigurationName="lc3",
-        MinSize=1,
-        MaxSize=1,
-        AvailabilityZones=["us-east-1a"],
-        NewInstancesProtectedFromScaleIn=True,
-    )
-    (group,) = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["protected"])["AutoScalingGroups"]
-    (instance,) = [i["InstanceId"] for i in group["Instances"]]
+    protected = group(autoscaling, "protected", MinSize=1, NewInstancesProtectedFromScaleIn=True)
+    (instance,) = [i["InstanceId"] for i in protected["Instances"]]
     # WHEN the group is force-deleted THEN its instance is terminated with it
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName="protected", ForceDelete=True)
     (reservation,) = ec2.describe_instances(InstanceIds=[instance])["Reservations"]
