@@ -5,6 +5,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 
+def oversize_update(ddb, table: str, key: dict) -> None:
+    """One UpdateItem that sets the status, then an attribute that takes the item over DynamoDB's 400 KB."""
+    ddb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET #s = :done, #r = :big",
+        ExpressionAttributeNames={"#s": "status", "#r": "result"},
+        ExpressionAttributeValues={":done": {"S": "SUCCEEDED"}, ":big": {"S": "x" * 410_000}},
+    )
+
+
 def test_an_update_that_fails_validation_leaves_the_item_unchanged(job_resources) -> None:
     # GIVEN a job row
     ddb = boto3.client("dynamodb")
@@ -12,13 +23,7 @@ def test_an_update_that_fails_validation_leaves_the_item_unchanged(job_resources
     ddb.put_item(TableName=job_resources.table_name, Item={**key, "status": {"S": "RUNNING"}})
     # WHEN one UpdateItem sets the status and then an attribute that takes the item over 400 KB
     with pytest.raises(ClientError) as raised:
-        ddb.update_item(
-            TableName=job_resources.table_name,
-            Key=key,
-            UpdateExpression="SET #s = :done, #r = :big",
-            ExpressionAttributeNames={"#s": "status", "#r": "result"},
-            ExpressionAttributeValues={":done": {"S": "SUCCEEDED"}, ":big": {"S": "x" * 410_000}},
-        )
+        oversize_update(ddb, job_resources.table_name, key)
     # THEN DynamoDB's answer is a ValidationException and, as DynamoDB does, nothing of the update was applied
     assert raised.value.response["Error"]["Code"] == "ValidationException"
     item = ddb.get_item(TableName=job_resources.table_name, Key=key, ConsistentRead=True)["Item"]
@@ -31,12 +36,6 @@ def test_an_update_that_fails_on_a_missing_item_creates_nothing(job_resources) -
     key = {"job_id": {"S": "ghost"}}
     # WHEN an UpdateItem that would create it fails validation
     with pytest.raises(ClientError):
-        ddb.update_item(
-            TableName=job_resources.table_name,
-            Key=key,
-            UpdateExpression="SET #s = :done, #r = :big",
-            ExpressionAttributeNames={"#s": "status", "#r": "result"},
-            ExpressionAttributeValues={":done": {"S": "SUCCEEDED"}, ":big": {"S": "x" * 410_000}},
-        )
+        oversize_update(ddb, job_resources.table_name, key)
     # THEN no item was left behind
     assert "Item" not in ddb.get_item(TableName=job_resources.table_name, Key=key, ConsistentRead=True)

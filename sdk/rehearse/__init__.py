@@ -163,12 +163,12 @@ def rehearse_account(
     facts: ProviderFacts,
     scratch: Path,
     keep: bool = False,
-    stack: ExitStack | None = None,
+    hold: ExitStack | None = None,
 ) -> list[StackResult]:
     """Stacks that share one account (one emulator): all applied, then all destroyed, so names that collide
     between them (IAM is global) fail the apply as they would in AWS."""
     with ExitStack() as own:
-        emulator = (stack or own).enter_context(Emulator())
+        emulator = (hold or own).enter_context(Emulator())
         regions = {region_of(tf) for tf in stacks.values()}
         runs = [StackRun(n, tf, emulator=emulator, tool=tool, facts=facts, scratch=scratch) for n, tf in stacks.items()]
         for run in runs:
@@ -215,7 +215,7 @@ def rehearse_stacks(
                     facts=facts,
                     scratch=root,
                     keep=keep,
-                    stack=hold if keep else None,
+                    hold=hold if keep else None,
                 )
                 for group in groups
             ]
@@ -290,11 +290,11 @@ def run_rehearse(args: Any) -> int:
         if text := details(results):
             print(text)
         if args.keep:
-            _hold_open(results, scratch)
+            _hold_open(scratch)
     return 0 if all(r.ok for r in results) else 1
 
 
-def _hold_open(results: list[StackResult], scratch: Path | None) -> None:
+def _hold_open(scratch: Path | None) -> None:
     print(f"kept: the applied stacks in {scratch or 'the scratch folder'} and their emulators; Ctrl-C ends them")
     try:
         while True:

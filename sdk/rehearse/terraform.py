@@ -106,7 +106,6 @@ def provider_override(endpoints: tuple[str, ...], url: str) -> dict[str, Any]:
                     **DUMMY_CREDENTIALS,
                     "skip_credentials_validation": True,
                     "skip_metadata_api_check": True,
-                    "skip_region_validation": False,
                     "s3_use_path_style": True,
                     "endpoints": [dict.fromkeys(endpoints, url)],
                 }

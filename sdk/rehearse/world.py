@@ -6,7 +6,6 @@ of the attribute that names it (the stack's own JSON is not edited); each stand-
 """
 
 import datetime
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -160,7 +159,3 @@ def _self_signed_certificate() -> dict[str, bytes]:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ),
     }
-
-
-def describe(world: World) -> str:
-    return json.dumps(world.notes)
