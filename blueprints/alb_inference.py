@@ -13,6 +13,7 @@ from sdk.constructs.cluster import Cluster
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import TaskRoles
 from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
+from sdk.constructs.metrics import error_rate_query, missing_tasks_query
 from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.outputs import stable_output
@@ -373,11 +374,7 @@ class AlbInferenceService(Construct):
                 comparison_operator="GreaterThanThreshold",
                 threshold=0,
                 evaluation_periods=10,
-                metric_query=[
-                    _ci_metric("desired", "DesiredTaskCount", name),
-                    _ci_metric("running", "RunningTaskCount", name),
-                    {"id": "gap", "expression": "desired - running", "label": "missing tasks", "return_data": True},
-                ],
+                metric_query=missing_tasks_query(name, name),
             ),
             "target_5xx_rate": alarm(
                 self,
@@ -389,16 +386,7 @@ class AlbInferenceService(Construct):
                 threshold=spec.error_rate_alarm_percent,
                 evaluation_periods=3,
                 datapoints_to_alarm=3,
-                metric_query=[
-                    _alb_metric("errors", "HTTPCode_Target_5XX_Count", dims),
-                    _alb_metric("requests", "RequestCount", dims),
-                    {
-                        "id": "rate",
-                        "expression": "IF(requests > 0, 100 * errors / requests, 0)",
-                        "label": "5xx percent",
-                        "return_data": True,
-                    },
-                ],
+                metric_query=error_rate_query(dims),
             ),
             "p95_latency": alarm(
                 self,
@@ -494,31 +482,3 @@ class AlbInferenceService(Construct):
             f"health-check grace {grace} s; model download ~{self.spec.container.model_download_seconds} s "
             f"({source.size_gib:g} GiB from {source.kind} at {source.download_mib_per_second} MiB/s)",
         )
-
-
-def _ci_metric(id_: str, metric: str, service: str) -> dict[str, object]:
-    return {
-        "id": id_,
-        "return_data": False,
-        "metric": {
-            "namespace": "ECS/ContainerInsights",
-            "metric_name": metric,
-            "period": 60,
-            "stat": "Average",
-            "dimensions": {"ClusterName": service, "ServiceName": service},
-        },
-    }
-
-
-def _alb_metric(id_: str, metric: str, dims: dict[str, str]) -> dict[str, object]:
-    return {
-        "id": id_,
-        "return_data": False,
-        "metric": {
-            "namespace": "AWS/ApplicationELB",
-            "metric_name": metric,
-            "period": 60,
-            "stat": "Sum",
-            "dimensions": dims,
-        },
-    }

@@ -6,17 +6,17 @@ provider and service, started only when the primary falls behind.
 """
 
 import math
-from typing import Any, Literal
+from typing import Literal
 
 from constructs import Construct
 from pydantic import Field, field_validator, model_validator
 
-from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources, queue_metrics
+from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources
 from sdk import sizing
 from sdk.catalog import CATALOG
+from sdk.constructs.metrics import consumer_queries
 from sdk.constructs.network import Network
 from sdk.constructs.review_hints import record_hints
-from sdk.constructs.scaling import metric_math, running_tasks_metric
 from sdk.constructs.stack import in_stack_region
 from sdk.constructs.task import definition_size_problems
 from sdk.hints import BlueprintHints
@@ -445,31 +445,6 @@ CONSUMER_ALARM_DESCRIPTIONS = {
     ("idle", True): "No job waiting past start_after and none held by the fallback (in flight minus the primary's "
     "tasks) for {} min: 0 tasks",
 }
-
-
-def consumer_queries(
-    queue_name: str, *, own: str, other: str, after_seconds: int = 0
-) -> dict[str, list[dict[str, Any]]]:
-    """Backlog and idle metric math of one of two consumers of a queue (`own`, `other`: their cluster = service
-    names). Jobs waiting count only once the oldest waited `after_seconds`; in-flight jobs count as this consumer's
-    only beyond the other consumer's running tasks (each task holds at most one job)."""
-    metrics = {
-        **queue_metrics(queue_name),
-        "own_running": running_tasks_metric(own, own),
-        "other_running": running_tasks_metric(other, other),
-    }
-    held = "IF({in_flight} > {other_running}, {in_flight} - {other_running}, 0)"
-    if after_seconds:
-        backlog = f"IF({{age}} > {after_seconds}, {{visible}} + {{own_running}}, 0)"
-        waiting = f"IF({{age}} > {after_seconds}, {{visible}}, 0)"
-    else:
-        backlog, waiting = "{visible} + {own_running}", "{visible}"
-    return {
-        "backlog": metric_math(metrics, backlog, id_="jobs", label="jobs for this consumer"),
-        "idle": metric_math(
-            metrics, f"{waiting} + {held}", id_="outstanding", label="jobs this consumer holds or should"
-        ),
-    }
 
 
 def review_notes(spec: FractionalRendererSpec) -> tuple[str, ...]:

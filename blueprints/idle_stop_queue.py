@@ -22,13 +22,14 @@ from sdk.constructs.cluster import Cluster
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import Statement, TaskRoles
 from sdk.constructs.job_table import JobTable
+from sdk.constructs.metrics import outstanding_jobs_query
 from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
 from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.outputs import stable_output
 from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
 from sdk.constructs.review_hints import record_hints
-from sdk.constructs.scaling import Metric, ServiceScaling, metric_math, sqs_metric
+from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.service import GpuService
 from sdk.constructs.stack import claim_name, in_stack_region, required_stack_region, stack_region
 from sdk.constructs.structs import new
@@ -420,26 +421,6 @@ def backlog_steps(max_workers: int) -> list[dict[str, Any]]:
             step["metric_interval_upper_bound"] = str(capacities[index + 1])
         steps.append(step)
     return steps
-
-
-def queue_metrics(queue_name: str) -> dict[str, Metric]:
-    """The queue's SQS metrics by the ids the scaling expressions use."""
-    return {
-        "visible": sqs_metric(queue_name, "ApproximateNumberOfMessagesVisible"),
-        "in_flight": sqs_metric(queue_name, "ApproximateNumberOfMessagesNotVisible"),
-        "age": sqs_metric(queue_name, "ApproximateAgeOfOldestMessage"),
-    }
-
-
-def outstanding_jobs_query(queue_name: str) -> list[dict[str, Any]]:
-    """Visible + in-flight messages: jobs waiting plus jobs a worker holds."""
-    metrics = queue_metrics(queue_name)
-    return metric_math(
-        {k: metrics[k] for k in ("visible", "in_flight")},
-        "{visible} + {in_flight}",
-        id_="outstanding",
-        label="outstanding jobs",
-    )
 
 
 class IdleStopGpuQueue(Construct):

@@ -1,7 +1,6 @@
-"""Application Auto Scaling for an ECS service: bounds, target tracking and step scaling policies, and the
-metric math their alarms read."""
+"""Application Auto Scaling for an ECS service: bounds, target tracking and step scaling policies (the metric math
+their alarms read is in sdk.constructs.metrics)."""
 
-from dataclasses import dataclass
 from typing import Any
 
 from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
@@ -9,51 +8,6 @@ from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from constructs import Construct
 
 from sdk.constructs.structs import new
-
-
-@dataclass(frozen=True)
-class Metric:
-    namespace: str
-    name: str
-    dimensions: dict[str, str]
-    stat: str = "Maximum"
-
-
-def sqs_metric(queue_name: str, name: str) -> Metric:
-    return Metric("AWS/SQS", name, {"QueueName": queue_name})
-
-
-def running_tasks_metric(cluster_name: str, service_name: str) -> Metric:
-    """Container Insights' RunningTaskCount of one service (the cluster has Container Insights on)."""
-    return Metric(
-        "ECS/ContainerInsights", "RunningTaskCount", {"ClusterName": cluster_name, "ServiceName": service_name}
-    )
-
-
-def metric_math(metrics: dict[str, Metric], expression: str, *, id_: str, label: str) -> list[dict[str, Any]]:
-    """An alarm's metric_query: `expression` names metrics as `{id}` and reads each as FILL(id, 0); metrics it
-    does not name are left out.
-
-    A metric with no datapoint in a period (SQS publishes ApproximateNumberOfMessagesNotVisible only while a
-    message is in flight) would leave the whole sum without a datapoint, so alarms would never see the backlog.
-    """
-    metrics = {key: m for key, m in metrics.items() if f"{{{key}}}" in expression}
-    filled = {key: f"FILL({key}, 0)" for key in metrics}
-    queries: list[dict[str, Any]] = [
-        {
-            "id": key,
-            "return_data": False,
-            "metric": {
-                "namespace": m.namespace,
-                "metric_name": m.name,
-                "period": 60,
-                "stat": m.stat,
-                "dimensions": m.dimensions,
-            },
-        }
-        for key, m in metrics.items()
-    ]
-    return [*queries, {"id": id_, "expression": expression.format(**filled), "label": label, "return_data": True}]
 
 
 class ServiceScaling(Construct):
