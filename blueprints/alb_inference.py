@@ -3,28 +3,21 @@
 import math
 from typing import Literal
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 from pydantic import Field, field_validator, model_validator
 
 from sdk import sizing
-from sdk.constructs.cluster import Cluster
-from sdk.constructs.gpu_capacity import GpuCapacity
-from sdk.constructs.iam import TaskRoles
+from sdk.constructs.foundation import GpuServiceBase, TaskSettings
 from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
 from sdk.constructs.metrics import error_rate_query, missing_tasks_query
-from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
-from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
+from sdk.constructs.network import Network, network_summary
+from sdk.constructs.observability import alarm
 from sdk.constructs.outputs import stable_output
-from sdk.constructs.review_hints import record_hints
-from sdk.constructs.scaling import ServiceScaling
-from sdk.constructs.service import GpuService
-from sdk.constructs.stack import claim_name, in_stack_region
 from sdk.constructs.structs import new
-from sdk.constructs.task import CONTAINER_NAME, GpuTask, definition_size_problems
+from sdk.constructs.task import CONTAINER_NAME, definition_size_problems
 from sdk.grants import Grant
-from sdk.hints import BlueprintHints, GpuCapacityHint
+from sdk.hints import BlueprintHints
 from sdk.specs import (
     AlarmsSpec,
     CapacitySpec,
@@ -206,107 +199,45 @@ class AlbInferenceSpec(Spec):
         return sizing.deployment_hosts(self.scaling.max_tasks, self.tasks_per_host)
 
 
-class AlbInferenceService(Construct):
-    """Children: `.network`, `.cluster`, `.capacity`, `.logs`, `.roles`, `.task_security_group`, `.load_balancer`,
-    `.task`, `.service`, `.scaling`, `.topic`, `.alarms`."""
+class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
+    """Children (GpuServiceBase's plus): `.load_balancer`, `.alarms`. Tasks take requests from the ALB only."""
 
     def __init__(self, scope: Construct, id_: str, *, spec: AlbInferenceSpec, network: Network | None = None) -> None:
         """`network`: another blueprint's `.network` in this stack to run in (no VPC or NAT of its own); the spec
         then leaves `network` at its default."""
-        super().__init__(scope, id_)
-        spec, self.region = in_stack_region(self, spec)
-        claim_name(self, spec.name)
-        types = spec.capacity.instance_types
-        if network is not None:
-            spec = share_network(self, spec, network, types)
-        self.spec = spec
-        name = spec.name
-        self.network = network or Network(
-            self,
-            "network",
-            name=name,
-            spec=spec.network,
-            instance_types=types,
-        )
-        self.cluster = Cluster(self, "cluster", name=name)
-        self.capacity = GpuCapacity(
-            self,
-            "capacity",
-            name=name,
-            cluster_name=name,
-            spec=spec.capacity,
-            vpc_id=self.network.vpc_id,
-            subnet_ids=self.network.private_subnet_ids,
-            max_hosts=spec.max_hosts,
-            region=self.region,
-            prepull=[spec.container.image],
-        )
-        self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
-        self.logs = LogGroup(self, "logs", name=f"/ecs/{name}", retention_days=spec.container.log_retention_days)
-        account = new(DataAwsCallerIdentity, self, "account")
-        self.account_id = account.account_id
-        self.roles = TaskRoles(
-            self,
-            "roles",
-            name=name,
-            container=spec.container,
-            log_group_arn=self.logs.arn,
-            region=self.region,
-            account_id=account.account_id,
-            grants=spec.grants,
+        settings = TaskSettings(
             enable_exec=spec.scaling.enable_exec,
+            security_group=f"Tasks of {spec.name}: in from the ALB only",
+            egress="HTTPS to AWS APIs and model registries",
+        )
+        super().__init__(
+            scope, id_, spec=spec, network=network, instance_types=spec.capacity.instance_types, settings=settings
         )
         self._load_balancer()
-        self.task = GpuTask(
-            self,
-            "task",
-            family=name,
-            container=spec.container,
-            network_mode="awsvpc",
-            execution_role_arn=self.roles.execution_role.arn,
-            task_role_arn=self.roles.task_role.arn,
-            log_group_name=self.logs.name,
-            region=self.region,
-            enable_exec=spec.scaling.enable_exec,
-        )
-        self.service = GpuService(
-            self,
-            "service",
-            name=name,
-            cluster_arn=self.cluster.arn,
-            task_definition_arn=self.task.task_definition.arn,
-            capacity_provider=self.capacity.capacity_provider.name,
-            desired_count=spec.scaling.min_tasks,
-            depends_on=[self.cluster.capacity_providers, self.load_balancer.https_listener],  # type: ignore[list-item]
-            network={
-                "subnets": self.network.private_subnet_ids,
-                "security_groups": [self.task_security_group.id],
-                "assign_public_ip": False,
-            },
+        self._build_service(
+            min_tasks=self.spec.scaling.min_tasks,
+            max_tasks=self.spec.scaling.max_tasks,
+            depends_on=(self.load_balancer.https_listener,),
             load_balancer={
                 "target_group_arn": self.load_balancer.target_group.arn,
                 "container_name": CONTAINER_NAME,
-                "container_port": spec.container.port,
+                "container_port": self.spec.container.port,
             },
-            health_check_grace_seconds=spec.health_check_grace_seconds,
-            enable_exec=spec.scaling.enable_exec,
+            health_check_grace_seconds=self.spec.health_check_grace_seconds,
         )
         self._scaling()
         self._alarms()
-        self._outputs()
-        record_hints(self, self.hints())
+        stable_output(
+            self,
+            "alb_dns_name",
+            value=self.load_balancer.alb.dns_name,
+            description=f"DNS name of the {self.spec.name} ALB (point your CNAME/alias here)",
+        )
+        self._finish()
 
     def _load_balancer(self) -> None:
-        spec, port = self.spec, self.spec.container.port
-        assert port is not None
-        self.task_security_group = https_out_security_group(
-            self,
-            "tasks",
-            name=f"{spec.name}-tasks",
-            vpc_id=self.network.vpc_id,
-            description=f"Tasks of {spec.name}: in from the ALB only",
-            egress_description="HTTPS to AWS APIs and model registries",
-        )
+        spec, port, tasks = self.spec, self.spec.container.port, self.task_security_group
+        assert port is not None and tasks is not None
         subnets = self.network.private_subnet_ids if spec.alb.internal else self.network.public_subnet_ids
         self.load_balancer = LoadBalancer(
             self,
@@ -316,14 +247,14 @@ class AlbInferenceService(Construct):
             vpc_id=self.network.vpc_id,
             subnet_ids=subnets,
             target_port=port,
-            target_security_group_id=self.task_security_group.id,
+            target_security_group_id=tasks.id,
             region=self.region,
         )
         new(
             VpcSecurityGroupIngressRule,
             self,
             "tasks_from_alb",
-            security_group_id=self.task_security_group.id,
+            security_group_id=tasks.id,
             ip_protocol="tcp",
             from_port=port,
             to_port=port,
@@ -333,15 +264,6 @@ class AlbInferenceService(Construct):
 
     def _scaling(self) -> None:
         spec = self.spec.scaling
-        self.scaling = ServiceScaling(
-            self,
-            "scaling",
-            cluster_name=self.spec.name,
-            service_name=self.spec.name,
-            min_tasks=spec.min_tasks,
-            max_tasks=spec.max_tasks,
-            depends_on=[self.service.service],
-        )
         if (per_target := spec.requests_per_target_per_minute) is not None:
             lb = self.load_balancer
             self.scaling.target_tracking(
@@ -360,9 +282,6 @@ class AlbInferenceService(Construct):
 
     def _alarms(self) -> None:
         spec, name, lb = self.spec.scaling, self.spec.name, self.load_balancer
-        self.topic = AlarmTopic(
-            self, "topic", name=name, spec=self.spec.alarms, region=self.region, account_id=self.account_id
-        )
         dims = {"LoadBalancer": lb.alb.arn_suffix, "TargetGroup": lb.target_group.arn_suffix}
         self.alarms = {
             "running_below_desired": alarm(
@@ -374,7 +293,7 @@ class AlbInferenceService(Construct):
                 comparison_operator="GreaterThanThreshold",
                 threshold=0,
                 evaluation_periods=10,
-                metric_query=missing_tasks_query(name, name),
+                metric_query=missing_tasks_query(self.cluster.name, self.service.name),
             ),
             "target_5xx_rate": alarm(
                 self,
@@ -421,16 +340,6 @@ class AlbInferenceService(Construct):
             ),
         }
 
-    def _outputs(self) -> None:
-        stable_output(
-            self,
-            "alb_dns_name",
-            value=self.load_balancer.alb.dns_name,
-            description=f"DNS name of the {self.spec.name} ALB (point your CNAME/alias here)",
-        )
-        stable_output(self, "service_name", value=self.service.service.name)
-        stable_output(self, "cluster_name", value=self.cluster.cluster.name)
-
     def hints(self) -> BlueprintHints:
         spec = self.spec
         per_host = spec.tasks_per_host
@@ -438,17 +347,10 @@ class AlbInferenceService(Construct):
         return BlueprintHints(
             blueprint=type(self).__name__,
             gpu_capacity=(
-                GpuCapacityHint(
-                    asg_address=f"aws_autoscaling_group.{self.capacity.asg.friendly_unique_id}",
-                    instance_types=spec.capacity.instance_types,
+                self.capacity_hint(
                     # The hosts that run at the minimum: the ASG's, or what min_tasks keep running if more.
                     min_hosts=max(spec.capacity.min_hosts, sizing.hosts_for_tasks(spec.scaling.min_tasks, per_host)),
                     typical_hosts=max(spec.capacity.min_hosts, math.ceil(typical_tasks / per_host)),
-                    max_hosts=spec.max_hosts,
-                    gpus_per_task=spec.container.gpu,
-                    tasks_per_host=per_host,
-                    on_demand_base=spec.capacity.spot.on_demand_base if spec.capacity.spot else 0,
-                    spot_percent=100 - spec.capacity.spot.on_demand_percent_above_base if spec.capacity.spot else 0,
                 ),
             ),
             summary=(

@@ -7,35 +7,30 @@ The capacity provider then brings hosts up or takes them to zero.
 """
 
 import math
+from dataclasses import replace
 from typing import Any, Literal
 
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm, CloudwatchMetricAlarmMetricQuery
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 from pydantic import Field, field_validator, model_validator
 
 from sdk import sizing
 from sdk.constructs.bucket import SecureBucket
-from sdk.constructs.cluster import Cluster
-from sdk.constructs.gpu_capacity import GpuCapacity
+from sdk.constructs.foundation import GpuServiceBase, TaskSettings
 from sdk.constructs.iam import Statement, TaskRoles
 from sdk.constructs.job_table import JobTable
 from sdk.constructs.metrics import outstanding_jobs_query
 from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
-from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
-from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
+from sdk.constructs.network import Network, network_summary
+from sdk.constructs.observability import alarm
 from sdk.constructs.outputs import stable_output
 from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
-from sdk.constructs.review_hints import record_hints
-from sdk.constructs.scaling import ServiceScaling
-from sdk.constructs.service import GpuService
-from sdk.constructs.stack import claim_name, in_stack_region, required_stack_region, stack_region
+from sdk.constructs.stack import required_stack_region, stack_region
 from sdk.constructs.structs import new
-from sdk.constructs.task import GpuTask, definition_size_problems
+from sdk.constructs.task import definition_size_problems
 from sdk.grants import Grant, check_kms_key_arn, kms_key_statements
-from sdk.hints import BlueprintHints, GpuCapacityHint
+from sdk.hints import BlueprintHints
 from sdk.jobs.config import (
     BUCKET_ENV,
     IDLE_EXIT_ENV,
@@ -201,6 +196,10 @@ class JobResources(Construct):
             return []
         actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
         return kms_key_statements("JobTableKey", key, actions, "dynamodb", stack_region(self))
+
+    def grant_consume(self, roles: TaskRoles, *, cluster_name: str, account_id: str) -> None:
+        """Let a consumer's tasks (`roles.task_role`) work this job stream (CDK's queue.grantConsumeMessages)."""
+        roles.grant(*self.worker_statements(cluster_name, required_stack_region(self), account_id))
 
     def worker_statements(self, cluster_name: str, region: str, account_id: str) -> list[Statement]:
         """What a consumer task needs: its queue, its rows, its files, and its own scale-in protection."""
@@ -423,9 +422,8 @@ def backlog_steps(max_workers: int) -> list[dict[str, Any]]:
     return steps
 
 
-class IdleStopGpuQueue(Construct):
-    """Children: `.jobs`, `.network`, `.cluster`, `.capacity`, `.logs`, `.roles`, `.task_security_group` (awsvpc),
-    `.task`, `.service`, `.scaling`, `.scaling_alarms`, `.topic`, `.alarms`."""
+class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
+    """Children (GpuServiceBase's plus): `.jobs`, `.scaling_alarms`, `.alarms`."""
 
     def __init__(
         self,
@@ -440,124 +438,31 @@ class IdleStopGpuQueue(Construct):
         """`network`: another blueprint's `.network` in this stack to run in (no VPC or NAT of its own); the spec
         then leaves `network` at its default. `zone_instance_types`: further GPU types that will run in this queue's
         subnets (another consumer's)."""
-        super().__init__(scope, id_)
-        spec, self.region = in_stack_region(self, spec)
-        claim_name(self, spec.name)
         types = tuple(dict.fromkeys([*spec.capacity.instance_types, *zone_instance_types]))
-        if network is not None:
-            spec = share_network(self, spec, network, types)
-        self.spec = spec
-        name = spec.name
-        self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=spec.jobs_spec)
-        self.network = network or Network(
-            self,
-            "network",
-            name=name,
-            spec=spec.network,
-            instance_types=types,
-        )
-        self.cluster = Cluster(self, "cluster", name=name)
-        self.capacity = GpuCapacity(
-            self,
-            "capacity",
-            name=name,
-            cluster_name=name,
-            spec=spec.capacity,
-            vpc_id=self.network.vpc_id,
-            subnet_ids=self.network.private_subnet_ids,
-            max_hosts=spec.max_hosts,
-            region=self.region,
-            prepull=[spec.container.image],
-        )
-        self.cluster.attach_capacity_providers([self.capacity.capacity_provider.name])
-        self.logs = LogGroup(self, "logs", name=f"/ecs/{name}", retention_days=spec.container.log_retention_days)
-        self._task()
-        self._service()
-        self._scaling()
-        self._alarms()
-        stable_output(self, "cluster_name", value=self.cluster.cluster.name)
-        stable_output(self, "service_name", value=self.service.service.name)
-        record_hints(self, self.hints())
-
-    def _task(self) -> None:
-        spec = self.spec
-        account = new(DataAwsCallerIdentity, self, "account")
-        self.account_id = account.account_id
-        self.roles = TaskRoles(
-            self,
-            "roles",
-            name=spec.name,
-            container=spec.container,
-            log_group_arn=self.logs.arn,
-            region=self.region,
-            account_id=account.account_id,
-            grants=spec.grants,
-            extra_statements=self.jobs.worker_statements(spec.name, self.region, account.account_id),
-            enable_exec=spec.enable_exec,
-        )
         # A stopped worker (deployment, Spot interruption) gets ECS's longest stop timeout to finish its job, and
         # hands the job back just before ECS would kill it.
         stop_timeout = spec.container.stop_timeout_seconds or WORKER_STOP_TIMEOUT_SECONDS
-        container = spec.container.model_copy(update={"stop_timeout_seconds": stop_timeout})
-        grace = max(1, stop_timeout - STOP_GRACE_MARGIN_SECONDS)
-        self.task = GpuTask(
-            self,
-            "task",
-            family=spec.name,
-            container=container,
+        settings = TaskSettings(
+            enable_exec=spec.enable_exec,
+            security_group=f"Workers of {spec.name}: no ingress; HTTPS out to AWS APIs",
+            egress="HTTPS to SQS, DynamoDB, S3, ECR and model registries",
             network_mode=spec.network_mode,
-            execution_role_arn=self.roles.execution_role.arn,
-            task_role_arn=self.roles.task_role.arn,
-            log_group_name=self.logs.name,
-            region=self.region,
-            enable_exec=spec.enable_exec,
-            extra_environment={**self.jobs.worker_environment(spec.prefix), STOP_GRACE_ENV: str(grace)},
             placement_constraint=spec.placement_constraint,
+            container=spec.container.model_copy(update={"stop_timeout_seconds": stop_timeout}),
         )
-
-    def _service(self) -> None:
-        spec = self.spec
-        self.task_security_group: SecurityGroup | None = None
-        network = None
-        if spec.network_mode == "awsvpc":
-            self.task_security_group = https_out_security_group(
-                self,
-                "tasks",
-                name=f"{spec.name}-tasks",
-                vpc_id=self.network.vpc_id,
-                description=f"Workers of {spec.name}: no ingress; HTTPS out to AWS APIs",
-                egress_description="HTTPS to SQS, DynamoDB, S3, ECR and model registries",
-            )
-            network = {
-                "subnets": self.network.private_subnet_ids,
-                "security_groups": [self.task_security_group.id],
-                "assign_public_ip": False,
-            }
-        assert self.cluster.capacity_providers is not None
-        self.service = GpuService(
-            self,
-            "service",
-            name=spec.name,
-            cluster_arn=self.cluster.arn,
-            task_definition_arn=self.task.task_definition.arn,
-            capacity_provider=self.capacity.capacity_provider.name,
-            desired_count=0,
-            depends_on=[self.cluster.capacity_providers],
-            network=network,
-            enable_exec=spec.enable_exec,
-        )
+        super().__init__(scope, id_, spec=spec, network=network, instance_types=types, settings=settings)
+        self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=self.spec.jobs_spec)
+        self.jobs.grant_consume(self.roles, cluster_name=self.cluster.name, account_id=self.account_id)
+        grace = max(1, stop_timeout - STOP_GRACE_MARGIN_SECONDS)
+        environment = {**self.jobs.worker_environment(self.spec.prefix), STOP_GRACE_ENV: str(grace)}
+        self.settings = replace(settings, environment=environment)
+        self._build_service(min_tasks=0, max_tasks=self.spec.max_workers)
+        self._scaling()
+        self._alarms()
+        self._finish()
 
     def _scaling(self) -> None:
         spec, queue = self.spec, self.jobs.queue
-        self.scaling = ServiceScaling(
-            self,
-            "scaling",
-            cluster_name=spec.name,
-            service_name=spec.name,
-            min_tasks=0,
-            max_tasks=spec.max_workers,
-            depends_on=[self.service.service],
-        )
         backlog = self.scaling.step_scaling(
             "backlog",
             name=f"{spec.name}-backlog",
@@ -617,10 +522,6 @@ class IdleStopGpuQueue(Construct):
         target.put_metric_query([new(CloudwatchMetricAlarmMetricQuery, **q) for q in query])
 
     def _alarms(self) -> None:
-        spec = self.spec
-        self.topic = AlarmTopic(
-            self, "topic", name=spec.name, spec=spec.alarms, region=self.region, account_id=self.account_id
-        )
         common: dict[str, Any] = {
             "topic": self.topic,
             "comparison_operator": "GreaterThanThreshold",
@@ -686,20 +587,12 @@ class IdleStopGpuQueue(Construct):
     def hints(self) -> BlueprintHints:
         spec, per_host = self.spec, self.spec.tasks_per_host
         warm = spec.capacity.warm_pool
-        spot = spec.capacity.spot
         return BlueprintHints(
             blueprint=type(self).__name__,
             gpu_capacity=(
-                GpuCapacityHint(
-                    asg_address=f"aws_autoscaling_group.{self.capacity.asg.friendly_unique_id}",
-                    instance_types=spec.capacity.instance_types,
+                self.capacity_hint(
                     min_hosts=0,
                     typical_hosts=sizing.hosts_for_tasks(math.ceil((1 + spec.max_workers) / 2), per_host),
-                    max_hosts=spec.max_hosts,
-                    gpus_per_task=spec.container.gpu,
-                    tasks_per_host=per_host,
-                    on_demand_base=spot.on_demand_base if spot else 0,
-                    spot_percent=100 - spot.on_demand_percent_above_base if spot else 0,
                     duty_cycle=spec.duty_cycle,
                     warm_pool_hosts=warm.stopped_hosts_at_rest if warm else 0,
                 ),

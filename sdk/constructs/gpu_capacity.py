@@ -92,7 +92,8 @@ def render_user_data(*, cluster_name: str, asg_name: str, spec: CapacitySpec, re
 
 
 class GpuCapacity(Construct):
-    """`.security_group`, `.launch_template`, `.asg`, `.capacity_provider`, `.instance_role`, `.user_data`."""
+    """`.security_group`, `.launch_template`, `.asg`, `.capacity_provider` (`.provider_name`), `.instance_role`,
+    `.user_data`."""
 
     def __init__(
         self,
@@ -146,6 +147,7 @@ class GpuCapacity(Construct):
                 },
             },
         )
+        self.provider_name: str = self.capacity_provider.name
 
     def _launch_template(self, name: str, spec: CapacitySpec, ami: DataAwsSsmParameter) -> LaunchTemplate:
         return new(

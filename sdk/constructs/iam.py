@@ -9,7 +9,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from sdk.constructs.naming import assume_role_policy, iam_name, policy_json
-from sdk.constructs.structs import new
+from sdk.constructs.structs import new, terraform_literal
 from sdk.grants import Grant, grant_statements, model_source_grants
 from sdk.specs import ContainerSpec, arn_parts, ecr_repository
 
@@ -87,8 +87,12 @@ def _role(
 ) -> IamRole:
     role = new(IamRole, scope, id_, name=name, assume_role_policy=assume_role_policy(service, conditions))
     if statements:
-        new(IamRolePolicy, scope, f"{id_}_policy", role=role.id, name=f"{name}-policy", policy=policy_json(statements))
+        _policy(scope, f"{id_}_policy", role, name, statements)
     return role
+
+
+def _policy(scope: Construct, id_: str, role: IamRole, name: str, statements: list[Statement]) -> IamRolePolicy:
+    return new(IamRolePolicy, scope, id_, role=role.id, name=f"{name}-policy", policy=policy_json(statements))
 
 
 class InstanceRole(Construct):
@@ -117,7 +121,8 @@ class InstanceRole(Construct):
 
 
 class TaskRoles(Construct):
-    """`.execution_role` (pull the image, write its log group, read its secrets) and `.task_role` (grants)."""
+    """`.execution_role` (pull the image, write its log group, read its secrets) and `.task_role` (grants; a
+    resource adds its own with `grant(...)`, as CDK's `queue.grantConsumeMessages(role)` does)."""
 
     def __init__(
         self,
@@ -151,8 +156,28 @@ class TaskRoles(Construct):
         self.execution_role = _role(
             self, "execution", iam_name(name, region, "execution"), "ecs-tasks.amazonaws.com", execution, trust
         )
-        exec_ = [EXEC_STATEMENT, *exec_log_statements(log_group_arn)] if enable_exec else []
+        self._exec = [EXEC_STATEMENT, *exec_log_statements(log_group_arn)] if enable_exec else []
         grants = (*grants, *model_source_grants(container.model_source))
-        task = [*grant_statements(grants), *(extra_statements or []), *exec_]
-        self.task_statements = task
-        self.task_role = _role(self, "task", iam_name(name, region, "task"), "ecs-tasks.amazonaws.com", task, trust)
+        self._granted = [*grant_statements(grants), *(extra_statements or [])]
+        self._task_policy: IamRolePolicy | None = None
+        self._task_name = iam_name(name, region, "task")
+        self.task_role = _role(self, "task", self._task_name, "ecs-tasks.amazonaws.com", [], trust)
+        self._write_task_policy()
+
+    @property
+    def task_statements(self) -> list[Statement]:
+        return [*self._granted, *self._exec]
+
+    def grant(self, *statements: Statement) -> None:
+        """Add statements to the task role's policy (before the ECS Exec ones, which stay last)."""
+        self._granted.extend(statements)
+        self._write_task_policy()
+
+    def _write_task_policy(self) -> None:
+        statements = self.task_statements
+        if not statements:
+            return
+        if self._task_policy is None:
+            self._task_policy = _policy(self, "task_policy", self.task_role, self._task_name, statements)
+        else:
+            self._task_policy.policy = terraform_literal(policy_json(statements))
