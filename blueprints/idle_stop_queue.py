@@ -357,7 +357,6 @@ class IdleStopGpuQueueSpec(Spec):
                 "Fix: 0 (use capacity.warm_pool for faster starts from stopped hosts)."
             )
         return problems + queue_problems(self.job_timeout_seconds, self.existing_queue, self.model_fields_set)
-        return problems
 
     def _host_bound_problems(self) -> list[str]:
         needed = sizing.hosts_for_tasks(self.max_workers, self.tasks_per_host)
