@@ -4,6 +4,7 @@ from constructs import Construct
 
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
 from sdk.constructs.stack import GpuStack
+from sdk.job_specs import JobResourcesSpec
 from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, SpotSpec
 
 ACCOUNT = "123456789012"
@@ -36,7 +37,7 @@ def comfyui_queue(app: Construct) -> IdleStopGpuQueue:
             ),
             max_workers=4,
             idle_minutes=30,
-            job_timeout_seconds=600,
+            jobs=JobResourcesSpec(job_timeout_seconds=600),
             oldest_message_age_alarm_seconds=1200,
             alarms=AlarmsSpec(create_topic=True),
         ),

@@ -11,15 +11,16 @@ from typing import Literal
 from constructs import Construct
 from pydantic import Field, field_validator, model_validator
 
-from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources
+from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
 from sdk import sizing
 from sdk.catalog import CATALOG
-from sdk.constructs.metrics import consumer_queries
+from sdk.constructs.jobs import JobResources
 from sdk.constructs.network import Network
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.stack import in_stack_region
 from sdk.constructs.task import definition_size_problems
 from sdk.hints import BlueprintHints
+from sdk.job_specs import JobResourcesSpec
 from sdk.specs import (
     AlarmsSpec,
     CapacitySpec,
@@ -290,7 +291,8 @@ class FractionalRendererSpec(Spec):
             placement_constraint=placement_constraint(self.capacity.instance_types),
             max_workers=self.max_workers,
             idle_minutes=self.idle_minutes,
-            job_timeout_seconds=self.job_timeout_seconds,
+            jobs=self.jobs_spec,
+            shares_queue_with=f"{self.name}{FALLBACK_SUFFIX}" if self.fallback is not None else None,
             alarms=self.alarms,
         )
 
@@ -308,10 +310,18 @@ class FractionalRendererSpec(Spec):
             placement_constraint=placement_constraint(self.fallback.instance_types),
             max_workers=self.fallback.max_workers,
             idle_minutes=self.idle_minutes,
-            job_timeout_seconds=self.job_timeout_seconds,
+            jobs=self.jobs_spec,
+            shares_queue_with=self.name,
+            start_after_minutes=self.fallback.after_minutes,
             busy_hours_per_day=self.fallback.busy_hours_per_day,
             alarms=self.alarms,
         )
+
+    @property
+    def jobs_spec(self) -> JobResourcesSpec:
+        """The job stream's settings the renderer sets (only those given, so a passed-in JobResources may differ)."""
+        fields = {"job_timeout_seconds"} & self.model_fields_set
+        return JobResourcesSpec(**{k: getattr(self, k) for k in fields})
 
     def _container(self, instance_types: tuple[str, ...], gpu: float | None) -> ContainerSpec:
         gpu = gpu if gpu is not None else min(min(CATALOG.get(t).gpus for t in instance_types), 1)
@@ -406,20 +416,14 @@ class FractionalGpuRenderer(Construct):
         self.jobs = self.primary.jobs
         self.fallback: IdleStopGpuQueue | None = None
         if spec.fallback is not None:
-            self._fallback(spec.fallback)
+            self._fallback()
         record_hints(self, self.hints())
 
-    def _fallback(self, fallback: FallbackSpec) -> None:
-        self.fallback = second = IdleStopGpuQueue(
+    def _fallback(self) -> None:
+        # Both consumers read one queue; each scales on its own jobs (their specs say so, docs/fractional_renderer.md).
+        self.fallback = IdleStopGpuQueue(
             self, "fallback", spec=self.spec.fallback_queue_spec(), jobs=self.jobs, network=self.primary.network
         )
-        # Both consumers read one queue: each scales on what is its own (docs/fractional_renderer.md).
-        queue, after = self.jobs.queue.name, fallback.after_minutes * 60
-        for consumer, other, start_after in ((self.primary, second, 0), (second, self.primary, after)):
-            queries = consumer_queries(queue, own=consumer.spec.name, other=other.spec.name, after_seconds=start_after)
-            for alarm, query in queries.items():
-                text = CONSUMER_ALARM_DESCRIPTIONS[alarm, bool(start_after)].format(self.spec.idle_minutes)
-                consumer.set_scaling_query(alarm, query, text)
 
     def hints(self) -> BlueprintHints:
         spec, container = self.spec, self.spec.container
@@ -435,16 +439,6 @@ class FractionalGpuRenderer(Construct):
                 f"{fallback.after_minutes} min (up to {fallback.max_workers})"
             )
         return BlueprintHints(blueprint=type(self).__name__, summary=tuple(summary), review_notes=review_notes(spec))
-
-
-CONSUMER_ALARM_DESCRIPTIONS = {
-    ("backlog", False): "Jobs waiting plus the primary's running tasks: one task per job, up to max_workers",
-    ("idle", False): "No job waiting and none held by the primary (in flight minus the fallback's tasks) for {} min: "
-    "0 tasks",
-    ("backlog", True): "A job waited past start_after: the fallback's running tasks plus the waiting jobs",
-    ("idle", True): "No job waiting past start_after and none held by the fallback (in flight minus the primary's "
-    "tasks) for {} min: 0 tasks",
-}
 
 
 def review_notes(spec: FractionalRendererSpec) -> tuple[str, ...]:

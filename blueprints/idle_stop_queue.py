@@ -10,41 +10,26 @@ import math
 from dataclasses import replace
 from typing import Any, Literal
 
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm, CloudwatchMetricAlarmMetricQuery
-from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 from pydantic import Field, field_validator, model_validator
 
 from sdk import sizing
-from sdk.constructs.bucket import SecureBucket
 from sdk.constructs.foundation import GpuServiceBase, TaskSettings
-from sdk.constructs.iam import Statement, TaskRoles
-from sdk.constructs.job_table import JobTable
-from sdk.constructs.metrics import outstanding_jobs_query
-from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
+from sdk.constructs.jobs import JobResources
+from sdk.constructs.metrics import Query, consumer_queries, outstanding_jobs_query
 from sdk.constructs.network import Network, network_summary
 from sdk.constructs.observability import alarm
-from sdk.constructs.outputs import stable_output
-from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
-from sdk.constructs.stack import required_stack_region, stack_region
 from sdk.constructs.structs import new
 from sdk.constructs.task import definition_size_problems
-from sdk.grants import Grant, check_kms_key_arn, kms_key_statements
+from sdk.grants import Grant
 from sdk.hints import BlueprintHints
+from sdk.job_specs import JobResourcesSpec
 from sdk.jobs.config import (
-    BUCKET_ENV,
-    IDLE_EXIT_ENV,
-    JOB_TIMEOUT_ENV,
-    MAX_RECEIVE_COUNT_ENV,
-    PREFIX_ENV,
-    QUEUE_URL_ENV,
     STOP_GRACE_ENV,
-    TABLE_ENV,
-    VISIBILITY_TIMEOUT_ENV,
     WorkerConfig,
 )
 from sdk.jobs.dead_letters import SWEEP_LIMIT
-from sdk.jobs.layout import DEFAULT_PREFIX, check_prefix
 from sdk.specs import (
     AlarmsSpec,
     CapacitySpec,
@@ -69,193 +54,23 @@ from sdk.validation import (
 WORKER_STOP_TIMEOUT_SECONDS = 120
 STOP_GRACE_MARGIN_SECONDS = 10
 
-# The worker uploads outputs and marks the row after the handler: visibility covers the job plus this.
-VISIBILITY_MARGIN_SECONDS = 60
 METRIC_LAG_MINUTES = 2  # SQS publishes 1-minute metrics; the alarm sees them a minute or two late
 CAPACITY_PROVIDER_SCALE_IN_MINUTES = 15  # managed scaling's scale-in alarm needs 15 datapoints (fixed by AWS)
 HOST_TERMINATION_MINUTES = 2
 JOBS_METRICS_NAMESPACE: str = WorkerConfig.model_fields["metrics_namespace"].default
 ENV_PREFIX = "GPU_JOBS_"
-
-
-def queue_problems(
-    job_timeout_seconds: int, existing_queue: ExistingQueueSpec | None, fields_set: set[str]
-) -> list[str]:
-    problems = []
-    if job_timeout_seconds + VISIBILITY_MARGIN_SECONDS > MAX_VISIBILITY_SECONDS:
-        problems.append(
-            f"job_timeout_seconds: {job_timeout_seconds} s + {VISIBILITY_MARGIN_SECONDS} s margin exceeds SQS's "
-            f"{MAX_VISIBILITY_SECONDS} s (12 h) visibility limit. Fix: at most "
-            f"{MAX_VISIBILITY_SECONDS - VISIBILITY_MARGIN_SECONDS}, or split the job."
-        )
-    if existing_queue is not None and "max_receive_count" in fields_set:
-        problems.append(
-            "max_receive_count: an existing queue keeps its own redrive policy. "
-            "Fix: set maxReceiveCount on that queue and drop max_receive_count."
-        )
-    return problems
-
-
-class JobResourcesSpec(Spec):
-    """Queue + DLQ, job table and bucket of one job stream; another blueprint may receive them."""
-
-    name: str = Field(
-        pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$",
-        description="Base name of the queue, table, bucket and policy (<= 24 chars). Required.",
-    )
-    job_timeout_seconds: int = Field(
-        default=900,
-        ge=30,
-        description="Longest a job runs; the queue's visibility timeout is this + 60 s (SQS allows 12 h). Default 900.",
-    )
-    max_receive_count: int = Field(
-        default=3, ge=1, le=1000, description="Receives before a message moves to the DLQ. Default 3."
-    )
-    existing_queue: ExistingQueueSpec | None = Field(
-        default=None, description="Bring your own queue + DLQ. Default None: both are created."
-    )
-    bucket_expire_days: int = Field(
-        default=30, ge=1, le=3650, description="Days before job inputs/outputs expire from the bucket. Default 30."
-    )
-    prefix: str = Field(default=DEFAULT_PREFIX, description=f"Key prefix of job files. Default {DEFAULT_PREFIX!r}.")
-    table_kms_key_arn: str | None = Field(
-        default=None, description="Customer KMS key of the job table. Default None: the AWS-managed aws/dynamodb key."
-    )
-
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        return check_prefix(value)
-
-    @field_validator("table_kms_key_arn")
-    @classmethod
-    def _kms(cls, value: str | None) -> str | None:
-        return check_kms_key_arn(value)
-
-    @model_validator(mode="after")
-    def _limits(self) -> "JobResourcesSpec":
-        problems_to_error(queue_problems(self.job_timeout_seconds, self.existing_queue, self.model_fields_set))
-        return self
-
-    @property
-    def visibility_timeout_seconds(self) -> int:
-        return self.job_timeout_seconds + VISIBILITY_MARGIN_SECONDS
-
-
-class JobResources(Construct):
-    """`.queue` (JobQueue), `.table` (JobTable), `.bucket` (SecureBucket), `.submitter_policy` (IamPolicy)."""
-
-    def __init__(self, scope: Construct, id_: str, *, spec: JobResourcesSpec) -> None:
-        super().__init__(scope, id_)
-        self.spec = spec
-        self.alarmed_by: Construct | None = None  # the consumer that alarms on this queue (the first)
-        self.queue = JobQueue(
-            self,
-            "queue",
-            name=f"{spec.name}-jobs",
-            visibility_timeout_seconds=spec.visibility_timeout_seconds,
-            max_receive_count=spec.max_receive_count,
-            existing=spec.existing_queue,
-        )
-        self.table = JobTable(self, "table", name=f"{spec.name}-jobs", kms_key_arn=spec.table_kms_key_arn)
-        self.bucket = SecureBucket(
-            self, "bucket", bucket_prefix=f"{spec.name}-jobs-", expire_days=spec.bucket_expire_days
-        )
-        self.submitter_policy = new(
-            IamPolicy,
-            self,
-            "submitter",
-            name=iam_name(spec.name, required_stack_region(self), "jobs-submitter", IAM_POLICY_NAME_MAX),
-            description=f"Submit jobs to {spec.name} and read their rows and outputs",
-            policy=policy_json(self.submitter_statements()),
-        )
-        self._outputs()
-
-    def files_arn(self, part: Literal["inputs", "outputs"]) -> str:
-        """Objects of one side of every job: `<prefix><job_id>/inputs/...` or `.../outputs/...` (sdk.jobs.layout)."""
-        return f"{self.bucket.arn}/{self.spec.prefix}*/{part}/*"
-
-    def submitter_statements(self) -> list[Statement]:
-        return [
-            _allow("SendJobs", ["sqs:SendMessage"], self.queue.arn),
-            _allow("JobRows", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], self.table.arn),
-            _allow("JobStatusIndex", ["dynamodb:Query"], self.table.index_arn),
-            _allow("JobInputs", ["s3:PutObject", "s3:AbortMultipartUpload"], self.files_arn("inputs")),
-            _allow("JobOutputs", ["s3:GetObject"], self.files_arn("outputs")),
-            {
-                **_allow("ListJobFiles", ["s3:ListBucket"], self.bucket.arn),
-                "Condition": {"StringLike": {"s3:prefix": [f"{self.spec.prefix}*"]}},
-            },
-            *self.table_key_statements(),
-        ]
-
-    def table_key_statements(self) -> list[Statement]:
-        """A customer key on the table: reads and writes need it, through DynamoDB only (kms:ViaService)."""
-        key = self.spec.table_kms_key_arn
-        if key is None:
-            return []
-        actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
-        return kms_key_statements("JobTableKey", key, actions, "dynamodb", stack_region(self))
-
-    def grant_consume(self, roles: TaskRoles, *, cluster_name: str, account_id: str) -> None:
-        """Let a consumer's tasks (`roles.task_role`) work this job stream (CDK's queue.grantConsumeMessages)."""
-        roles.grant(*self.worker_statements(cluster_name, required_stack_region(self), account_id))
-
-    def worker_statements(self, cluster_name: str, region: str, account_id: str) -> list[Statement]:
-        """What a consumer task needs: its queue, its rows, its files, and its own scale-in protection."""
-        consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
-        return [
-            _allow("ConsumeJobs", consume, self.queue.arn),
-            # Workers sweep the DLQ for jobs that died on their last attempt (sdk/jobs/dead_letters.py).
-            _allow(
-                "SweepDeadLetters",
-                ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"],
-                self.queue.dlq_arn,
-            ),
-            _allow("ClaimJobRows", ["dynamodb:GetItem", "dynamodb:UpdateItem"], self.table.arn),
-            _allow("JobInputs", ["s3:GetObject"], self.files_arn("inputs")),
-            _allow("JobOutputs", ["s3:PutObject", "s3:AbortMultipartUpload"], self.files_arn("outputs")),
-            _allow(
-                "TaskProtection",
-                ["ecs:GetTaskProtection", "ecs:UpdateTaskProtection"],
-                f"arn:aws:ecs:{region}:{account_id}:task/{cluster_name}/*",
-            ),
-            *self.table_key_statements(),
-        ]
-
-    def worker_environment(self, prefix: str | None = None, idle_exit_seconds: int | None = None) -> dict[str, str]:
-        """The GPU_JOBS_* variables `sdk.jobs.WorkerConfig.from_env` reads."""
-        env = {
-            QUEUE_URL_ENV: self.queue.url,
-            TABLE_ENV: self.table.name,
-            BUCKET_ENV: self.bucket.name,
-            PREFIX_ENV: check_prefix(prefix) if prefix is not None else self.spec.prefix,
-            VISIBILITY_TIMEOUT_ENV: str(self.spec.visibility_timeout_seconds),
-            JOB_TIMEOUT_ENV: str(self.spec.job_timeout_seconds),
-        }
-        if self.spec.existing_queue is None:
-            env[MAX_RECEIVE_COUNT_ENV] = str(self.spec.max_receive_count)
-        if idle_exit_seconds is not None:
-            env[IDLE_EXIT_ENV] = str(idle_exit_seconds)
-        return env
-
-    def _outputs(self) -> None:
-        # Named after the blueprint that holds them: <queue id>_queue_url, not <queue id>_jobs_queue_url.
-        owner = self.node.scope
-        outputs = {
-            "queue_url": (self.queue.url, "Job queue URL (GPU_JOBS_QUEUE_URL)"),
-            "dlq_url": (self.queue.dlq_url, "Dead-letter queue URL"),
-            "table_name": (self.table.name, "Job table (GPU_JOBS_TABLE)"),
-            "bucket_name": (self.bucket.name, "Job files bucket (GPU_JOBS_BUCKET)"),
-            "submitter_policy_arn": (self.submitter_policy.arn, "Attach to whoever submits jobs (send, rows, files)"),
-        }
-        for name, (value, description) in outputs.items():
-            if value is not None:
-                stable_output(self, name, value=value, description=description, named_after=owner)
-
-
-def _allow(sid: str, actions: list[str], resource: str) -> Statement:
-    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": [resource]}
+SCALING_ALARM_TEXTS = {
+    "backlog": "Jobs outstanding: one task per job, up to max_workers (starts from 0)",
+    "idle": "No job waiting or running for {} min: scale to 0 tasks",
+}
+CONSUMER_ALARM_TEXTS = {
+    ("backlog", False): "Jobs waiting plus the primary's running tasks: one task per job, up to max_workers",
+    ("idle", False): "No job waiting and none held by the primary (in flight minus the fallback's tasks) for {} min: "
+    "0 tasks",
+    ("backlog", True): "A job waited past start_after: the fallback's running tasks plus the waiting jobs",
+    ("idle", True): "No job waiting past start_after and none held by the fallback (in flight minus the primary's "
+    "tasks) for {} min: 0 tasks",
+}
 
 
 class IdleStopGpuQueueSpec(Spec):
@@ -286,17 +101,12 @@ class IdleStopGpuQueueSpec(Spec):
     idle_minutes: int = Field(
         default=30, ge=1, le=1440, description="Scale to 0 tasks after this long with no jobs. Default 30."
     )
-    job_timeout_seconds: int = Field(
-        default=900, ge=30, description="Longest a job runs (visibility = this + 60 s, <= 12 h). Default 900."
+    jobs: JobResourcesSpec = Field(
+        default_factory=JobResourcesSpec,
+        description="The job stream: job timeout, receives before the DLQ, an existing queue, file expiry and prefix. "
+        "Default: created with JobResourcesSpec's defaults and this queue's name. Leave it default when passing "
+        "`jobs=` JobResources to the blueprint.",
     )
-    max_receive_count: int = Field(
-        default=3, ge=1, le=1000, description="Receives before a message moves to the DLQ. Default 3."
-    )
-    existing_queue: ExistingQueueSpec | None = Field(
-        default=None, description="Bring your own queue + DLQ. Default None: both are created."
-    )
-    bucket_expire_days: int = Field(default=30, ge=1, le=3650, description="Days before job files expire. Default 30.")
-    prefix: str = Field(default=DEFAULT_PREFIX, description=f"Key prefix of job files. Default {DEFAULT_PREFIX!r}.")
     oldest_message_age_alarm_seconds: int = Field(
         default=1800,
         ge=60,
@@ -312,10 +122,18 @@ class IdleStopGpuQueueSpec(Spec):
     grants: tuple[Grant, ...] = Field(default=(), description="Extra task role permissions. Default none.")
     alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
 
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        return check_prefix(value)
+    shares_queue_with: str | None = Field(
+        default=None,
+        description="Name (cluster = service) of another IdleStopGpuQueue consuming the same jobs: each then scales "
+        "on the jobs that are its own. Default None: the only consumer.",
+    )
+    start_after_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=120,
+        description="Start workers only once the oldest waiting job has waited this long (a fallback consumer; "
+        "needs shares_queue_with). Default 0: at once.",
+    )
 
     @field_validator("placement_constraint")
     @classmethod
@@ -356,7 +174,12 @@ class IdleStopGpuQueueSpec(Spec):
                 f"capacity.min_hosts: {self.capacity.min_hosts} hosts would run while the queue is idle. "
                 "Fix: 0 (use capacity.warm_pool for faster starts from stopped hosts)."
             )
-        return problems + queue_problems(self.job_timeout_seconds, self.existing_queue, self.model_fields_set)
+        if self.start_after_minutes and self.shares_queue_with is None:
+            problems.append(
+                "start_after_minutes: only a second consumer waits for the first; a lone queue would leave jobs "
+                "waiting. Fix: set shares_queue_with to the other consumer's name, or drop start_after_minutes."
+            )
+        return problems
 
     def _host_bound_problems(self) -> list[str]:
         needed = sizing.hosts_for_tasks(self.max_workers, self.tasks_per_host)
@@ -370,11 +193,8 @@ class IdleStopGpuQueueSpec(Spec):
 
     @property
     def jobs_spec(self) -> JobResourcesSpec:
-        fields = ("job_timeout_seconds", "existing_queue", "bucket_expire_days", "prefix")
-        values: dict[str, Any] = {f: getattr(self, f) for f in fields}
-        if self.existing_queue is None:
-            values["max_receive_count"] = self.max_receive_count
-        return JobResourcesSpec(name=self.name, **values)
+        """`jobs`, named after this queue unless it has a name of its own."""
+        return self.jobs.named(self.name)
 
     @property
     def tasks_per_host(self) -> int:
@@ -450,18 +270,33 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
             container=spec.container.model_copy(update={"stop_timeout_seconds": stop_timeout}),
         )
         super().__init__(scope, id_, spec=spec, network=network, instance_types=types, settings=settings)
-        self.jobs = jobs if jobs is not None else JobResources(self, "jobs", spec=self.spec.jobs_spec)
+        self.jobs = self._job_stream(jobs)
         self.jobs.grant_consume(self.roles, cluster_name=self.cluster.name, account_id=self.account_id)
         grace = max(1, stop_timeout - STOP_GRACE_MARGIN_SECONDS)
-        environment = {**self.jobs.worker_environment(self.spec.prefix), STOP_GRACE_ENV: str(grace)}
+        environment = {**self.jobs.worker_environment(), STOP_GRACE_ENV: str(grace)}
         self.settings = replace(settings, environment=environment)
         self._build_service(min_tasks=0, max_tasks=self.spec.max_workers)
         self._scaling()
         self._alarms()
         self._finish()
 
+    def _job_stream(self, given: JobResources | None) -> JobResources:
+        """The given job stream (spec.jobs left as it is: the given one's settings win), or a created one."""
+        if given is None:
+            return JobResources(self, "jobs", spec=self.spec.jobs_spec)
+        conflicting = self.spec.jobs.conflicts_with(given.spec)
+        if conflicting:
+            problems_to_error(
+                [
+                    f"jobs: {', '.join(f'jobs.{k}' for k in conflicting)} differ from the JobResources passed as "
+                    "jobs=, whose settings the queue uses. Fix: set them on that JobResourcesSpec and leave "
+                    "spec.jobs at its default."
+                ]
+            )
+        return given
+
     def _scaling(self) -> None:
-        spec, queue = self.spec, self.jobs.queue
+        spec, queries = self.spec, self._scaling_queries()
         backlog = self.scaling.step_scaling(
             "backlog",
             name=f"{spec.name}-backlog",
@@ -478,47 +313,52 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
             "backlog": self._scaling_alarm(
                 "backlog_alarm",
                 name=f"{spec.name}-backlog",
-                description="Jobs outstanding: one task per job, up to max_workers (starts from 0)",
+                query=queries["backlog"],
                 action=backlog.arn,
                 comparison_operator="GreaterThanThreshold",
                 evaluation_periods=1,
                 treat_missing_data="notBreaching",
-                queue_name=queue.name,
             ),
             "idle": self._scaling_alarm(
                 "idle_alarm",
                 name=f"{spec.name}-idle",
-                description=f"No job waiting or running for {spec.idle_minutes} min: scale to 0 tasks",
+                query=queries["idle"],
                 action=idle.arn,
                 comparison_operator="LessThanOrEqualToThreshold",
                 evaluation_periods=spec.idle_minutes,
                 # SQS stops publishing for a queue inactive for hours: no data means idle.
                 treat_missing_data="breaching",
-                queue_name=queue.name,
             ),
         }
 
+    def _scaling_queries(self) -> dict[str, tuple[str, list[Query]]]:
+        """(description, metric math) of the backlog and idle alarms: all outstanding jobs, or with a second consumer
+        of the queue only this one's (docs/fractional_renderer.md)."""
+        spec, queue = self.spec, self.jobs.queue.name
+        if spec.shares_queue_with is None:
+            outstanding = outstanding_jobs_query(queue)
+            return {key: (text.format(spec.idle_minutes), outstanding) for key, text in SCALING_ALARM_TEXTS.items()}
+        queries = consumer_queries(
+            queue, own=self.service.name, other=spec.shares_queue_with, after_seconds=spec.start_after_minutes * 60
+        )
+        delayed = bool(spec.start_after_minutes)
+        return {key: (CONSUMER_ALARM_TEXTS[key, delayed].format(spec.idle_minutes), q) for key, q in queries.items()}
+
     def _scaling_alarm(
-        self, id_: str, *, name: str, description: str, action: str, queue_name: str, **settings: Any
+        self, id_: str, *, name: str, query: tuple[str, list[Query]], action: str, **settings: Any
     ) -> CloudwatchMetricAlarm:
         return new(
             CloudwatchMetricAlarm,
             self,
             id_,
             alarm_name=name,
-            alarm_description=description,
+            alarm_description=query[0],
             alarm_actions=[action],
             threshold=0,
             datapoints_to_alarm=settings["evaluation_periods"],
-            metric_query=outstanding_jobs_query(queue_name),
+            metric_query=query[1],
             **settings,
         )
-
-    def set_scaling_query(self, alarm: str, query: list[dict[str, Any]], description: str) -> None:
-        """Point a scaling alarm at another expression (a second consumer of the same queue counts its own jobs)."""
-        target = self.scaling_alarms[alarm]
-        target.alarm_description = description
-        target.put_metric_query([new(CloudwatchMetricAlarmMetricQuery, **q) for q in query])
 
     def _alarms(self) -> None:
         common: dict[str, Any] = {

@@ -18,13 +18,13 @@ from blueprints.idle_stop_queue import (
     JOBS_METRICS_NAMESPACE,
     IdleStopGpuQueue,
     IdleStopGpuQueueSpec,
-    JobResources,
-    JobResourcesSpec,
     backlog_steps,
 )
+from sdk.constructs.jobs import JobResources
 from sdk.constructs.queue import ExistingQueueSpec
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
+from sdk.job_specs import JobResourcesSpec
 from sdk.jobs.client import JobClient
 from sdk.jobs.config import WORKER_ENV_VARS, WorkerConfig
 from sdk.jobs.dead_letters import SWEEP_LIMIT
@@ -69,12 +69,12 @@ def build_app(app: Construct) -> None:
         ),
     )
     IdleStopGpuQueue(
-        GpuStack(app, "byo-queue", region=REGION), "team", spec=spec(name="team", existing_queue=BYO_QUEUE)
+        GpuStack(app, "byo-queue", region=REGION), "team", spec=spec(name="team", jobs={"existing_queue": BYO_QUEUE})
     )
     shared = GpuStack(app, "shared-jobs", region=REGION)
     jobs = JobResources(shared, "jobs", spec=JobResourcesSpec(name="shared", job_timeout_seconds=1800))
     for name in ("fast", "slow"):
-        IdleStopGpuQueue(shared, name, spec=spec(name=name, job_timeout_seconds=1800), jobs=jobs)
+        IdleStopGpuQueue(shared, name, spec=spec(name=name), jobs=jobs)
 
 
 @pytest.fixture(scope="module")
@@ -674,13 +674,14 @@ def resolve(value: str, real: dict[tuple[str, str], str]) -> str:
         ),
         ({"idle_minutes": 0}, "idle_minutes", "greater than or equal to 1"),
         ({"max_workers": 0}, "max_workers", "greater than or equal to 1"),
-        ({"job_timeout_seconds": 43200}, "job_timeout_seconds", "at most 43140"),
+        ({"jobs": {"job_timeout_seconds": 43200}}, "jobs\n", "at most 43140"),
         (
-            {"existing_queue": BYO_QUEUE, "max_receive_count": 5},
+            {"jobs": {"existing_queue": BYO_QUEUE, "max_receive_count": 5}},
             "max_receive_count",
             "set maxReceiveCount on that queue",
         ),
-        ({"prefix": "jobs"}, "prefix", "/"),
+        ({"jobs": {"prefix": "jobs"}}, "jobs.prefix", "/"),
+        ({"start_after_minutes": 5}, "start_after_minutes", "set shares_queue_with"),
         ({"network_mode": "host"}, "network_mode", "'awsvpc' or 'bridge'"),
         ({"name": "Bad_Name"}, "name", "Fix: e.g. 'bad-name'"),
         ({"name": "ecs-edits"}, "name", "Fix: e.g. 'gpu-ecs-edits'"),
@@ -717,6 +718,7 @@ def test_a_valid_spec_derives_hosts_and_the_time_to_zero():
     assert queue.max_hosts == 6  # room for a 200% rolling deployment at max_workers
     assert queue.minutes_to_zero_hosts == 20 + 2 + 15 + 2
     assert queue.jobs_spec == JobResourcesSpec(name="edits", job_timeout_seconds=900, max_receive_count=3)
+    assert spec(jobs={"name": "own-stream"}).jobs_spec.name == "own-stream"
 
 
 def test_job_resources_alone_reject_a_timeout_beyond_the_sqs_visibility_limit():
