@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sdk import sizing
 from sdk.constructs.foundation import GpuServiceBase, TaskSettings
-from sdk.constructs.jobs import JobResources
+from sdk.constructs.jobs import JobResources, field_error
 from sdk.constructs.metrics import Query, consumer_queries, outstanding_jobs_query
 from sdk.constructs.network import Network, network_summary
 from sdk.constructs.observability import alarm
@@ -286,12 +286,12 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
             return JobResources(self, "jobs", spec=self.spec.jobs_spec)
         conflicting = self.spec.jobs.conflicts_with(given.spec)
         if conflicting:
-            problems_to_error(
-                [
-                    f"jobs: {', '.join(f'jobs.{k}' for k in conflicting)} differ from the JobResources passed as "
-                    "jobs=, whose settings the queue uses. Fix: set them on that JobResourcesSpec and leave "
-                    "spec.jobs at its default."
-                ]
+            raise field_error(
+                type(self.spec).__name__,
+                "jobs",
+                self.spec.jobs,
+                f"{', '.join(conflicting)} differ from the JobResources passed as jobs=, whose settings the queue "
+                "uses. Fix: set them on that JobResourcesSpec and leave spec.jobs at its default",
             )
         return given
 

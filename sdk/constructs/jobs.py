@@ -7,6 +7,7 @@ from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
+from pydantic import ValidationError
 
 from sdk.constructs.bucket import SecureBucket
 from sdk.constructs.iam import Statement, TaskRoles
@@ -29,7 +30,6 @@ from sdk.jobs.config import (
     VISIBILITY_TIMEOUT_ENV,
 )
 from sdk.jobs.layout import check_prefix
-from sdk.specs import problems_to_error
 
 
 class JobResources(Construct):
@@ -38,7 +38,12 @@ class JobResources(Construct):
     def __init__(self, scope: Construct, id_: str, *, spec: JobResourcesSpec) -> None:
         super().__init__(scope, id_)
         if spec.name is None:
-            problems_to_error(["name: a job stream built on its own needs a name. Fix: JobResourcesSpec(name=...)."])
+            raise field_error(
+                "JobResourcesSpec",
+                "name",
+                None,
+                "a job stream built on its own needs one. Fix: JobResourcesSpec(name=...)",
+            )
         self.spec = spec
         name = str(spec.name)
         self.alarmed_by: Construct | None = None  # the consumer that alarms on this queue (the first)
@@ -155,6 +160,12 @@ class JobResources(Construct):
         for name, (value, description) in outputs.items():
             if value is not None:
                 stable_output(self, name, value=value, description=description, named_after=owner)
+
+
+def field_error(title: str, field: str, value: object, message: str) -> ValidationError:
+    """One ValidationError on `field`, as a spec's own would read (for a check only the construct can make)."""
+    error = {"type": "value_error", "loc": (field,), "input": value, "ctx": {"error": ValueError(message)}}
+    return ValidationError.from_exception_data(title, [error])  # type: ignore[list-item]
 
 
 def _allow(sid: str, actions: list[str], resource: str) -> Statement:

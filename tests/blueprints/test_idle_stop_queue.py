@@ -769,3 +769,33 @@ def test_a_token_in_the_consumers_plain_environment_is_a_note_in_the_synth_summa
     # THEN the blueprint's notes name the variable and point to container.secrets
     notes = [line for line in summary_lines("tokens", tf) if "HF_TOKEN" in line]
     assert len(notes) == 1 and "HF_HUB_OFFLINE" not in notes[0] and "container.secrets" in notes[0]
+
+
+def test_a_passed_in_job_stream_with_a_conflicting_jobs_spec_is_rejected_by_name():
+    # GIVEN a job stream with a 1800 s job timeout
+    stack = GpuStack(cdktf.Testing.app(), "conflict", region=REGION)
+    jobs = JobResources(stack, "jobs", spec=JobResourcesSpec(name="shared", job_timeout_seconds=1800))
+    # WHEN a queue is given it together with a jobs spec that says 900 s
+    with pytest.raises(ValidationError) as caught:
+        IdleStopGpuQueue(stack, "edits", spec=spec(jobs={"job_timeout_seconds": 900}), jobs=jobs)
+    # THEN one error names jobs, the conflicting field and the fix; the same timeout, or none, is accepted
+    text = str(caught.value)
+    assert "jobs" in text and "job_timeout_seconds differ" in text and "Fix: set them on that" in text, text
+    IdleStopGpuQueue(stack, "same", spec=spec(name="same", jobs={"job_timeout_seconds": 1800}), jobs=jobs)
+
+
+def test_a_second_consumer_declares_its_start_delay_and_scales_only_on_its_own_jobs():
+    # GIVEN a queue that shares its jobs with "main" and starts after 10 minutes
+    stack = GpuStack(cdktf.Testing.app(), "second", region=REGION)
+    IdleStopGpuQueue(stack, "fb", spec=spec(name="edits-fb", shares_queue_with="main", start_after_minutes=10))
+    # WHEN it is synthesized
+    alarms = {
+        a["alarm_name"]: a
+        for a in json.loads(cdktf.Testing.synth(stack))["resource"]["aws_cloudwatch_metric_alarm"].values()
+    }
+    # THEN its backlog alarm waits for a job older than 600 s and its idle alarm leaves main's tasks out
+    backlog = next(q for q in alarms["edits-fb-backlog"]["metric_query"] if q.get("return_data"))["expression"]
+    assert backlog == "IF(FILL(age, 0) > 600, FILL(visible, 0) + FILL(own_running, 0), 0)"
+    idle = next(q for q in alarms["edits-fb-idle"]["metric_query"] if q.get("return_data"))["expression"]
+    assert "FILL(in_flight, 0) - FILL(other_running, 0)" in idle
+    assert alarms["edits-fb-backlog"]["alarm_description"].startswith("A job waited past start_after")
