@@ -1,0 +1,180 @@
+"""IdleStopGpuQueueSpec: what an IdleStopGpuQueue is (no construct code)."""
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sdk import sizing
+from sdk.constructs.task import definition_size_problems
+from sdk.grants import Grant
+from sdk.job_specs import JobResourcesSpec
+from sdk.specs import (
+    AlarmsSpec,
+    CapacitySpec,
+    ContainerSpec,
+    NetworkSpec,
+    Region,
+    Spec,
+    problems_to_error,
+    resource_name,
+)
+from sdk.validation import (
+    cluster_query,
+    min_tasks_per_host,
+    model_cache_problems,
+    model_source_problems,
+    region_environment_problems,
+    task_fit_problems,
+)
+
+METRIC_LAG_MINUTES = 2  # SQS publishes 1-minute metrics; the alarm sees them a minute or two late
+CAPACITY_PROVIDER_SCALE_IN_MINUTES = 15  # managed scaling's scale-in alarm needs 15 datapoints (fixed by AWS)
+HOST_TERMINATION_MINUTES = 2
+ENV_PREFIX = "GPU_JOBS_"
+
+
+class IdleStopGpuQueueSpec(Spec):
+    """GPU workers of one job stream that run only while jobs wait: 0 tasks and 0 hosts when idle."""
+
+    name: str = Field(
+        description="Queue name (cluster, queue, table, roles derive from it; <= 24 chars). Required.",
+    )
+    _name = field_validator("name")(resource_name(24))
+    region: Region | None = Field(
+        default=None,
+        description="AWS region. Default None: the stack's (GpuStack(region=...)), the one source of truth; a "
+        "different value is refused.",
+    )
+    network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
+    capacity: CapacitySpec = Field(description="GPU instance types, Spot, warm pool (min_hosts stays 0). Required.")
+    container: ContainerSpec = Field(
+        description="The consumer container (runs sdk.jobs.Worker; image, gpu, cpu, memory). Required."
+    )
+    network_mode: Literal["awsvpc", "bridge"] = Field(
+        default="awsvpc",
+        description="awsvpc (own ENI + security group) or bridge (shares the host's; more tasks per host). "
+        "Default awsvpc.",
+    )
+    placement_constraint: str | None = Field(
+        default=None,
+        description="ECS memberOf expression, e.g. 'attribute:ecs.instance-type =~ g6.*'. Default None.",
+    )
+    max_workers: int = Field(default=2, ge=1, le=100, description="Most consumer tasks. Default 2.")
+    idle_minutes: int = Field(
+        default=30, ge=1, le=1440, description="Scale to 0 tasks after this long with no jobs. Default 30."
+    )
+    jobs: JobResourcesSpec = Field(
+        default_factory=JobResourcesSpec,
+        description="The job stream: job timeout, receives before the DLQ, an existing queue, file expiry and prefix. "
+        "Default: created with JobResourcesSpec's defaults and this queue's name. Leave it default when passing "
+        "`jobs=` JobResources to the blueprint.",
+    )
+    oldest_message_age_alarm_seconds: int = Field(
+        default=1800,
+        ge=60,
+        description="Alarm when the oldest waiting job is older than this (no capacity, workers stuck). Default 1800.",
+    )
+    busy_hours_per_day: float = Field(
+        default=4,
+        ge=0,
+        le=24,
+        description="Assumed hours a day with jobs, for the cost estimate's duty cycle only. Default 4.",
+    )
+    enable_exec: bool = Field(default=True, description="ECS Exec into workers (audited). Default True.")
+    grants: tuple[Grant, ...] = Field(default=(), description="Extra task role permissions. Default none.")
+    alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
+
+    shares_queue_with: str | None = Field(
+        default=None,
+        description="Name (cluster = service) of another IdleStopGpuQueue consuming the same jobs: each then scales "
+        "on the jobs that are its own. Default None: the only consumer.",
+    )
+    start_after_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=120,
+        description="Start workers only once the oldest waiting job has waited this long (a fallback consumer; "
+        "needs shares_queue_with). Default 0: at once.",
+    )
+
+    @field_validator("placement_constraint")
+    @classmethod
+    def _placement(cls, value: str | None) -> str | None:
+        return value if value is None else cluster_query(value)
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> "IdleStopGpuQueueSpec":
+        problems = [
+            *self._idle_stop_problems(),
+            *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
+            *region_environment_problems(self.container.environment, self.region, "container.environment"),
+            *model_source_problems(self.network, self.container),
+        ]
+        reserved = sorted(k for k in self.container.environment if k.startswith(ENV_PREFIX))
+        if reserved:
+            problems.append(
+                f"container.environment: {', '.join(reserved)} are set by the blueprint from its queue, table and "
+                "bucket. Fix: drop them."
+            )
+        problems += definition_size_problems(
+            self.container,
+            field="container.environment",
+            name=self.name,
+            region=self.region,
+            network_mode=self.network_mode,
+            enable_exec=self.enable_exec,
+        )
+        problems_to_error(problems)
+        problems_to_error(self._host_bound_problems())
+        problems_to_error(model_cache_problems(self.capacity, self.container, self.tasks_per_host))
+        return self
+
+    def _idle_stop_problems(self) -> list[str]:
+        problems = []
+        if self.capacity.min_hosts > 0:
+            problems.append(
+                f"capacity.min_hosts: {self.capacity.min_hosts} hosts would run while the queue is idle. "
+                "Fix: 0 (use capacity.warm_pool for faster starts from stopped hosts)."
+            )
+        if self.start_after_minutes and self.shares_queue_with is None:
+            problems.append(
+                "start_after_minutes: only a second consumer waits for the first; a lone queue would leave jobs "
+                "waiting. Fix: set shares_queue_with to the other consumer's name, or drop start_after_minutes."
+            )
+        return problems
+
+    def _host_bound_problems(self) -> list[str]:
+        needed = sizing.hosts_for_tasks(self.max_workers, self.tasks_per_host)
+        if self.capacity.max_hosts is not None and self.capacity.max_hosts < needed:
+            return [
+                f"capacity.max_hosts: {self.capacity.max_hosts} hosts hold "
+                f"{self.capacity.max_hosts * self.tasks_per_host} tasks but max_workers is {self.max_workers}. "
+                f"Fix: max_hosts >= {needed}, or leave it unset to derive it."
+            ]
+        return []
+
+    @property
+    def jobs_spec(self) -> JobResourcesSpec:
+        """`jobs`, named after this queue unless it has a name of its own."""
+        return self.jobs.named(self.name)
+
+    @property
+    def tasks_per_host(self) -> int:
+        return min_tasks_per_host(self.capacity.instance_types, self.container)
+
+    @property
+    def max_hosts(self) -> int:
+        """Hosts for max_workers during a 200% rolling deployment, unless the spec caps it."""
+        if self.capacity.max_hosts is not None:
+            return self.capacity.max_hosts
+        return sizing.deployment_hosts(self.max_workers, self.tasks_per_host)
+
+    @property
+    def minutes_to_zero_hosts(self) -> int:
+        """From the last job's end to no running instance: idle wait, alarm lag, capacity-provider scale-in."""
+        return self.idle_minutes + METRIC_LAG_MINUTES + CAPACITY_PROVIDER_SCALE_IN_MINUTES + HOST_TERMINATION_MINUTES
+
+    @property
+    def duty_cycle(self) -> float:
+        """Share of the day hosts run: busy hours plus one tail to zero per day (the cost estimate's guess)."""
+        return round(min(1.0, (self.busy_hours_per_day * 60 + self.minutes_to_zero_hosts) / 1440), 4)
