@@ -1,12 +1,12 @@
 """AlbInferenceSpec and InferenceScalingSpec: what an AlbInferenceService is (no construct code)."""
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from blueprints.service_spec import GpuServiceSpec
 from sdk import sizing
 from sdk.constructs.load_balancer import AlbSpec
-from sdk.constructs.task import definition_size_problems
 from sdk.grants import Grant
 from sdk.specs import (
     AlarmsSpec,
@@ -19,12 +19,7 @@ from sdk.specs import (
     resource_name,
 )
 from sdk.validation import (
-    min_tasks_per_host,
-    model_cache_problems,
-    model_source_problems,
-    region_environment_problems,
     region_problem,
-    task_fit_problems,
 )
 
 MODEL_LOAD_GRACE_SECONDS = 180
@@ -82,7 +77,7 @@ class InferenceScalingSpec(Spec):
         return sizing.requests_per_target_per_minute(self.rps_per_task, self.target_utilization_percent)
 
 
-class AlbInferenceSpec(Spec):
+class AlbInferenceSpec(GpuServiceSpec):
     """A GPU inference service: its capacity, container and scaling, behind an HTTPS ALB."""
 
     name: str = Field(
@@ -103,33 +98,22 @@ class AlbInferenceSpec(Spec):
     grants: tuple[Grant, ...] = Field(default=(), description="Task role permissions. Default none.")
     alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
 
+    most_tasks_field: ClassVar[str] = "scaling.max_tasks"
+
     @model_validator(mode="after")
     def _cross_field(self) -> "AlbInferenceSpec":
         problems = [
             *self._alb_problems(),
             *self._scaling_problems(),
-            *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
-            *region_environment_problems(self.container.environment, self.region, "container.environment"),
-            *model_source_problems(self.network, self.container),
-            *definition_size_problems(
-                self.container,
-                field="container.environment",
-                name=self.name,
-                region=self.region,
-                network_mode="awsvpc",
-                enable_exec=self.scaling.enable_exec,
-            ),
+            *self.service_problems(network_mode="awsvpc", enable_exec=self.scaling.enable_exec),
         ]
         if self.container.port is None:
             problems.append("container.port: the ALB forwards to a container port. Fix: set port (e.g. 8080).")
         if self.container.port in (80, 443) and self.container.user not in (None, "0", "root"):
             problems.append("container.port: ports below 1024 need root in the container. Fix: listen on 8080.")
         problems_to_error(problems)
-        if not problems and self.capacity.max_hosts is not None:
-            problems_to_error(self._host_bound_problems())
-        if not problems:
-            problems_to_error(model_cache_problems(self.capacity, self.container, self.tasks_per_host))
-        if not problems and self.capacity.min_hosts > self.max_hosts:
+        self.check_hosts()
+        if self.capacity.min_hosts > self.max_hosts:
             problems_to_error(
                 [
                     f"capacity.min_hosts: {self.capacity.min_hosts} is more than the {self.max_hosts} hosts that "
@@ -161,21 +145,9 @@ class AlbInferenceSpec(Spec):
             ]
         return []
 
-    def _host_bound_problems(self) -> list[str]:
-        needed = sizing.hosts_for_tasks(self.scaling.max_tasks, self.tasks_per_host)
-        assert self.capacity.max_hosts is not None
-        if self.capacity.max_hosts < needed:
-            return [
-                f"capacity.max_hosts: {self.capacity.max_hosts} hosts hold "
-                f"{self.capacity.max_hosts * self.tasks_per_host} "
-                f"tasks but scaling.max_tasks is {self.scaling.max_tasks}. Fix: max_hosts >= {needed}, or leave "
-                "it unset to derive it."
-            ]
-        return []
-
     @property
-    def tasks_per_host(self) -> int:
-        return min_tasks_per_host(self.capacity.instance_types, self.container)
+    def most_tasks(self) -> int:
+        return self.scaling.max_tasks
 
     @property
     def health_check_grace_seconds(self) -> int:
@@ -183,10 +155,3 @@ class AlbInferenceSpec(Spec):
         if self.scaling.health_check_grace_seconds is not None:
             return self.scaling.health_check_grace_seconds
         return MODEL_LOAD_GRACE_SECONDS + self.container.model_download_seconds
-
-    @property
-    def max_hosts(self) -> int:
-        """Enough hosts for max tasks during a 200% rolling deployment, unless the spec caps it."""
-        if self.capacity.max_hosts is not None:
-            return self.capacity.max_hosts
-        return sizing.deployment_hosts(self.scaling.max_tasks, self.tasks_per_host)

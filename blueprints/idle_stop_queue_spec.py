@@ -1,11 +1,10 @@
 """IdleStopGpuQueueSpec: what an IdleStopGpuQueue is (no construct code)."""
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sdk import sizing
-from sdk.constructs.task import definition_size_problems
+from blueprints.service_spec import GpuServiceSpec
 from sdk.grants import Grant
 from sdk.job_specs import JobResourcesSpec
 from sdk.specs import (
@@ -14,17 +13,11 @@ from sdk.specs import (
     ContainerSpec,
     NetworkSpec,
     Region,
-    Spec,
     problems_to_error,
     resource_name,
 )
 from sdk.validation import (
     cluster_query,
-    min_tasks_per_host,
-    model_cache_problems,
-    model_source_problems,
-    region_environment_problems,
-    task_fit_problems,
 )
 
 METRIC_LAG_MINUTES = 2  # SQS publishes 1-minute metrics; the alarm sees them a minute or two late
@@ -33,7 +26,7 @@ HOST_TERMINATION_MINUTES = 2
 ENV_PREFIX = "GPU_JOBS_"
 
 
-class IdleStopGpuQueueSpec(Spec):
+class IdleStopGpuQueueSpec(GpuServiceSpec):
     """GPU workers of one job stream that run only while jobs wait: 0 tasks and 0 hosts when idle."""
 
     name: str = Field(
@@ -84,6 +77,8 @@ class IdleStopGpuQueueSpec(Spec):
     grants: tuple[Grant, ...] = Field(default=(), description="Extra task role permissions. Default none.")
     alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
 
+    most_tasks_field: ClassVar[str] = "max_workers"
+
     shares_queue_with: str | None = Field(
         default=None,
         description="Name (cluster = service) of another IdleStopGpuQueue consuming the same jobs: each then scales "
@@ -106,9 +101,7 @@ class IdleStopGpuQueueSpec(Spec):
     def _cross_field(self) -> "IdleStopGpuQueueSpec":
         problems = [
             *self._idle_stop_problems(),
-            *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
-            *region_environment_problems(self.container.environment, self.region, "container.environment"),
-            *model_source_problems(self.network, self.container),
+            *self.service_problems(network_mode=self.network_mode, enable_exec=self.enable_exec),
         ]
         reserved = sorted(k for k in self.container.environment if k.startswith(ENV_PREFIX))
         if reserved:
@@ -116,17 +109,8 @@ class IdleStopGpuQueueSpec(Spec):
                 f"container.environment: {', '.join(reserved)} are set by the blueprint from its queue, table and "
                 "bucket. Fix: drop them."
             )
-        problems += definition_size_problems(
-            self.container,
-            field="container.environment",
-            name=self.name,
-            region=self.region,
-            network_mode=self.network_mode,
-            enable_exec=self.enable_exec,
-        )
         problems_to_error(problems)
-        problems_to_error(self._host_bound_problems())
-        problems_to_error(model_cache_problems(self.capacity, self.container, self.tasks_per_host))
+        self.check_hosts()
         return self
 
     def _idle_stop_problems(self) -> list[str]:
@@ -143,31 +127,14 @@ class IdleStopGpuQueueSpec(Spec):
             )
         return problems
 
-    def _host_bound_problems(self) -> list[str]:
-        needed = sizing.hosts_for_tasks(self.max_workers, self.tasks_per_host)
-        if self.capacity.max_hosts is not None and self.capacity.max_hosts < needed:
-            return [
-                f"capacity.max_hosts: {self.capacity.max_hosts} hosts hold "
-                f"{self.capacity.max_hosts * self.tasks_per_host} tasks but max_workers is {self.max_workers}. "
-                f"Fix: max_hosts >= {needed}, or leave it unset to derive it."
-            ]
-        return []
+    @property
+    def most_tasks(self) -> int:
+        return self.max_workers
 
     @property
     def jobs_spec(self) -> JobResourcesSpec:
         """`jobs`, named after this queue unless it has a name of its own."""
         return self.jobs.named(self.name)
-
-    @property
-    def tasks_per_host(self) -> int:
-        return min_tasks_per_host(self.capacity.instance_types, self.container)
-
-    @property
-    def max_hosts(self) -> int:
-        """Hosts for max_workers during a 200% rolling deployment, unless the spec caps it."""
-        if self.capacity.max_hosts is not None:
-            return self.capacity.max_hosts
-        return sizing.deployment_hosts(self.max_workers, self.tasks_per_host)
 
     @property
     def minutes_to_zero_hosts(self) -> int:

@@ -1,0 +1,76 @@
+"""GpuServiceSpec: the checks and derived sizes every GPU-service spec shares (AlbInferenceSpec,
+IdleStopGpuQueueSpec), as GpuServiceBase shares their construct wiring. No cdktf import of its own."""
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from sdk import sizing
+from sdk.constructs.task import definition_size_problems
+from sdk.specs import Spec, problems_to_error
+from sdk.validation import (
+    min_tasks_per_host,
+    model_cache_problems,
+    model_source_problems,
+    region_environment_problems,
+    task_fit_problems,
+)
+
+if TYPE_CHECKING:  # fields each variant declares with its own description
+    from sdk.specs import CapacitySpec, ContainerSpec, NetworkSpec
+
+
+class GpuServiceSpec(Spec):
+    """Base of a GPU service's spec: the variant declares the fields and says which bounds its tasks."""
+
+    most_tasks_field: ClassVar[str]  # the field that bounds the tasks, as error messages name it
+
+    if TYPE_CHECKING:
+        name: str
+        region: str | None
+        network: NetworkSpec
+        capacity: CapacitySpec
+        container: ContainerSpec
+
+    @property
+    def most_tasks(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def tasks_per_host(self) -> int:
+        return min_tasks_per_host(self.capacity.instance_types, self.container)
+
+    @property
+    def max_hosts(self) -> int:
+        """Hosts for the most tasks during a 200% rolling deployment, unless the spec caps it."""
+        if self.capacity.max_hosts is not None:
+            return self.capacity.max_hosts
+        return sizing.deployment_hosts(self.most_tasks, self.tasks_per_host)
+
+    def service_problems(self, *, network_mode: Literal["awsvpc", "bridge"], enable_exec: bool) -> list[str]:
+        """The container against the hosts, the region, the model source and ECS's task-definition size."""
+        return [
+            *task_fit_problems(self.capacity.instance_types, self.container, types_field="capacity.instance_types"),
+            *region_environment_problems(self.container.environment, self.region, "container.environment"),
+            *model_source_problems(self.network, self.container),
+            *definition_size_problems(
+                self.container,
+                field="container.environment",
+                name=self.name,
+                region=self.region,
+                network_mode=network_mode,
+                enable_exec=enable_exec,
+            ),
+        ]
+
+    def check_hosts(self) -> None:
+        """Once the rest is valid: a max_hosts cap that holds the most tasks, and a root volume for the model."""
+        needed = sizing.hosts_for_tasks(self.most_tasks, self.tasks_per_host)
+        cap = self.capacity.max_hosts
+        if cap is not None and cap < needed:
+            problems_to_error(
+                [
+                    f"capacity.max_hosts: {cap} hosts hold {cap * self.tasks_per_host} tasks but "
+                    f"{self.most_tasks_field} is {self.most_tasks}. Fix: max_hosts >= {needed}, or leave it unset "
+                    "to derive it."
+                ]
+            )
+        problems_to_error(model_cache_problems(self.capacity, self.container, self.tasks_per_host))

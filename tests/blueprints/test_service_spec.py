@@ -1,0 +1,43 @@
+"""GpuServiceSpec: one host-bound check and one host derivation serve every GPU-service spec, each naming its field."""
+
+import pytest
+from pydantic import ValidationError
+
+from blueprints.alb_inference_spec import AlbInferenceSpec
+from blueprints.idle_stop_queue_spec import IdleStopGpuQueueSpec
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/svc:1"
+CONTAINER = {"image": IMAGE, "gpu": 1, "port": 8080}
+ALB = {
+    "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    "allowed_cidrs": ["10.0.0.0/8"],
+}
+
+
+@pytest.mark.parametrize(
+    ("cls", "fields", "named"),
+    [
+        (AlbInferenceSpec, {"alb": ALB, "scaling": {"max_tasks": 3}}, "scaling.max_tasks is 3"),
+        (IdleStopGpuQueueSpec, {"max_workers": 3}, "max_workers is 3"),
+    ],
+)
+def test_a_host_cap_below_the_most_tasks_names_the_variants_own_field(cls, fields, named):
+    # GIVEN a spec whose hosts (one task each) are capped at 2 while its most tasks is 3
+    capacity = {"instance_types": ["g6.xlarge"], "max_hosts": 2}
+    # WHEN it is validated
+    with pytest.raises(ValidationError) as caught:
+        cls.model_validate({"name": "svc-a", "capacity": capacity, "container": CONTAINER, **fields})
+    # THEN the one error names the cap, the variant's field and the fix
+    text = str(caught.value)
+    assert "capacity.max_hosts: 2 hosts hold 2 tasks" in text and named in text and "max_hosts >= 3" in text, text
+
+
+@pytest.mark.parametrize(
+    ("cls", "fields"),
+    [(AlbInferenceSpec, {"alb": ALB, "scaling": {"max_tasks": 3}}), (IdleStopGpuQueueSpec, {"max_workers": 3})],
+)
+def test_without_a_cap_both_variants_leave_room_for_a_rolling_deployment(cls, fields):
+    spec = cls.model_validate(
+        {"name": "svc-a", "capacity": {"instance_types": ["g6.xlarge"]}, "container": CONTAINER, **fields}
+    )
+    assert (spec.most_tasks, spec.tasks_per_host, spec.max_hosts) == (3, 1, 6)
