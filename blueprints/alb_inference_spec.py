@@ -4,7 +4,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from blueprints.service_spec import GpuServiceSpec
+from blueprints.service_spec import GpuServiceSpec, network_field, region_field
 from sdk import sizing
 from sdk.constructs.load_balancer import AlbSpec
 from sdk.grants import Grant
@@ -85,12 +85,8 @@ class AlbInferenceSpec(GpuServiceSpec):
         "'<name>-alb-logs-' must fit S3's 37). Required.",
     )
     _name = field_validator("name")(resource_name(27))
-    region: Region | None = Field(
-        default=None,
-        description="AWS region. Default None: the stack's (GpuStack(region=...)), the one source of truth; a "
-        "different value is refused.",
-    )
-    network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
+    region: Region | None = region_field()
+    network: NetworkSpec = network_field()
     capacity: CapacitySpec = Field(description="GPU instance types and Spot. Required.")
     container: ContainerSpec = Field(description="The inference container (needs a port). Required.")
     scaling: InferenceScalingSpec = Field(default_factory=InferenceScalingSpec, description="Default 1-4 tasks.")

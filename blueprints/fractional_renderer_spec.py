@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from blueprints.idle_stop_queue_spec import IdleStopGpuQueueSpec
+from blueprints.service_spec import network_field, region_field
 from sdk import sizing
 from sdk.catalog import CATALOG
 from sdk.constructs.task import definition_size_problems
@@ -159,12 +160,8 @@ class FractionalRendererSpec(Spec):
         f"{FALLBACK_SUFFIX!r}). Required.",
     )
     _name = field_validator("name")(resource_name(21))
-    region: Region | None = Field(
-        default=None,
-        description="AWS region. Default None: the stack's (GpuStack(region=...)), the one source of truth; a "
-        "different value is refused.",
-    )
-    network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
+    region: Region | None = region_field()
+    network: NetworkSpec = network_field()
     capacity: CapacitySpec = Field(
         default_factory=lambda: CapacitySpec(instance_types=("g6f.xlarge",)),
         description="Render hosts: g6f/gr6f sizes (or whole-GPU g4dn/g5/g6/g6e/gr6), warm pool, Spot. "

@@ -4,7 +4,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from blueprints.service_spec import GpuServiceSpec
+from blueprints.service_spec import GpuServiceSpec, network_field, region_field
 from sdk.grants import Grant
 from sdk.job_specs import JobResourcesSpec
 from sdk.specs import (
@@ -33,12 +33,8 @@ class IdleStopGpuQueueSpec(GpuServiceSpec):
         description="Queue name (cluster, queue, table, roles derive from it; <= 24 chars). Required.",
     )
     _name = field_validator("name")(resource_name(24))
-    region: Region | None = Field(
-        default=None,
-        description="AWS region. Default None: the stack's (GpuStack(region=...)), the one source of truth; a "
-        "different value is refused.",
-    )
-    network: NetworkSpec = Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
+    region: Region | None = region_field()
+    network: NetworkSpec = network_field()
     capacity: CapacitySpec = Field(description="GPU instance types, Spot, warm pool (min_hosts stays 0). Required.")
     container: ContainerSpec = Field(
         description="The consumer container (runs sdk.jobs.Worker; image, gpu, cpu, memory). Required."

@@ -1,11 +1,13 @@
 """GpuServiceSpec: the checks and derived sizes every GPU-service spec shares (AlbInferenceSpec,
 IdleStopGpuQueueSpec), as GpuServiceBase shares their construct wiring. No cdktf import of its own."""
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import Field
 
 from sdk import sizing
 from sdk.constructs.task import definition_size_problems
-from sdk.specs import Spec, problems_to_error
+from sdk.specs import NetworkSpec, Spec, problems_to_error
 from sdk.validation import (
     min_tasks_per_host,
     model_cache_problems,
@@ -15,7 +17,21 @@ from sdk.validation import (
 )
 
 if TYPE_CHECKING:  # fields each variant declares with its own description
-    from sdk.specs import CapacitySpec, ContainerSpec, NetworkSpec
+    from sdk.specs import CapacitySpec, ContainerSpec
+
+
+def region_field() -> Any:
+    """The `region` field every blueprint spec declares the same way."""
+    return Field(
+        default=None,
+        description="AWS region. Default None: the stack's (GpuStack(region=...)), the one source of truth; a "
+        "different value is refused.",
+    )
+
+
+def network_field() -> Any:
+    """The `network` field every blueprint spec declares the same way."""
+    return Field(default_factory=NetworkSpec, description="Default: a new 2-AZ VPC, one NAT.")
 
 
 class GpuServiceSpec(Spec):
