@@ -1,5 +1,8 @@
 """GpuServiceSpec: one host-bound check and one host derivation serve every GPU-service spec, each naming its field."""
 
+import ast
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -41,3 +44,27 @@ def test_without_a_cap_both_variants_leave_room_for_a_rolling_deployment(cls, fi
         {"name": "svc-a", "capacity": {"instance_types": ["g6.xlarge"]}, "container": CONTAINER, **fields}
     )
     assert (spec.most_tasks, spec.tasks_per_host, spec.max_hosts) == (3, 1, 6)
+
+
+SPEC_MODULES = [
+    "blueprints/service_spec.py",
+    "blueprints/alb_inference_spec.py",
+    "blueprints/idle_stop_queue_spec.py",
+    "blueprints/fractional_renderer_spec.py",
+    "sdk/job_specs.py",
+]
+
+
+@pytest.mark.parametrize("path", SPEC_MODULES)
+def test_a_spec_module_imports_no_cdktf_jsii_or_construct_code_itself(path):
+    # GIVEN a spec module's source WHEN its imports are read
+    tree = ast.parse((Path(__file__).parents[2] / path).read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    # THEN none is cdktf, jsii, constructs or a blueprint's construct module (the specs' own layer stays engine-free;
+    # AlbSpec, ExistingQueueSpec and definition_size_problems still come from sdk.constructs until they move)
+    engine = {m for m in imported if m.split(".")[0] in ("cdktf", "jsii", "constructs") or m.startswith("cdktf_")}
+    construct_modules = {m for m in imported if m in ("blueprints.alb_inference", "blueprints.idle_stop_queue")}
+    pending = {"sdk.constructs.load_balancer", "sdk.constructs.queue", "sdk.constructs.task"}
+    assert not engine and not construct_modules, (engine, construct_modules)
+    assert {m for m in imported if m.startswith("sdk.constructs")} <= pending
