@@ -7,7 +7,6 @@ The capacity provider then brings hosts up or takes them to zero.
 """
 
 import math
-from dataclasses import replace
 from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
@@ -120,8 +119,7 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
         self.jobs.grant_consume(self.roles, cluster_name=self.cluster.name, account_id=self.account_id)
         grace = max(1, stop_timeout - STOP_GRACE_MARGIN_SECONDS)
         environment = {**self.jobs.worker_environment(), STOP_GRACE_ENV: str(grace)}
-        self.settings = replace(settings, environment=environment)
-        self._build_service(min_tasks=0, max_tasks=self.spec.max_workers)
+        self._build_service(min_tasks=0, max_tasks=self.spec.max_workers, environment=environment)
         self._scaling()
         self._alarms()
         self._finish()

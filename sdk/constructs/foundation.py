@@ -6,7 +6,7 @@ alarm topic -> outputs and review hints. Children are passed on as references (`
 `self.capacity.provider_name`), never re-derived from the spec's name.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 from cdktf import ITerraformDependable
@@ -57,7 +57,7 @@ SpecT = TypeVar("SpecT", bound=ServiceSpec)
 
 @dataclass(frozen=True)
 class TaskSettings:
-    """How a variant runs its tasks: network mode, the tasks' security group texts, container and environment."""
+    """How a variant runs its tasks: network mode, the tasks' security group texts, its container."""
 
     enable_exec: bool
     security_group: str  # description of the tasks' security group (awsvpc only)
@@ -65,7 +65,6 @@ class TaskSettings:
     network_mode: Literal["awsvpc", "bridge"] = "awsvpc"
     placement_constraint: str | None = None
     container: ContainerSpec | None = None  # None: the spec's
-    environment: dict[str, str] = field(default_factory=dict)
 
 
 class GpuServiceBase(Construct, Generic[SpecT]):
@@ -145,9 +144,10 @@ class GpuServiceBase(Construct, Generic[SpecT]):
         depends_on: tuple[ITerraformDependable, ...] = (),
         load_balancer: dict[str, Any] | None = None,
         health_check_grace_seconds: int | None = None,
+        environment: dict[str, str] | None = None,
     ) -> None:
-        """The task definition, the service on the capacity provider (starting at `min_tasks`), its scaling target
-        (`min_tasks`-`max_tasks`) and the alarm topic."""
+        """The task definition (with the variant's extra `environment`), the service on the capacity provider
+        (starting at `min_tasks`), its scaling target (`min_tasks`-`max_tasks`) and the alarm topic."""
         spec, settings = self.spec, self.settings
         self.task = GpuTask(
             self,
@@ -160,7 +160,7 @@ class GpuServiceBase(Construct, Generic[SpecT]):
             log_group_name=self.logs.name,
             region=self.region,
             enable_exec=settings.enable_exec,
-            extra_environment=settings.environment or None,
+            extra_environment=environment,
             placement_constraint=settings.placement_constraint,
         )
         assert self.cluster.capacity_providers is not None

@@ -75,6 +75,20 @@ def test_the_fallback_container_asks_for_a_whole_gpu_sized_to_its_own_hosts():
     assert renderer.fallback_container.memory_mib < renderer.container.memory_mib
 
 
+def test_the_fallback_is_declared_in_both_queue_specs_rather_than_patched_after_construction():
+    # GIVEN a renderer whose fallback starts after 7 minutes and whose job timeout is set
+    renderer = spec(capacity=types("g6f.4xlarge"), fallback=FallbackSpec(after_minutes=7), job_timeout_seconds=1200)
+    # WHEN its two consumers' specs are built
+    primary, fallback = renderer.queue_spec(), renderer.fallback_queue_spec()
+    # THEN each names the other as sharing its queue, only the fallback waits, and both carry the job timeout
+    assert (primary.shares_queue_with, primary.start_after_minutes) == ("render-fb", 0)
+    assert (fallback.shares_queue_with, fallback.start_after_minutes) == ("render", 7)
+    assert primary.jobs_spec.job_timeout_seconds == fallback.jobs_spec.job_timeout_seconds == 1200
+    # AND without a fallback the primary is the queue's only consumer, with the job stream's defaults
+    alone = spec().queue_spec()
+    assert alone.shares_queue_with is None and alone.jobs.model_fields_set == set()
+
+
 def test_render_settings_reach_the_worker_as_variables_it_accepts():
     # GIVEN render defaults on the spec
     renderer = spec(render=RenderSettings(views=("front", "top"), size=1024, samples=64, device="optix"))
