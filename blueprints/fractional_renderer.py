@@ -6,12 +6,14 @@ provider and service, started only when the primary falls behind.
 """
 
 import math
-from typing import Any, Literal
+from typing import Any
 
 from constructs import Construct
 from pydantic import Field, field_validator, model_validator
 
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec, JobResources, queue_metrics
+from render_worker import contract as rc
+from render_worker.contract import HEARTBEAT_FILE, KERNEL_CACHE_PATH, SCRATCH_PATH, WORKER_USER, DeviceName, ViewName
 from sdk import sizing
 from sdk.catalog import CATALOG
 from sdk.constructs.network import Network
@@ -20,6 +22,7 @@ from sdk.constructs.scaling import metric_math, running_tasks_metric
 from sdk.constructs.stack import in_stack_region
 from sdk.constructs.task import definition_size_problems
 from sdk.hints import BlueprintHints
+from sdk.jobs.config import ENV_PREFIX as JOBS_ENV_PREFIX
 from sdk.specs import (
     AlarmsSpec,
     CapacitySpec,
@@ -40,14 +43,8 @@ from sdk.validation import (
     unknown_instance_types,
 )
 
-ViewName = Literal["front", "back", "left", "right", "top", "bottom", "iso"]
-DeviceName = Literal["auto", "optix", "cuda", "cpu"]
-# The worker image's contract (render_worker/Dockerfile): user render (10001), ENTRYPOINT python -m render_worker,
-# VOLUMEs /scratch (TMPDIR=/scratch/tmp) and the kernel cache, health from the heartbeat file.
-WORKER_USER = "10001:10001"
-SCRATCH_PATH = "/scratch"
-KERNEL_CACHE_PATH = "/var/cache/render-kernels"
-HEARTBEAT_FILE = f"{SCRATCH_PATH}/render-worker.heartbeat"
+# The worker image's contract (render_worker/contract.py, render_worker/Dockerfile): user render (10001), ENTRYPOINT
+# python -m render_worker, VOLUMEs /scratch (TMPDIR=/scratch/tmp) and the kernel cache, health from the heartbeat file.
 SERVE_COMMAND = ("serve",)
 HEALTH_COMMAND = ("CMD", "python", "-m", "render_worker", "health", "--max-age", "60")
 CPU_STEP, MEMORY_STEP_MIB = 128, 256
@@ -85,11 +82,11 @@ class RenderSettings(Spec):
 
     def environment(self) -> dict[str, str]:
         return {
-            "RENDER_VIEWS": ",".join(self.views),
-            "RENDER_SIZE": str(self.size),
-            "RENDER_SAMPLES": str(self.samples),
-            "RENDER_DEVICE": self.device,
-            "RENDER_TIMEOUT_S": str(self.timeout_seconds),
+            rc.VIEWS_ENV: ",".join(self.views),
+            rc.SIZE_ENV: str(self.size),
+            rc.SAMPLES_ENV: str(self.samples),
+            rc.DEVICE_ENV: self.device,
+            rc.TIMEOUT_ENV: str(self.timeout_seconds),
         }
 
 
@@ -130,7 +127,7 @@ class RenderWorkerSpec(Spec):
         problems = []
         if self.user.split(":")[0] == "0":
             problems.append(f"worker.user: uid 0 is root. Fix: a non-root uid such as {WORKER_USER}.")
-        reserved = sorted(k for k in self.environment if k.startswith(("RENDER_", "GPU_JOBS_")))
+        reserved = sorted(k for k in self.environment if k.startswith((rc.ENV_PREFIX, JOBS_ENV_PREFIX)))
         if reserved:
             problems.append(
                 f"worker.environment: {', '.join(reserved)} are set by the blueprint. "
@@ -326,8 +323,8 @@ class FractionalRendererSpec(Spec):
             environment={
                 **worker.environment,
                 **self.render.environment(),
-                "RENDER_KERNEL_CACHE_DIR": KERNEL_CACHE_PATH,
-                "RENDER_HEARTBEAT_FILE": HEARTBEAT_FILE,
+                rc.KERNEL_CACHE_DIR_ENV: KERNEL_CACHE_PATH,
+                rc.HEARTBEAT_FILE_ENV: HEARTBEAT_FILE,
             },
             health_check=HealthCheckSpec(command=HEALTH_COMMAND, timeout_seconds=10, start_period_seconds=120),
             read_only_root=True,

@@ -26,7 +26,7 @@ from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
 from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.outputs import stable_output
-from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
+from sdk.constructs.queue import ExistingQueueSpec, JobQueue
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import Metric, ServiceScaling, metric_math, sqs_metric
 from sdk.constructs.service import GpuService
@@ -37,6 +37,7 @@ from sdk.grants import Grant, check_kms_key_arn, kms_key_statements
 from sdk.hints import BlueprintHints, GpuCapacityHint
 from sdk.jobs.config import (
     BUCKET_ENV,
+    ENV_PREFIX,
     IDLE_EXIT_ENV,
     JOB_TIMEOUT_ENV,
     MAX_RECEIVE_COUNT_ENV,
@@ -49,6 +50,7 @@ from sdk.jobs.config import (
 )
 from sdk.jobs.dead_letters import SWEEP_LIMIT
 from sdk.jobs.layout import DEFAULT_PREFIX, check_prefix
+from sdk.jobs.sqs_limits import MAX_VISIBILITY_SECONDS
 from sdk.specs import (
     AlarmsSpec,
     CapacitySpec,
@@ -79,7 +81,6 @@ METRIC_LAG_MINUTES = 2  # SQS publishes 1-minute metrics; the alarm sees them a 
 CAPACITY_PROVIDER_SCALE_IN_MINUTES = 15  # managed scaling's scale-in alarm needs 15 datapoints (fixed by AWS)
 HOST_TERMINATION_MINUTES = 2
 JOBS_METRICS_NAMESPACE: str = WorkerConfig.model_fields["metrics_namespace"].default
-ENV_PREFIX = "GPU_JOBS_"
 
 
 def queue_problems(
