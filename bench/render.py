@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from render_worker.config import Limits, RenderOptions, WorkerSettings  # noqa: E402
 from render_worker.isolation import RenderProcess  # noqa: E402
 from render_worker.metrics import ssim_files  # noqa: E402
+from render_worker.report import REPORT_NAME  # noqa: E402
 
 # ../shared beside the checkout; a git worktree sits one level deeper (wt/<name>), so look upwards for it.
 SAMPLES = next((p / "shared/samples/3mf" for p in ROOT.parents if (p / "shared/samples/3mf").is_dir()), ROOT.parent)
@@ -86,7 +87,7 @@ def _cold(model: Path, options: RenderOptions) -> float:
 
 def _reference(renderer: RenderProcess, model: Path, options: RenderOptions) -> Path:
     folder = CACHE / _reference_key(model, options)
-    if not (folder / "render.json").is_file():
+    if not (folder / REPORT_NAME).is_file():
         print(f"rendering the reference ({REFERENCE}) into {folder} ...", flush=True)
         start = time.perf_counter()
         ref_options = options.model_copy(update=REFERENCE)
@@ -118,13 +119,13 @@ def _warm_run(
         used = _child_cpu(renderer) - cpu
         print(
             f"warm job {run}: {wall:.2f} s wall, {used:.2f} s CPU (user+sys of the Blender child) for "
-            f"{len(report['views'])} views (device {report['device']['backend']}; load {_load()})"
+            f"{len(report.views)} views (device {report.device.backend}; load {_load()})"
         )
-        print(f"  phases: {report['timings_s']}")
+        print(f"  phases: {report.timings_s}")
         scores = []
-        for view in report["views"]:
-            scores.append(ssim_files(out / view["file"], reference / view["file"]))
-            print(f"  {view['name']:>6}: {view['seconds']:.2f} s  SSIM {scores[-1]:.4f}")
+        for view in report.views:
+            scores.append(ssim_files(out / view.file, reference / view.file))
+            print(f"  {view.name:>6}: {view.seconds:.2f} s  SSIM {scores[-1]:.4f}")
         return wall, used, min(scores)
 
 

@@ -1,16 +1,27 @@
 """FractionalRendererSpec, RenderSettings, RenderWorkerSpec, FallbackSpec: a FractionalGpuRenderer (no constructs)."""
 
 import math
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from blueprints.idle_stop_queue_spec import IdleStopGpuQueueSpec
 from blueprints.service_spec import network_field, region_field
+from render_worker import contract as rc
+from render_worker.contract import (
+    DEFAULT_VIEWS,
+    HEARTBEAT_FILE,
+    KERNEL_CACHE_PATH,
+    SCRATCH_PATH,
+    WORKER_USER,
+    DeviceName,
+    ViewName,
+)
 from sdk import sizing
 from sdk.catalog import CATALOG
 from sdk.constructs.task import definition_size_problems
 from sdk.job_specs import JobResourcesSpec
+from sdk.jobs.config import ENV_PREFIX as JOBS_ENV_PREFIX
+from sdk.jobs.sqs_limits import MAX_VISIBILITY_SECONDS
 from sdk.specs import (
     AlarmsSpec,
     CapacitySpec,
@@ -31,14 +42,8 @@ from sdk.validation import (
     unknown_instance_types,
 )
 
-ViewName = Literal["front", "back", "left", "right", "top", "bottom", "iso"]
-DeviceName = Literal["auto", "optix", "cuda", "cpu"]
-# The worker image's contract (render_worker/Dockerfile): user render (10001), ENTRYPOINT python -m render_worker,
-# VOLUMEs /scratch (TMPDIR=/scratch/tmp) and the kernel cache, health from the heartbeat file.
-WORKER_USER = "10001:10001"
-SCRATCH_PATH = "/scratch"
-KERNEL_CACHE_PATH = "/var/cache/render-kernels"
-HEARTBEAT_FILE = f"{SCRATCH_PATH}/render-worker.heartbeat"
+# The worker image's contract (render_worker/contract.py, render_worker/Dockerfile): user render (10001), ENTRYPOINT
+# python -m render_worker, VOLUMEs /scratch (TMPDIR=/scratch/tmp) and the kernel cache, health from the heartbeat file.
 SERVE_COMMAND = ("serve",)
 HEALTH_COMMAND = ("CMD", "python", "-m", "render_worker", "health", "--max-age", "60")
 CPU_STEP, MEMORY_STEP_MIB = 128, 256
@@ -49,7 +54,7 @@ class RenderSettings(Spec):
     """Render defaults the worker applies where a job's payload leaves them out (RENDER_* variables)."""
 
     views: tuple[ViewName, ...] = Field(
-        default=("front", "back", "left", "right", "iso"),
+        default=DEFAULT_VIEWS,
         min_length=1,
         description="Camera views per job. Default the 5 validation views front, back, left, right, iso.",
     )
@@ -76,11 +81,11 @@ class RenderSettings(Spec):
 
     def environment(self) -> dict[str, str]:
         return {
-            "RENDER_VIEWS": ",".join(self.views),
-            "RENDER_SIZE": str(self.size),
-            "RENDER_SAMPLES": str(self.samples),
-            "RENDER_DEVICE": self.device,
-            "RENDER_TIMEOUT_S": str(self.timeout_seconds),
+            rc.VIEWS_ENV: ",".join(self.views),
+            rc.SIZE_ENV: str(self.size),
+            rc.SAMPLES_ENV: str(self.samples),
+            rc.DEVICE_ENV: self.device,
+            rc.TIMEOUT_ENV: str(self.timeout_seconds),
         }
 
 
@@ -121,7 +126,7 @@ class RenderWorkerSpec(Spec):
         problems = []
         if self.user.split(":")[0] == "0":
             problems.append(f"worker.user: uid 0 is root. Fix: a non-root uid such as {WORKER_USER}.")
-        reserved = sorted(k for k in self.environment if k.startswith(("RENDER_", "GPU_JOBS_")))
+        reserved = sorted(k for k in self.environment if k.startswith((rc.ENV_PREFIX, JOBS_ENV_PREFIX)))
         if reserved:
             problems.append(
                 f"worker.environment: {', '.join(reserved)} are set by the blueprint. "
@@ -174,7 +179,10 @@ class FractionalRendererSpec(Spec):
         default=15, ge=1, le=240, description="Scale to zero after this long with no jobs. Default 15."
     )
     job_timeout_seconds: int = Field(
-        default=900, ge=60, le=43200, description="Longest a job may run before SQS retries it. Default 900."
+        default=900,
+        ge=60,
+        le=MAX_VISIBILITY_SECONDS,
+        description="Longest a job may run before SQS retries it. Default 900.",
     )
     fallback: FallbackSpec | None = Field(
         default=None, description="Whole-GPU fallback consumer. Default None: fractional hosts only."
@@ -325,8 +333,8 @@ class FractionalRendererSpec(Spec):
             environment={
                 **worker.environment,
                 **self.render.environment(),
-                "RENDER_KERNEL_CACHE_DIR": KERNEL_CACHE_PATH,
-                "RENDER_HEARTBEAT_FILE": HEARTBEAT_FILE,
+                rc.KERNEL_CACHE_DIR_ENV: KERNEL_CACHE_PATH,
+                rc.HEARTBEAT_FILE_ENV: HEARTBEAT_FILE,
             },
             health_check=HealthCheckSpec(command=HEALTH_COMMAND, timeout_seconds=10, start_period_seconds=120),
             read_only_root=True,

@@ -7,6 +7,7 @@ from pydantic import Field, field_validator, model_validator
 from blueprints.service_spec import GpuServiceSpec, network_field, region_field
 from sdk.grants import Grant
 from sdk.job_specs import JobResourcesSpec
+from sdk.jobs.config import ENV_PREFIX
 from sdk.specs import (
     AlarmsSpec,
     CapacitySpec,
@@ -23,7 +24,6 @@ from sdk.validation import (
 METRIC_LAG_MINUTES = 2  # SQS publishes 1-minute metrics; the alarm sees them a minute or two late
 CAPACITY_PROVIDER_SCALE_IN_MINUTES = 15  # managed scaling's scale-in alarm needs 15 datapoints (fixed by AWS)
 HOST_TERMINATION_MINUTES = 2
-ENV_PREFIX = "GPU_JOBS_"
 
 
 class IdleStopGpuQueueSpec(GpuServiceSpec):

@@ -87,8 +87,8 @@ def _render(args: argparse.Namespace) -> int:
         report = renderer.render(args.model, args.out, options)
     finally:
         renderer.close()
-    views = ", ".join(f"{v['name']} {v['seconds']:.2f}s" for v in report["views"])
-    print(f"rendered {args.model.name} on {report['device']['backend']}: {views}; outputs in {args.out}")
+    views = ", ".join(f"{v.name} {v.seconds:.2f}s" for v in report.views)
+    print(f"rendered {args.model.name} on {report.device.backend}: {views}; outputs in {args.out}")
     return 0
 
 
@@ -116,8 +116,7 @@ def _selftest(args: argparse.Namespace) -> int:
             renderer.close()
         if not (Path(tmp) / "out" / "iso.png").stat().st_size:
             raise RenderError("self-test rendered an empty image")
-    print(f"selftest ok: {report['triangles']} triangles on {report['device']['backend']} "
-          f"in {report['timings_s']['total']:.2f} s")  # fmt: skip
+    print(f"selftest ok: {report.triangles} triangles on {report.device.backend} in {report.total_seconds:.2f} s")
     return 0
 
 

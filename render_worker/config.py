@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-DeviceName = Literal["auto", "optix", "cuda", "cpu"]
-VIEW_NAMES = ("front", "back", "left", "right", "top", "bottom", "iso")
-DEFAULT_VIEWS = ("front", "back", "left", "right", "iso")
+from render_worker import contract as rc
+from render_worker.contract import DEFAULT_VIEWS, VIEW_NAMES, DeviceName
+
 MiB = 1024 * 1024
 
 
@@ -93,14 +92,14 @@ class WorkerSettings(BaseModel):
     )
     limits: Limits = Field(default_factory=Limits, description="Input and time bounds. Default Limits().")
     kernel_cache_dir: Path = Field(
-        Path("/var/cache/render-kernels"),
+        Path(rc.KERNEL_CACHE_PATH),
         description="Where CUDA/OptiX kernel caches persist (CUDA_CACHE_PATH points inside it). "
-        "Default /var/cache/render-kernels.",
+        f"Default {rc.KERNEL_CACHE_PATH}.",
     )
     heartbeat_file: Path = Field(
-        Path("/scratch/render-worker.heartbeat"),
+        Path(rc.HEARTBEAT_FILE),
         description="File touched while the worker and its Blender child are healthy (the health check reads it). "
-        "Default /scratch/render-worker.heartbeat.",
+        f"Default {rc.HEARTBEAT_FILE}.",
     )
 
     @classmethod
@@ -118,17 +117,18 @@ class SettingsError(ValueError):
 
 
 ENV_FIELDS: dict[str, tuple[str, str]] = {
-    "RENDER_VIEWS": ("defaults", "views"),
-    "RENDER_SIZE": ("defaults", "size"),
-    "RENDER_SAMPLES": ("defaults", "samples"),
-    "RENDER_DEVICE": ("defaults", "device"),
-    "RENDER_DENOISE": ("defaults", "denoise"),
-    "RENDER_MAX_INPUT_BYTES": ("limits", "max_input_bytes"),
-    "RENDER_MAX_UNCOMPRESSED_BYTES": ("limits", "max_uncompressed_bytes"),
-    "RENDER_MAX_TRIANGLES": ("limits", "max_triangles"),
-    "RENDER_MAX_INSTANCES": ("limits", "max_instances"),
-    "RENDER_TIMEOUT_S": ("limits", "render_timeout_s"),
+    rc.VIEWS_ENV: ("defaults", "views"),
+    rc.SIZE_ENV: ("defaults", "size"),
+    rc.SAMPLES_ENV: ("defaults", "samples"),
+    rc.DEVICE_ENV: ("defaults", "device"),
+    rc.DENOISE_ENV: ("defaults", "denoise"),
+    rc.MAX_INPUT_BYTES_ENV: ("limits", "max_input_bytes"),
+    rc.MAX_UNCOMPRESSED_BYTES_ENV: ("limits", "max_uncompressed_bytes"),
+    rc.MAX_TRIANGLES_ENV: ("limits", "max_triangles"),
+    rc.MAX_INSTANCES_ENV: ("limits", "max_instances"),
+    rc.TIMEOUT_ENV: ("limits", "render_timeout_s"),
 }
+PATH_ENV_FIELDS = {rc.KERNEL_CACHE_DIR_ENV: "kernel_cache_dir", rc.HEARTBEAT_FILE_ENV: "heartbeat_file"}
 
 
 def _settings_from_env(env: Mapping[str, str]) -> dict[str, object]:
@@ -136,12 +136,8 @@ def _settings_from_env(env: Mapping[str, str]) -> dict[str, object]:
     for var, (group, field) in ENV_FIELDS.items():
         if var in env:
             data[group][field] = env[var]
-    out: dict[str, object] = dict(data)
-    if "RENDER_KERNEL_CACHE_DIR" in env:
-        out["kernel_cache_dir"] = env["RENDER_KERNEL_CACHE_DIR"]
-    if "RENDER_HEARTBEAT_FILE" in env:
-        out["heartbeat_file"] = env["RENDER_HEARTBEAT_FILE"]
-    return out
+    paths = {field: env[var] for var, field in PATH_ENV_FIELDS.items() if var in env}
+    return {**data, **paths}
 
 
 def _describe(exc: ValidationError) -> str:

@@ -26,9 +26,6 @@ class DeviceChoice:
     devices: tuple[str, ...]
     fallbacks: tuple[str, ...] = field(default=())
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"backend": self.backend, "devices": list(self.devices), "fallbacks": list(self.fallbacks)}
-
 
 def choose_backend(preference: str, available: Mapping[str, Sequence[str]]) -> DeviceChoice:
     """Pick a backend from `available` (backend -> device names). An explicit GPU request never falls back."""

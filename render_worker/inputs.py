@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from render_worker import contract as rc
 from render_worker.config import Limits
 from render_worker.errors import InputError
 
@@ -37,7 +38,9 @@ def inspect_model(path: Path, limits: Limits) -> ModelFile:
             f"use one of {', '.join(sorted(FORMATS))}"
         )
     size = _regular_file_size(path)
-    _check_amount(path, f"is {size} bytes", size, limits.max_input_bytes, "raise RENDER_MAX_INPUT_BYTES to accept it")
+    _check_amount(
+        path, f"is {size} bytes", size, limits.max_input_bytes, f"raise {rc.MAX_INPUT_BYTES_ENV} to accept it"
+    )
     CHECKS[fmt](path, limits)
     return ModelFile(path=path, format=fmt, size_bytes=size)
 
@@ -97,7 +100,7 @@ def _bounded_unzip(package: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limi
             if read > budget:
                 raise InputError(
                     f"3MF package unzips to more than {limits.max_uncompressed_bytes} bytes "
-                    "(zip bomb guard; raise RENDER_MAX_UNCOMPRESSED_BYTES for genuinely huge models)"
+                    f"(zip bomb guard; raise {rc.MAX_UNCOMPRESSED_BYTES_ENV} for genuinely huge models)"
                 )
             if read > ratio_cap:
                 raise InputError(
@@ -245,13 +248,13 @@ def _check_mtllib(path: Path, libraries: bytes) -> None:
 
 def check_triangles(path: Path, count: int, limits: Limits, counted: str = "") -> None:
     """The one triangle-budget rule, used before import (headers) and after it (real meshes)."""
-    fix = "raise RENDER_MAX_TRIANGLES or decimate the model"
+    fix = f"raise {rc.MAX_TRIANGLES_ENV} or decimate the model"
     _check_amount(path, f"has {count} triangles{counted}", count, limits.max_triangles, fix)
 
 
 def check_vertices(path: Path, count: int, limits: Limits, counted: str = "") -> None:
     """A triangle has three corners: more vertices than 3 x the triangle budget are weight nothing draws."""
-    fix = "3 x RENDER_MAX_TRIANGLES; raise RENDER_MAX_TRIANGLES or decimate the model"
+    fix = f"3 x {rc.MAX_TRIANGLES_ENV}; raise {rc.MAX_TRIANGLES_ENV} or decimate the model"
     _check_amount(path, f"has {count} vertices{counted}", count, 3 * limits.max_triangles, fix)
 
 

@@ -21,6 +21,7 @@ from render_worker import errors
 from render_worker.config import Limits, RenderOptions, WorkerSettings
 from render_worker.errors import RenderCrashed, RenderError, RenderTimeout
 from render_worker.inputs import inspect_model
+from render_worker.report import RenderReport
 
 log = logging.getLogger("render_worker.isolation")
 START_TIMEOUT_S = 120.0
@@ -59,14 +60,14 @@ class RenderProcess:
         self._receive(START_TIMEOUT_S, "starting Blender")
         log.info("blender child %s ready", self._proc.pid)
 
-    def render(self, model: Path, out_dir: Path, options: RenderOptions, limits: Limits | None = None) -> dict:
+    def render(self, model: Path, out_dir: Path, options: RenderOptions, limits: Limits | None = None) -> RenderReport:
         """Render in the child; RenderError subclasses come back as themselves, a dead child as RenderCrashed."""
         limits = limits or self.settings.limits
         inspect_model(model, limits)  # cheap checks first: a bad file never reaches Blender or wakes the child
         self.start()
         assert self._conn is not None
         self._conn.send((str(model), str(out_dir), options.model_dump(), limits.model_dump()))
-        report = self._receive(limits.render_timeout_s, f"rendering {model.name}")
+        report = RenderReport.model_validate(self._receive(limits.render_timeout_s, f"rendering {model.name}"))
         self.jobs += 1
         return report
 
@@ -135,7 +136,7 @@ def _child_main(conn: Connection, settings: WorkerSettings) -> None:
             report = render_model(
                 Path(model), Path(out_dir), RenderOptions.model_validate(options), Limits.model_validate(limits)
             )
-            conn.send(("ok", report))
+            conn.send(("ok", report.model_dump()))
         except RenderError as exc:
             conn.send(("error", (type(exc).__name__, str(exc))))
         except Exception as exc:

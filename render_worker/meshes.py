@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from render_worker import contract as rc
 from render_worker.config import Limits
 from render_worker.errors import InputError
 from render_worker.inputs import check_triangles, check_vertices
@@ -141,7 +142,7 @@ def _check_bounds(path: Path, total: Tally, limits: Limits) -> None:
     if total.instances > limits.max_instances:
         raise InputError(
             f"{path.name} places {total.instances} mesh instances (build items x nested components), over the limit "
-            f"of {limits.max_instances} (raise RENDER_MAX_INSTANCES or merge the copies into one mesh)"
+            f"of {limits.max_instances} (raise {rc.MAX_INSTANCES_ENV} or merge the copies into one mesh)"
         )
     if total.triangles == 0 and total.beams:
         raise InputError(

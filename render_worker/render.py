@@ -5,7 +5,6 @@ Outputs in `out_dir`: `<view>.png` per view, `contact_sheet.png`, `render.json`.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +15,7 @@ from render_worker import cycles, meshes, scene
 from render_worker.config import Limits, RenderOptions
 from render_worker.contact_sheet import write_contact_sheet
 from render_worker.inputs import inspect_model
-
-REPORT_NAME = "render.json"
-SHEET_NAME = "contact_sheet.png"
+from render_worker.report import REPORT_NAME, SHEET_NAME, Dimensions, RenderReport, ViewReport
 
 
 class Timer:
@@ -36,7 +33,7 @@ class Timer:
             self.phases[name] = round(self.phases.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
-def render_model(model_path: Path, out_dir: Path, options: RenderOptions, limits: Limits) -> dict[str, Any]:
+def render_model(model_path: Path, out_dir: Path, options: RenderOptions, limits: Limits) -> RenderReport:
     """Render `options.views` of the model into `out_dir` and return the report also written to render.json."""
     timer = Timer()
     started = time.perf_counter()
@@ -59,22 +56,22 @@ def render_model(model_path: Path, out_dir: Path, options: RenderOptions, limits
         for view in options.views
     ]
     with timer.phase("contact_sheet"):
-        write_contact_sheet([out_dir / v["file"] for v in views], options.views, out_dir / SHEET_NAME)
-    report = {
-        "model": model_path.name,
-        "format": checked.format,
-        "input_bytes": checked.size_bytes,
-        "triangles": meshes.triangle_count(objects),
-        "parts": len(objects),
-        "dimensions": {"model_units": list(bounds.dimensions), **info},
-        "device": choice.as_dict(),
-        "options": options.model_dump(mode="json"),
-        "views": views,
-        "contact_sheet": SHEET_NAME,
-        "timings_s": {**timer.phases, "total": round(time.perf_counter() - started, 4)},
-        "blender": bpy.app.version_string,
-    }
-    (out_dir / REPORT_NAME).write_text(json.dumps(report, indent=2), encoding="utf-8")
+        write_contact_sheet([out_dir / v.file for v in views], options.views, out_dir / SHEET_NAME)
+    report = RenderReport(
+        model=model_path.name,
+        format=checked.format,
+        input_bytes=checked.size_bytes,
+        triangles=meshes.triangle_count(objects),
+        parts=len(objects),
+        dimensions=Dimensions(model_units=bounds.dimensions, **info),
+        device=choice,
+        options=options,
+        views=tuple(views),
+        contact_sheet=SHEET_NAME,
+        timings_s={**timer.phases, "total": round(time.perf_counter() - started, 4)},
+        blender=bpy.app.version_string,
+    )
+    (out_dir / REPORT_NAME).write_text(report.model_dump_json(indent=2), encoding="utf-8")
     return report
 
 
@@ -85,12 +82,12 @@ def _load(path: Path, fmt: str, limits: Limits) -> tuple[list[Any], dict[str, An
         objects = meshes.add_parts(
             model.parts, scene.studio_material(False), scene.studio_material(True) if coloured else None
         )
-        return objects, {"unit_mm": model.unit_mm, "warnings": list(model.warnings)}
+        return objects, {"unit_mm": model.unit_mm, "warnings": tuple(model.warnings)}
     objects = meshes.import_native(path, fmt, limits)
     for obj in objects:
         obj.data.materials.clear()
         obj.data.materials.append(scene.studio_material(False))
-    return objects, {"unit_mm": None, "warnings": []}
+    return objects, {"unit_mm": None, "warnings": ()}
 
 
 def _configure(bl_scene: Any, options: RenderOptions) -> None:
@@ -123,7 +120,7 @@ def _configure(bl_scene: Any, options: RenderOptions) -> None:
 
 def _render_view(
     bl_scene: Any, camera: Any, view: str, half_extent: tuple[float, float, float], out_dir: Path, timer: Timer
-) -> dict[str, Any]:
+) -> ViewReport:
     import bpy
 
     start = time.perf_counter()
@@ -131,4 +128,4 @@ def _render_view(
         scene.aim(camera, view, half_extent)
         bl_scene.render.filepath = str(out_dir / f"{view}.png")
         bpy.ops.render.render(write_still=True)
-    return {"name": view, "file": f"{view}.png", "seconds": round(time.perf_counter() - start, 4)}
+    return ViewReport(name=view, file=f"{view}.png", seconds=round(time.perf_counter() - start, 4))

@@ -41,8 +41,8 @@ class RenderHandler:
             if ctx.attempt >= 2:
                 raise PermanentJobError(f"{exc} (attempt {ctx.attempt}; not retried again)") from None
             raise
-        ctx.logger.info("rendered %d views on %s", len(report["views"]), report["device"]["backend"])
-        return summary(report)
+        ctx.logger.info("rendered %d views on %s", len(report.views), report.device.backend)
+        return report.summary()
 
 
 def model_input(inputs: Mapping[str, Path]) -> Path:
@@ -60,17 +60,6 @@ def job_options(payload: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise PermanentJobError(f"unknown render payload key(s) {unknown}; allowed: {', '.join(PAYLOAD_KEYS)}")
     return dict(payload)
-
-
-def summary(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The small result stored on the job row; the full report is render.json in the outputs."""
-    return {
-        "device": report["device"]["backend"],
-        "views": [v["file"] for v in report["views"]],
-        "triangles": report["triangles"],
-        "seconds": report["timings_s"]["total"],
-        "report": "render.json",
-    }
 
 
 def serve(settings: WorkerSettings, config: WorkerConfig | None = None) -> None:

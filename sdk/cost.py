@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from sdk.catalog import CATALOG, on_demand_price
 from sdk.hints import GpuCapacityHint, read_hints
+from sdk.tfjson import resources
 
 _PRICES = Path(__file__).parent / "catalog" / "aws_prices.toml"
 
@@ -98,11 +99,6 @@ class CostEstimate(BaseModel):
     @property
     def max_monthly_usd(self) -> float:
         return round(sum(line.max_usd for line in self.lines), 2)
-
-
-def resources(tf_json: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
-    """Resources of one Terraform type by name (empty when the stack has none)."""
-    return tf_json.get("resource", {}).get(resource_type, {})
 
 
 def _line(component: str, values: Sequence[float], assumption: str) -> CostLine:

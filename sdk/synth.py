@@ -11,8 +11,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sdk.tfjson import STACK_FILE, count_resources, load_stacks, stack_file
+
 STACKS_DIR = "stacks"
-STACK_FILE = "cdk.tf.json"
 EXAMPLES_APP = "blueprints.examples"
 EXAMPLES_OUT = "generated"
 APP_OUT = "out"
@@ -81,10 +82,7 @@ def synth_with(build_app: Callable[[Any], None]) -> dict[str, dict[str, Any]]:
         app = App(outdir=tmp, skip_validation=False)
         build_app(app)
         app.synth()
-        return {
-            path.parent.name: json.loads(path.read_text(encoding="utf-8"))
-            for path in sorted(Path(tmp, STACKS_DIR).glob(f"*/{STACK_FILE}"))
-        }
+        return load_stacks(Path(tmp, STACKS_DIR))
 
 
 def other_stacks(stacks: dict[str, Any], out_dir: Path) -> list[Path]:
@@ -101,7 +99,7 @@ def write_stacks(stacks: dict[str, dict[str, Any]], out_dir: Path, *, prune: boo
         shutil.rmtree(stale)
     for name, tf in stacks.items():
         (out_dir / name).mkdir(exist_ok=True)
-        (out_dir / name / STACK_FILE).write_text(json.dumps(tf, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        stack_file(out_dir, name).write_text(json.dumps(tf, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return others
 
 
@@ -110,10 +108,9 @@ def summary_lines(name: str, tf: dict[str, Any]) -> list[str]:
     from sdk.cost import estimate_stack
     from sdk.hints import read_hints
 
-    resources = sum(len(v) for v in tf.get("resource", {}).values())
     cost = estimate_stack(tf)
     priced = f" ({cost.pricing_note})" if cost.pricing_note else ""
-    lines = [f"{name}: {resources} resources, ~${cost.typical_monthly_usd:,.0f}/month{priced}"]
+    lines = [f"{name}: {count_resources(tf)} resources, ~${cost.typical_monthly_usd:,.0f}/month{priced}"]
     for path, hints in read_hints(tf).items():
         if hints.summary:
             lines.append(f"  {path.rsplit('/', 1)[-1]}: {'; '.join(hints.summary)}")

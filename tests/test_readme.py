@@ -1,11 +1,12 @@
 """The README's example script is real: saved as my_app.py, `python -m sdk synth --app my_app` synthesizes it."""
 
-import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+from sdk.tfjson import load_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +28,6 @@ def test_the_readme_service_script_synthesizes_as_the_readme_says(tmp_path):
     # THEN it succeeds, prints the stack's line, and writes an ECS service behind an HTTPS listener
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.startswith("sdxl: ")
-    stack = json.loads((tmp_path / "out" / "sdxl" / "cdk.tf.json").read_text(encoding="utf-8"))
+    stack = load_stack(tmp_path / "out", "sdxl")
     assert len(stack["resource"]["aws_ecs_service"]) == 1
     assert any(listener["protocol"] == "HTTPS" for listener in stack["resource"]["aws_lb_listener"].values())

@@ -9,12 +9,16 @@ from pydantic import Field, field_validator
 
 from sdk.constructs.naming import policy_json
 from sdk.constructs.structs import new
+from sdk.jobs.sqs_limits import (
+    DEFAULT_RETENTION_SECONDS,
+    MAX_RETENTION_SECONDS,
+    MAX_VISIBILITY_SECONDS,
+    MAX_WAIT_SECONDS,
+)
 from sdk.specs import Spec, arn_parts, is_token
 
-LONG_POLL_SECONDS = 20
-MAX_VISIBILITY_SECONDS = 43200  # SQS's upper bound (12 h)
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum, so an operator has two weeks to look
-DEFAULT_RETENTION_SECONDS = 4 * 24 * 3600
+LONG_POLL_SECONDS = MAX_WAIT_SECONDS
+DLQ_RETENTION_SECONDS = MAX_RETENTION_SECONDS  # so an operator has two weeks to look
 
 
 def _sqs_arn(value: str) -> str:

@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sdk.jobs.errors import JobConfigError
 from sdk.jobs.layout import DEFAULT_PREFIX, Sse, check_prefix
+from sdk.jobs.sqs_limits import MAX_VISIBILITY_SECONDS, MAX_WAIT_SECONDS
 
+ENV_PREFIX = "GPU_JOBS_"
 QUEUE_URL_ENV = "GPU_JOBS_QUEUE_URL"
 TABLE_ENV = "GPU_JOBS_TABLE"
 BUCKET_ENV = "GPU_JOBS_BUCKET"
@@ -52,7 +54,7 @@ class WorkerConfig(BaseModel):
     visibility_timeout: int = Field(
         default=300,
         ge=1,
-        le=43200,
+        le=MAX_VISIBILITY_SECONDS,
         description="Seconds a received message stays hidden; the heartbeat renews it. Default 300.",
     )
     job_timeout_seconds: float | None = Field(
@@ -65,7 +67,9 @@ class WorkerConfig(BaseModel):
     idle_exit_seconds: float | None = Field(
         default=None, gt=0, description="Exit run() after this long with no message. Default None (never)."
     )
-    wait_seconds: int = Field(default=20, ge=0, le=20, description="SQS long-poll wait. Default 20 (max).")
+    wait_seconds: int = Field(
+        default=MAX_WAIT_SECONDS, ge=0, le=MAX_WAIT_SECONDS, description="SQS long-poll wait. Default 20 (max)."
+    )
     stop_grace_seconds: float = Field(
         default=25.0,
         ge=0,

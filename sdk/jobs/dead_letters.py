@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from sdk.jobs.schema import job_id_of
+from sdk.jobs.sqs_limits import MAX_RECEIVE_BATCH
 from sdk.jobs.store import JobStore
 
 SWEEP_LIMIT = 100  # DLQ messages one worker sweep reads
@@ -54,7 +55,7 @@ def _receive_all(sqs: Any, dlq_url: str, limit: int) -> list[tuple[str, str]]:
     """Up to `limit` DLQ messages, each received once (hidden for 5 minutes while the sweep runs)."""
     found: list[tuple[str, str]] = []
     while len(found) < limit:
-        out = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=300)
+        out = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=MAX_RECEIVE_BATCH, VisibilityTimeout=300)
         if not out.get("Messages"):
             break
         found += [(m["ReceiptHandle"], m["Body"]) for m in out["Messages"]]

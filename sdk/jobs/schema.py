@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sdk.jobs.errors import InvalidJobMessage
 from sdk.jobs.layout import check_input_name
+from sdk.jobs.sqs_limits import MAX_MESSAGE_BYTES
 
 HASH_KEY = "job_id"
 STATUS_ATTRIBUTE = "status"
@@ -28,7 +29,6 @@ STATUS_INDEX = "status-created_at"
 TTL_ATTRIBUTE = "expires_at"
 ATTEMPTS_ATTRIBUTE = "attempts"
 SCHEMA_VERSION = 1
-MAX_MESSAGE_BYTES = 256 * 1024  # the SQS limit every region and moto accept
 # A DynamoDB item holds at most 400 KB, names and values counted (docs.aws.amazon.com/amazondynamodb/latest/
 # developerguide/CapacityUnitCalculations.html). The row holds the payload (under MAX_MESSAGE_BYTES) and a
 # result of up to INLINE_RESULT_BYTES, so it stays below; larger results go to S3, up to MAX_RESULT_BYTES.

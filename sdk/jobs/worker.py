@@ -38,11 +38,11 @@ from sdk.jobs.schema import (
     JobStatus,
     json_object,
 )
+from sdk.jobs.sqs_limits import MAX_VISIBILITY_SECONDS
 from sdk.jobs.store import JobStore
 from sdk.jobs.telemetry import Metrics, configure_json_logging
 
 DEFAULT_MAX_RECEIVE_COUNT = 3
-MAX_VISIBILITY = 43200
 SHORT_POLL_PAUSE = 0.2
 log = logging.getLogger("sdk.jobs.worker")
 
@@ -523,7 +523,7 @@ class Worker:
             self._sqs.change_message_visibility(
                 QueueUrl=self.config.queue_url,
                 ReceiptHandle=delivery.receipt,
-                VisibilityTimeout=max(0, min(seconds, MAX_VISIBILITY)),
+                VisibilityTimeout=max(0, min(seconds, MAX_VISIBILITY_SECONDS)),
             )
 
     def _delete(self, delivery: _Delivery) -> None:

@@ -18,6 +18,7 @@ from sdk.rehearse import checks, terraform
 from sdk.rehearse.emulator import Emulator
 from sdk.rehearse.terraform import ProviderFacts, Toolchain, ToolMissing, find_toolchain, provider_facts
 from sdk.rehearse.world import World, build_world
+from sdk.tfjson import STACK_FILE, count_resources
 
 __all__ = ["StackResult", "ToolMissing", "find_toolchain", "rehearse_stacks", "run_rehearse"]
 
@@ -70,10 +71,6 @@ def region_of(tf: dict[str, Any]) -> str:
     return str(tf["provider"]["aws"][0]["region"])
 
 
-def count_resources(tf: dict[str, Any]) -> int:
-    return sum(len(items) for items in tf.get("resource", {}).values())
-
-
 class StackRun:
     """One stack's folder, overrides and terraform steps against one emulator."""
 
@@ -117,7 +114,7 @@ class StackRun:
     def prepare(self) -> None:
         """Override files, init, validate and plan."""
         write = terraform.write_json
-        write(self.folder / "cdk.tf.json", self.tf)
+        write(self.folder / STACK_FILE, self.tf)
         write(self.folder / "rehearsal_version_override.tf.json", terraform.version_override(self.tool))
         write(
             self.folder / "rehearsal_provider_override.tf.json",

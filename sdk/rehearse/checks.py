@@ -5,6 +5,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from sdk.tfjson import resources
+
 Client = Callable[[str], Any]
 State = dict[str, dict[str, Any]]  # address -> attribute values (terraform show -json)
 
@@ -25,7 +27,7 @@ def state_resources(show: dict[str, Any]) -> State:
 
 
 def of_type(tf: dict[str, Any], type_: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, config in tf.get("resource", {}).get(type_, {}).items():
+    for name, config in resources(tf, type_).items():
         yield f"{type_}.{name}", config
 
 

@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sdk.tfjson import resources
+
 PROVIDER = "registry.terraform.io/hashicorp/aws"
 META_ARGUMENTS = frozenset(
     {"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection", "//"}
@@ -233,7 +235,7 @@ def teardown_override(tf: dict[str, Any]) -> dict[str, Any]:
     """Override entries that lift every destroy guard the stack sets (empty when it sets none)."""
     out: dict[str, Any] = {}
     for type_, settings in TEARDOWN.items():
-        for name, config in tf.get("resource", {}).get(type_, {}).items():
+        for name, config in resources(tf, type_).items():
             lifted = {key: value for key, value in settings.items() if config.get(key) != value}
             if lifted:
                 out.setdefault("resource", {}).setdefault(type_, {})[name] = lifted

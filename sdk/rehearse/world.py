@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sdk.tfjson import resources
+
 ACCOUNT = "123456789012"  # moto's default account, the one STS GetCallerIdentity reports
 ZONES = "abcdef"
 
@@ -119,7 +121,7 @@ def _created_names(tf: dict[str, Any]) -> set[str]:
     return {
         str(config.get("name"))
         for type_ in ("aws_sns_topic", "aws_sqs_queue")
-        for config in tf.get("resource", {}).get(type_, {}).values()
+        for config in resources(tf, type_).values()
     }
 
 

@@ -17,14 +17,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field
 
 from sdk.catalog import CATALOG
-from sdk.cost import CostEstimate, estimate_stack, resources
+from sdk.cost import CostEstimate, estimate_stack
 from sdk.hints import read_hints
 from sdk.review.diff import ResourceChange, diff_stacks
 from sdk.review.exposure import Exposure, exposures
 from sdk.review.iam import RoleAccess, role_access
 from sdk.review.policy import PolicyResult, run_checkov
+from sdk.tfjson import load_stacks, resources, stack_file
 
-STACK_FILE = "cdk.tf.json"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -171,17 +171,11 @@ def review_stack(
     return review.model_copy(update={"flags": _flags(review, cost_threshold_percent)})
 
 
-def load_stacks(directory: Path) -> dict[str, dict[str, Any]]:
-    """Stack name -> Terraform JSON for every <directory>/<stack>/cdk.tf.json."""
-    paths = sorted(directory.glob(f"*/{STACK_FILE}"))
-    return {path.parent.name: json.loads(path.read_text(encoding="utf-8")) for path in paths}
-
-
 def _policy_results(stacks: Mapping[str, dict[str, Any]]) -> dict[str, PolicyResult]:
     with tempfile.TemporaryDirectory(prefix="review-checkov-") as tmp:
         for name, tf_json in stacks.items():
             (Path(tmp) / name).mkdir()
-            (Path(tmp) / name / STACK_FILE).write_text(json.dumps(tf_json, indent=2), encoding="utf-8")
+            stack_file(Path(tmp), name).write_text(json.dumps(tf_json, indent=2), encoding="utf-8")
         return run_checkov(Path(tmp), REPO_ROOT)
 
 

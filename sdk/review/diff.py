@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sdk.tfjson import addresses
+
 # Attributes whose change makes Terraform destroy and re-create the resource (AWS provider 6.x schemas,
 # ForceNew), for the resource types the blueprints emit.
 FORCES_REPLACEMENT: dict[str, frozenset[str]] = {
@@ -100,16 +102,6 @@ class ResourceChange(BaseModel):
     attributes: tuple[AttributeChange, ...] = Field(default=(), description="Changed paths (default none)")
     replacement: bool = Field(default=False, description="Terraform will destroy and re-create it (default False)")
     note: str = Field(default="", description="What the change means beyond the plan (default empty)")
-
-
-def addresses(tf_json: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every resource and data source of a stack by Terraform address."""
-    out: dict[str, dict[str, Any]] = {}
-    for block, prefix in (("resource", ""), ("data", "data.")):
-        for resource_type, items in tf_json.get(block, {}).items():
-            for name, body in items.items():
-                out[f"{prefix}{resource_type}.{name}"] = body
-    return out
 
 
 def _decoded(value: Any) -> Any:

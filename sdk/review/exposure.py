@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sdk.cost import referenced, resources
+from sdk.cost import referenced
+from sdk.tfjson import resources
 
 OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 

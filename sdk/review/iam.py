@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sdk.cost import referenced, resources
+from sdk.cost import referenced
+from sdk.tfjson import resources
 
 # Actions AWS documents as not supporting resource-level permissions: "*" is the only valid resource.
 STAR_ONLY_ACTIONS = frozenset(

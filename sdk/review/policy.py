@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sdk.hints import CHECKOV_SKIP_PATH
+from sdk.tfjson import each_resource
 
 CONFIG_FILE = ".checkov.yaml"
 
@@ -82,13 +83,12 @@ def global_skips(repo_root: Path) -> dict[str, str]:
 def resource_skips(tf_json: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Terraform address -> {check id: reason} of the skips resources carry (review_hints.skip_check writes them)."""
     skips = {}
-    for kind, named in tf_json.get("resource", {}).items():
-        for name, body in named.items():
-            found: Any = body
-            for key in CHECKOV_SKIP_PATH:
-                found = found.get(key, {}) if isinstance(found, dict) else {}
-            if found:
-                skips[f"{kind}.{name}"] = dict(found)
+    for kind, name, body in each_resource(tf_json):
+        found: Any = body
+        for key in CHECKOV_SKIP_PATH:
+            found = found.get(key, {}) if isinstance(found, dict) else {}
+        if found:
+            skips[f"{kind}.{name}"] = dict(found)
     return skips
 
 
@@ -97,7 +97,7 @@ class _Stack:
     graph checks `<type>.<name>`; cdktf names are unique in a stack) and the skips they carry."""
 
     def __init__(self, tf_json: dict[str, Any]) -> None:
-        self.kinds = {name: kind for kind, named in tf_json.get("resource", {}).items() for name in named}
+        self.kinds = {name: kind for kind, name, _ in each_resource(tf_json)}
         self.skips = resource_skips(tf_json)
 
     def address(self, resource: str) -> str:
@@ -124,10 +124,9 @@ def _stack_of(item: dict[str, Any]) -> str:
 def _load_stacks(stacks_dir: Path) -> dict[str, _Stack]:
     tf_jsons: dict[str, dict[str, Any]] = {}
     for path in sorted(stacks_dir.glob("*/*.tf.json")):
-        resources = json.loads(path.read_text(encoding="utf-8")).get("resource", {})
         merged = tf_jsons.setdefault(path.parent.name, {"resource": {}})["resource"]
-        for kind, named in resources.items():
-            merged.setdefault(kind, {}).update(named)
+        for kind, name, body in each_resource(json.loads(path.read_text(encoding="utf-8"))):
+            merged.setdefault(kind, {})[name] = body
     return {name: _Stack(tf_json) for name, tf_json in tf_jsons.items()}
 
 

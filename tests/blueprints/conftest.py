@@ -6,15 +6,12 @@ from typing import Any
 import pytest
 
 from sdk.synth import synth_app
+from sdk.tfjson import resources
 
 
 @pytest.fixture(scope="session")
 def example_stacks() -> dict[str, dict[str, Any]]:
     return synth_app("blueprints.examples")
-
-
-def resources(stack: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return stack.get("resource", {}).get(kind, {})
 
 
 def only(stack: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from blueprints.alb_inference import AlbInferenceSpec
 from sdk.hints import read_hints
-from tests.blueprints.conftest import only, resources, user_data
+from sdk.tfjson import load_stack, resources
+from tests.blueprints.conftest import only, user_data
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"
@@ -454,7 +455,7 @@ def test_a_grace_set_shorter_than_the_model_download_is_noted_for_the_reviewer(t
     app = App(outdir=str(tmp_path))
     sdxl_public(app, SDXL.model_validate({**SDXL.model_dump(), "scaling": scaling}))
     app.synth()
-    stack = json.loads((tmp_path / "stacks" / "sdxl-public" / "cdk.tf.json").read_text(encoding="utf-8"))
+    stack = load_stack(tmp_path / "stacks", "sdxl-public")
     # THEN the service uses 60 s as told, and the review notes say tasks may be replaced before the model loads
     assert only(stack, "aws_ecs_service")["health_check_grace_period_seconds"] == 60
     notes = next(iter(read_hints(stack).values())).review_notes
@@ -478,7 +479,7 @@ def test_a_secret_in_plain_environment_is_a_note_in_the_synth_summary_and_the_re
     app = App(outdir=str(tmp_path))
     sdxl_public(app, spec)
     app.synth()
-    tf = json.loads((tmp_path / "stacks" / "sdxl-public" / "cdk.tf.json").read_text(encoding="utf-8"))
+    tf = load_stack(tmp_path / "stacks", "sdxl-public")
     lines = summary_lines("sdxl-public", tf)
     # THEN the summary carries the note under the blueprint, naming the variable and the fix
     (note,) = [line for line in lines if "DB_PASSWORD" in line]

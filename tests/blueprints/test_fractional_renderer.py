@@ -24,6 +24,7 @@ from render_worker.config import RenderOptions, WorkerSettings
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
 from sdk.specs import CapacitySpec, ContainerSpec, WarmPoolSpec
+from sdk.tfjson import load_stacks
 from tests.blueprints.conftest import prepulls, user_data
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/render-worker:1"
@@ -246,7 +247,7 @@ def stacks(tmp_path_factory) -> dict[str, dict[str, Any]]:
     for add in (validation_renderer, heavy_renderer, shared_queue_renderer):
         add(app)
     app.synth()
-    return {p.parent.name: json.loads(p.read_text(encoding="utf-8")) for p in out.glob("stacks/*/cdk.tf.json")}
+    return load_stacks(out / "stacks")
 
 
 def by_path(stack: dict[str, Any], kind: str, fragment: str) -> dict[str, Any]:

@@ -13,7 +13,8 @@ import pytest
 from botocore.validate import ParamValidator
 
 from sdk.review.policy import PolicyResult, global_skips, resource_skips, run_checkov
-from sdk.synth import STACK_FILE, write_stacks
+from sdk.synth import write_stacks
+from sdk.tfjson import STACK_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "generated"

@@ -31,7 +31,8 @@ from sdk.jobs.dead_letters import SWEEP_LIMIT
 from sdk.jobs.worker import JobContext, Worker
 from sdk.specs import AlarmsSpec
 from sdk.synth import synth_app
-from tests.blueprints.conftest import only, prepulls, resources, user_data
+from sdk.tfjson import load_stack, resources
+from tests.blueprints.conftest import only, prepulls, user_data
 from tests.sdk.constructs.test_job_table import create_table_request
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -765,7 +766,7 @@ def test_a_token_in_the_consumers_plain_environment_is_a_note_in_the_synth_summa
     app = cdktf.App(outdir=str(tmp_path))
     IdleStopGpuQueue(GpuStack(app, "tokens", region=REGION), "edits", spec=queue_spec)
     app.synth()
-    tf = json.loads((tmp_path / "stacks" / "tokens" / "cdk.tf.json").read_text(encoding="utf-8"))
+    tf = load_stack(tmp_path / "stacks", "tokens")
     # THEN the blueprint's notes name the variable and point to container.secrets
     notes = [line for line in summary_lines("tokens", tf) if "HF_TOKEN" in line]
     assert len(notes) == 1 and "HF_HUB_OFFLINE" not in notes[0] and "container.secrets" in notes[0]

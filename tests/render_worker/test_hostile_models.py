@@ -321,7 +321,7 @@ def test_hostile_geometry_that_only_blender_parses_is_refused_by_name(
     options = RenderOptions(views=("iso",), size=32, samples=1, denoise=False)
     if case.refused is None:
         # THEN a sound file renders
-        assert renderer.render(path, tmp_path / "out", options)["triangles"] == 12
+        assert renderer.render(path, tmp_path / "out", options).triangles == 12
         return
     # THEN degenerate or non-finite geometry is refused by name instead of five blank images
     with pytest.raises(InputError) as refused:

@@ -57,7 +57,7 @@ def test_a_killed_child_fails_one_job_and_the_next_job_gets_a_new_child(
         process.render(model, tmp_path / "slow", SLOW)
     # THEN the next job starts a new child and succeeds
     report = process.render(model, tmp_path / "next", FAST)
-    assert process.pid != first_pid and process.starts == 2 and report["views"][0]["name"] == "iso"
+    assert process.pid != first_pid and process.starts == 2 and report.views[0].name == "iso"
     process.close()
 
 
@@ -82,5 +82,5 @@ def test_a_child_starts_even_when_the_parent_has_imported_bpy(settings: WorkerSe
     process = RenderProcess(settings)
     # WHEN a fresh child renders THEN it imports the real bpy, not the scripts' shadow package
     report = process.render(models.write_3mf(tmp_path / "cube.3mf"), tmp_path / "out", FAST)
-    assert report["triangles"] == 12
+    assert report.triangles == 12
     process.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from PIL import Image
 
 from render_worker.config import RenderOptions
 from render_worker.isolation import RenderProcess
+from render_worker.report import RenderReport
 
 FAST = RenderOptions(views=("front", "iso"), size=64, samples=2, denoise=False)
 
@@ -26,11 +26,11 @@ def test_a_3mf_renders_every_view_a_contact_sheet_and_a_report(renderer: RenderP
     for view in ("front", "left", "iso"):
         assert Image.open(out / f"{view}.png").size == (64, 64)
     assert Image.open(out / "contact_sheet.png").size[0] == 3 * 64
-    assert json.loads((out / "render.json").read_text(encoding="utf-8")) == report
-    assert report["triangles"] == 24 and report["parts"] == 2
-    assert report["device"]["backend"] == "cpu" and report["options"]["samples"] == 2
-    assert report["dimensions"]["model_units"] == pytest.approx([30.0, 10.0, 10.0])
-    assert {"validate", "load", "scene", "device", "render", "contact_sheet", "total"} <= set(report["timings_s"])
+    assert RenderReport.model_validate_json((out / "render.json").read_text(encoding="utf-8")) == report
+    assert report.triangles == 24 and report.parts == 2
+    assert report.device.backend == "cpu" and report.options.samples == 2
+    assert report.dimensions.model_units == pytest.approx((30.0, 10.0, 10.0))
+    assert {"validate", "load", "scene", "device", "render", "contact_sheet", "total"} <= set(report.timings_s)
 
 
 def test_the_model_is_framed_inside_the_image(renderer: RenderProcess, models, tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_stl_obj_and_ply_render_through_blenders_importers(
     model = getattr(models, writer)(tmp_path / f"cube.{writer.rsplit('_', 1)[1]}")
     # WHEN rendered THEN the 12 triangles are counted and the image is written
     report = renderer.render(model, tmp_path / "out", FAST.model_copy(update={"views": ("iso",)}))
-    assert report["triangles"] == 12 and report["format"] == model.suffix[1:]
+    assert report.triangles == 12 and report.format == model.suffix[1:]
     assert (tmp_path / "out" / "iso.png").stat().st_size > 0
 
 
@@ -84,8 +84,8 @@ def test_the_real_cube_gears_sample_renders_all_five_views(
     options = RenderOptions(size=64, samples=1, denoise=False)
     report = renderer.render(samples / "cube_gears.3mf", tmp_path, options)
     # THEN all five PNGs exist and the report counts its 17 parts
-    assert [v["name"] for v in report["views"]] == ["front", "back", "left", "right", "iso"]
-    assert report["parts"] == 17 and report["triangles"] == 25692
+    assert [v.name for v in report.views] == ["front", "back", "left", "right", "iso"]
+    assert report.parts == 17 and report.triangles == 25692
     assert all((tmp_path / f"{v}.png").is_file() for v in ("front", "back", "left", "right", "iso"))
 
 

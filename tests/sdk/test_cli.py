@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from sdk.tfjson import stack_file
+
 REPO = Path(__file__).resolve().parents[2]
 
 TINY = """
@@ -126,7 +128,7 @@ def _python_m_sdk(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _other_stack(root: Path) -> Path:
-    path = root / "generated" / "other" / "cdk.tf.json"
+    path = stack_file(root / "generated", "other")
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(OTHER_STACK), encoding="utf-8")
     return path
@@ -148,7 +150,7 @@ def test_the_cli_exits_with_the_code_and_first_line_each_case_promises(tmp_path,
     assert "Traceback" not in result.stderr
     # AND the other stack in generated/ is untouched; a built app's stack is in out/
     assert json.loads(other.read_text(encoding="utf-8")) == OTHER_STACK
-    assert (tmp_path / "out" / "tiny" / "cdk.tf.json").exists() == (code == 0)
+    assert stack_file(tmp_path / "out", "tiny").exists() == (code == 0)
 
 
 def test_the_three_problems_are_one_line_each_with_their_field_and_fix(tmp_path):

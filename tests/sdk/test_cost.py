@@ -9,6 +9,7 @@ import pytest
 from sdk.catalog import CATALOG
 from sdk.cost import estimate_stack, load_prices, root_volume_gb
 from sdk.hints import HINTS_KEY, read_hints
+from sdk.tfjson import STACK_FILE
 
 HOURS = 730
 GENERATED = Path(__file__).resolve().parents[2] / "generated"
@@ -226,8 +227,8 @@ def test_an_empty_stack_costs_nothing():
     assert estimate.typical_monthly_usd == 0
 
 
-@pytest.mark.skipif(not list(GENERATED.glob("*/cdk.tf.json")), reason="generated/ stacks not synthesized yet")
-@pytest.mark.parametrize("path", sorted(GENERATED.glob("*/cdk.tf.json")), ids=lambda p: p.parent.name)
+@pytest.mark.skipif(not list(GENERATED.glob(f"*/{STACK_FILE}")), reason="generated/ stacks not synthesized yet")
+@pytest.mark.parametrize("path", sorted(GENERATED.glob(f"*/{STACK_FILE}")), ids=lambda p: p.parent.name)
 def test_generated_stacks_price_their_gpu_hosts_from_the_catalog(path):
     # GIVEN a committed example stack
     tf_json = json.loads(path.read_text(encoding="utf-8"))

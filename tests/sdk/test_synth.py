@@ -2,7 +2,8 @@
 
 import json
 
-from sdk.synth import STACK_FILE, default_out, write_stacks
+from sdk.synth import default_out, write_stacks
+from sdk.tfjson import STACK_FILE
 
 
 def _stale_and_other(tmp_path):

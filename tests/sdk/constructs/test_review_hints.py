@@ -1,6 +1,5 @@
 """review_hints.skip_check: a resource's own checkov skip, written where sdk.review.policy reads it."""
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdk
 from sdk.constructs.review_hints import skip_check
 from sdk.constructs.stack import GpuStack
 from sdk.review.policy import resource_skips
+from sdk.tfjson import load_stack
 
 
 def synth(tmp_path: Path, build: Any) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def synth(tmp_path: Path, build: Any) -> dict[str, Any]:
     app = cdktf.App(outdir=str(tmp_path))
     build(GpuStack(app, "t", region="us-east-1"))
     app.synth()
-    return json.loads((tmp_path / "stacks" / "t" / "cdk.tf.json").read_text(encoding="utf-8"))
+    return load_stack(tmp_path / "stacks", "t")
 
 
 def test_skips_are_recorded_under_the_resources_comment_key_beside_cdktfs_metadata(tmp_path):

@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from sdk.tfjson import stack_file
+
 GENERATED = Path(__file__).resolve().parents[3] / "generated"
 PUBLIC, INTERNAL = "sdxl-public", "llm-internal"
 
 
 def _load(stack: str) -> dict[str, Any]:
-    path = GENERATED / stack / "cdk.tf.json"
+    path = stack_file(GENERATED, stack)
     if not path.exists():
         pytest.skip(f"{path} not synthesized yet (run `make synth`)")
     return json.loads(path.read_text(encoding="utf-8"))

@@ -4,6 +4,7 @@ import copy
 import json
 
 from sdk.review.diff import deep_diff, diff_stacks
+from sdk.tfjson import load_stacks
 from tests.sdk.review.conftest import only
 
 
@@ -107,7 +108,6 @@ def test_deep_diff_ignores_cdktf_metadata_and_reports_list_length_changes():
 
 def test_every_resource_type_the_blueprints_emit_has_its_replacement_rule(public_stack, internal_stack):
     # GIVEN every stack in generated/ WHEN their resource types are listed
-    from sdk.review import load_stacks
     from sdk.review.diff import CHANGE_NOTES, FORCES_REPLACEMENT
     from tests.sdk.review.conftest import GENERATED
 

@@ -1,7 +1,7 @@
 """Exposure summary: every listener, ingress rule and public IP, checked against the stack's resources."""
 
-from sdk.cost import resources
 from sdk.review.exposure import exposures
+from sdk.tfjson import resources
 
 
 def test_every_listener_and_ingress_rule_of_the_public_example_is_listed(public_stack):

@@ -2,8 +2,8 @@
 
 import json
 
-from sdk.cost import resources
 from sdk.review.iam import role_access
+from sdk.tfjson import resources
 
 
 def test_every_role_of_the_example_is_summarized_with_its_policies_actions(public_stack):

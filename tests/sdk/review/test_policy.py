@@ -10,6 +10,7 @@ import pytest
 
 from sdk.review import exit_code, render_markdown, review_stack
 from sdk.review.policy import PolicyResult, global_skips, run_checkov
+from sdk.tfjson import stack_file
 
 pytestmark = pytest.mark.skipif(
     shutil.which("checkov", path=str(Path(sys.executable).parent)) is None,
@@ -48,7 +49,7 @@ def result(tmp_path_factory) -> PolicyResult:
     root = tmp_path_factory.mktemp("repo")
     (root / ".checkov.yaml").write_text(CONFIG, encoding="utf-8")
     (root / "stacks" / "s").mkdir(parents=True)
-    (root / "stacks" / "s" / "cdk.tf.json").write_text(json.dumps(STACK), encoding="utf-8")
+    stack_file(root / "stacks", "s").write_text(json.dumps(STACK), encoding="utf-8")
     return run_checkov(root / "stacks", root)["s"]
 
 
@@ -112,7 +113,7 @@ def test_a_stack_that_pins_the_terraform_version_is_checked_with_the_line_number
     stack = {**STACK, "terraform": {"required_version": ">= 1.10, < 2.0", "backend": {"local": {"path": "x"}}}}
     (tmp_path / "stacks" / "s").mkdir(parents=True)
     text = json.dumps(stack, indent=2, sort_keys=True) + "\n"
-    (tmp_path / "stacks" / "s" / "cdk.tf.json").write_text(text, encoding="utf-8")
+    stack_file(tmp_path / "stacks", "s").write_text(text, encoding="utf-8")
     # WHEN checkov runs over it
     result = run_checkov(tmp_path / "stacks", tmp_path)["s"]
     # THEN it reports checks (no error), and a finding's lines are the resource's lines in the stack file

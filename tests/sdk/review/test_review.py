@@ -12,13 +12,14 @@ import pytest
 
 from sdk.catalog import CATALOG
 from sdk.review import exit_code, review_dir, review_stack, write_reviews
+from sdk.tfjson import STACK_FILE, load_stack, stack_file
 from tests.sdk.review.conftest import GENERATED, PUBLIC
 
 
 def _write(directory: Path, stacks: dict[str, dict[str, Any]]) -> Path:
     for name, tf_json in stacks.items():
         (directory / name).mkdir(parents=True, exist_ok=True)
-        (directory / name / "cdk.tf.json").write_text(json.dumps(tf_json, indent=2), encoding="utf-8")
+        stack_file(directory, name).write_text(json.dumps(tf_json, indent=2), encoding="utf-8")
     return directory
 
 
@@ -144,9 +145,7 @@ def test_checkov_reports_per_stack_with_documented_skips_and_finds_a_new_failure
         }
     ]
     new_dir = _write(tmp_path / "new", {PUBLIC: public_stack})
-    baseline = _write(
-        tmp_path / "baseline", {PUBLIC: json.loads((GENERATED / PUBLIC / "cdk.tf.json").read_text("utf-8"))}
-    )
+    baseline = _write(tmp_path / "baseline", {PUBLIC: load_stack(GENERATED, PUBLIC)})
     # WHEN reviewed with checkov
     (review,) = review_dir(new_dir, baseline)
     # THEN checkov ran, reports the SSH check failure by id, lists the skips with reasons, and the review exits 1
@@ -169,8 +168,8 @@ def test_python_m_sdk_review_synthesizes_and_writes_reviews_beside_the_json(tmp_
     )
     # THEN it exits 0 (nothing changed), and each stack has REVIEW.md beside its cdk.tf.json
     assert result.returncode == 0, result.stdout + result.stderr
-    for stack in (p.parent.name for p in GENERATED.glob("*/cdk.tf.json")):
-        assert (tmp_path / stack / "REVIEW.md").exists() and (tmp_path / stack / "cdk.tf.json").exists()
+    for stack in (p.parent.name for p in GENERATED.glob(f"*/{STACK_FILE}")):
+        assert (tmp_path / stack / "REVIEW.md").exists() and stack_file(tmp_path, stack).exists()
     assert "nothing to flag" in result.stdout
 
 
@@ -184,8 +183,8 @@ def test_a_changed_spec_shows_in_the_diff_with_its_addresses_and_attributes(tmp_
     app = App(outdir=str(tmp_path))
     sdxl_public(app, spec)
     app.synth()
-    new = json.loads((tmp_path / "stacks" / PUBLIC / "cdk.tf.json").read_text(encoding="utf-8"))
-    before = json.loads((GENERATED / PUBLIC / "cdk.tf.json").read_text(encoding="utf-8"))
+    new = load_stack(tmp_path / "stacks", PUBLIC)
+    before = load_stack(GENERATED, PUBLIC)
     # WHEN it is reviewed against the committed stack
     review = review_stack(PUBLIC, new, before, policy=None)
     # THEN exactly the ASG bound (200% deployments of 8 tasks) and the scaling target change, in place,
@@ -248,7 +247,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_make_review_then_synth_then_review_again_changes_no_byte(tmp_path):
     # GIVEN a copy of the committed generated/ in which one stack is one resource behind the app (a spec change)
     shutil.copytree(GENERATED, tmp_path / "generated")
-    stale = tmp_path / "generated" / PUBLIC / "cdk.tf.json"
+    stale = stack_file(tmp_path / "generated", PUBLIC)
     tf_json = json.loads(stale.read_text(encoding="utf-8"))
     tf_json["resource"].pop("aws_cloudwatch_metric_alarm")
     stale.write_text(json.dumps(tf_json, indent=2, sort_keys=True) + "\n", encoding="utf-8")
