@@ -12,7 +12,7 @@ from sdk import sizing
 from sdk.constructs.cluster import Cluster
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import TaskRoles
-from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
+from sdk.constructs.load_balancer import LoadBalancer
 from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.outputs import stable_output
@@ -34,6 +34,7 @@ from sdk.specs import (
     problems_to_error,
     resource_name,
 )
+from sdk.specs.load_balancer import AlbSpec
 from sdk.validation import (
     min_tasks_per_host,
     model_cache_problems,

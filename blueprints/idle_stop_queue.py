@@ -26,7 +26,7 @@ from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
 from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup, alarm
 from sdk.constructs.outputs import stable_output
-from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, ExistingQueueSpec, JobQueue
+from sdk.constructs.queue import MAX_VISIBILITY_SECONDS, JobQueue
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import Metric, ServiceScaling, metric_math, sqs_metric
 from sdk.constructs.service import GpuService
@@ -59,6 +59,7 @@ from sdk.specs import (
     problems_to_error,
     resource_name,
 )
+from sdk.specs.queue import ExistingQueueSpec
 from sdk.validation import (
     cluster_query,
     min_tasks_per_host,

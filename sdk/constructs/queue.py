@@ -5,38 +5,16 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
 from constructs import Construct
-from pydantic import Field, field_validator
 
 from sdk.constructs.naming import policy_json
 from sdk.constructs.structs import new
-from sdk.specs import Spec, arn_parts, is_token
+from sdk.specs import is_token
+from sdk.specs.queue import ExistingQueueSpec
 
 LONG_POLL_SECONDS = 20
 MAX_VISIBILITY_SECONDS = 43200  # SQS's upper bound (12 h)
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum, so an operator has two weeks to look
 DEFAULT_RETENTION_SECONDS = 4 * 24 * 3600
-
-
-def _sqs_arn(value: str) -> str:
-    parts = arn_parts(value)
-    if parts is not None and parts[0] != "sqs":
-        raise ValueError(f"expected an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>), got {value!r}")
-    return value
-
-
-class ExistingQueueSpec(Spec):
-    """A queue (and its DLQ) managed elsewhere; no queue resources are created."""
-
-    queue_arn: str = Field(description="ARN of the job queue. Required.")
-    queue_url: str = Field(
-        pattern=r"^(https://|\$\{TfToken\[)", description="URL of the job queue (https://sqs...). Required."
-    )
-    dlq_arn: str = Field(description="ARN of the queue's dead-letter queue (for its alarm). Required.")
-
-    @field_validator("queue_arn", "dlq_arn")
-    @classmethod
-    def _arn(cls, value: str) -> str:
-        return _sqs_arn(value)
 
 
 def queue_name_of(arn: str) -> str:

@@ -10,7 +10,7 @@ from sdk.synth import synth_app
 
 @pytest.fixture(scope="session")
 def example_stacks() -> dict[str, dict[str, Any]]:
-    return synth_app("blueprints.examples")
+    return synth_app("examples")
 
 
 def resources(stack: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

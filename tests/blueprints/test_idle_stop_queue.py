@@ -12,7 +12,6 @@ import pytest
 from constructs import Construct
 from pydantic import ValidationError
 
-from blueprints.examples_queue import comfyui_queue
 from blueprints.idle_stop_queue import (
     CAPACITY_PROVIDER_SCALE_IN_MINUTES,
     JOBS_METRICS_NAMESPACE,
@@ -22,7 +21,7 @@ from blueprints.idle_stop_queue import (
     JobResourcesSpec,
     backlog_steps,
 )
-from sdk.constructs.queue import ExistingQueueSpec
+from examples.queue import comfyui_queue
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
 from sdk.jobs.client import JobClient
@@ -30,6 +29,7 @@ from sdk.jobs.config import WORKER_ENV_VARS, WorkerConfig
 from sdk.jobs.dead_letters import SWEEP_LIMIT
 from sdk.jobs.worker import JobContext, Worker
 from sdk.specs import AlarmsSpec
+from sdk.specs.queue import ExistingQueueSpec
 from sdk.synth import synth_app
 from tests.blueprints.conftest import only, prepulls, resources, user_data
 from tests.sdk.constructs.test_job_table import create_table_request
