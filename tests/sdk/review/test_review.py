@@ -248,6 +248,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_make_review_then_synth_then_review_again_changes_no_byte(tmp_path):
     # GIVEN a copy of the committed generated/ in which one stack is one resource behind the app (a spec change)
     shutil.copytree(GENERATED, tmp_path / "generated")
+    shutil.copy(GENERATED.parent / "pyproject.toml", tmp_path)  # the project's settings: its app writes generated/
     stale = tmp_path / "generated" / PUBLIC / "cdk.tf.json"
     tf_json = json.loads(stale.read_text(encoding="utf-8"))
     tf_json["resource"].pop("aws_cloudwatch_metric_alarm")
