@@ -3,7 +3,9 @@
 Each stamp says what the loop is doing and how long that step may take (a long poll: the SQS wait; a render: the
 Blender child's start-up plus the job's render timeout, after which RenderProcess kills the child). The check fails
 once the newest stamp is older than its step's bound, so a stuck loop or a Blender child hung past the job's
-timeout (a kill that did not end it) turns the container unhealthy and ECS replaces the task.
+timeout (a kill that did not end it) turns the container unhealthy and ECS replaces the task ("For tasks that are part
+of a service, if the task reports as unhealthy then the task will be stopped and the service scheduler will replace
+it": ECS API reference, HealthCheck).
 """
 
 from __future__ import annotations

