@@ -3,7 +3,7 @@ PYTHON_BOOT ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-EXTRAS ?= render,probe,gpu,dev
+EXTRAS ?= synth,render,probe,gpu,dev
 PYTEST_ARGS ?=
 
 .PHONY: setup synth review rehearse test lint bench clean
@@ -33,7 +33,7 @@ test: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy sdk blueprints render_worker
+	$(PY) -m mypy sdk blueprints render_worker examples
 
 bench: setup
 	$(PY) bench/synth.py

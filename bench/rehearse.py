@@ -23,7 +23,7 @@ def main() -> int:
     args = parser.parse_args()
     tool = find_toolchain()
     started = time.monotonic()
-    stacks = synth_app("blueprints.examples")
+    stacks = synth_app("examples")
     results = rehearse_stacks(stacks, jobs=args.jobs, tool=tool)
     wall = time.monotonic() - started
     print(table(results))

@@ -4,7 +4,7 @@ Each run is a fresh process (so each pays the provider import), the modes altern
 from other work on the machine hits both alike, and one warm-up run per mode (not counted) fills
 the bytecode and jsii package caches. Goal: lazy <= 1/3 of stock.
 
-    .venv/bin/python bench/synth.py [--runs 3] [--app blueprints.examples]
+    .venv/bin/python bench/synth.py [--runs 3] [--app examples]
 """
 
 import argparse
@@ -55,7 +55,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="counted runs per mode (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=1, help="uncounted runs per mode first (default: %(default)s)")
-    parser.add_argument("--app", default="blueprints.examples", help="app module (default: %(default)s)")
+    parser.add_argument("--app", default="examples", help="app module (default: %(default)s)")
     args = parser.parse_args()
 
     print(f"python -m sdk synth --app {args.app}: {args.runs} cold runs per mode after {args.warmup} warm-up")

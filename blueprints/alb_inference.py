@@ -18,7 +18,7 @@ from sdk.constructs.network import Network, network_summary
 from sdk.constructs.observability import alarm
 from sdk.constructs.outputs import stable_output
 from sdk.constructs.structs import new
-from sdk.constructs.task import CONTAINER_NAME
+from sdk.container_definition import CONTAINER_NAME
 from sdk.hints import BlueprintHints
 from sdk.validation import (
     model_source_notes,

@@ -6,7 +6,6 @@ from pydantic import Field, field_validator, model_validator
 
 from blueprints.service_spec import GpuServiceSpec, network_field, region_field
 from sdk import sizing
-from sdk.constructs.load_balancer import AlbSpec
 from sdk.grants import Grant
 from sdk.specs import (
     AlarmsSpec,
@@ -18,6 +17,7 @@ from sdk.specs import (
     problems_to_error,
     resource_name,
 )
+from sdk.specs.load_balancer import AlbSpec
 from sdk.validation import (
     region_problem,
 )

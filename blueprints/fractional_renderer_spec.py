@@ -18,7 +18,7 @@ from render_worker.contract import (
 )
 from sdk import sizing
 from sdk.catalog import CATALOG
-from sdk.constructs.task import definition_size_problems
+from sdk.container_definition import definition_size_problems
 from sdk.job_specs import JobResourcesSpec
 from sdk.jobs.config import ENV_PREFIX as JOBS_ENV_PREFIX
 from sdk.jobs.sqs_limits import MAX_VISIBILITY_SECONDS

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from sdk import sizing
-from sdk.constructs.task import definition_size_problems
+from sdk.container_definition import definition_size_problems
 from sdk.specs import NetworkSpec, Spec, problems_to_error
 from sdk.validation import (
     min_tasks_per_host,

@@ -3,4 +3,9 @@
 Importing this package is cheap: bpy, lib3mf, torch and NVML are imported by the functions that need them.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("gpu-blueprints")  # pyproject.toml's: the one version source
+except PackageNotFoundError:  # a checkout used without installing it
+    __version__ = "0+unknown"

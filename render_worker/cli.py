@@ -6,12 +6,12 @@ import argparse
 import json
 import logging
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from render_worker.config import VIEW_NAMES, SettingsError, WorkerSettings, options_with
 from render_worker.errors import DeviceUnavailable, InputError, RenderCrashed, RenderError
+from sdk.jobs.telemetry import configure_json_logging
 
 EXIT_INPUT, EXIT_DEVICE, EXIT_CRASH, EXIT_NO_GPU, EXIT_UNHEALTHY = 2, 3, 4, 5, 6
 EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
@@ -42,14 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="consume render jobs from the queue (GPU_JOBS_* environment)")
     selftest = sub.add_parser("selftest", help="render one small view of a built-in cube (image smoke test)")
     selftest.add_argument("--device", choices=("auto", "optix", "cuda", "cpu"), default="auto")
-    health = sub.add_parser("health", help="exit 0 while the serving worker's heartbeat is fresh")
-    health.add_argument("--max-age", type=float, default=60.0, help="seconds (default 60)")
+    health = sub.add_parser("health", help="exit 0 while the job loop's newest stamp is within its step's bound")
+    health.add_argument(
+        "--max-age", type=float, default=60.0, help="seconds a stamp stays fresh at least (default 60); a render's "
+        "stamp allows Blender's start-up plus the render timeout"
+    )  # fmt: skip
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "serve":  # the worker's lines go to CloudWatch as JSON (ts, level, logger, msg, extras)
+        configure_json_logging()
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         return COMMANDS[args.command](args)
     except Exception as exc:
@@ -134,17 +140,11 @@ CUBE_STL = "solid cube\n" + "".join(
 
 
 def _health(args: argparse.Namespace) -> int:
-    path = WorkerSettings.from_env().heartbeat_file
-    try:
-        age = time.time() - path.stat().st_mtime
-    except OSError:
-        print(f"unhealthy: no heartbeat file {path}", file=sys.stderr)
-        return EXIT_UNHEALTHY
-    if age > args.max_age:
-        print(f"unhealthy: heartbeat {age:.0f}s old (max {args.max_age:g}s)", file=sys.stderr)
-        return EXIT_UNHEALTHY
-    print(f"healthy: heartbeat {age:.0f}s old")
-    return 0
+    from render_worker.health import check
+
+    healthy, line = check(WorkerSettings.from_env().heartbeat_file, args.max_age)
+    print(line, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else EXIT_UNHEALTHY
 
 
 COMMANDS = {"probe": _probe, "render": _render, "serve": _serve, "selftest": _selftest, "health": _health}

@@ -2,9 +2,12 @@
 # Install steps shared by render_worker/Dockerfile and the test environment (tests/render_worker/test_install.py).
 #
 #   install.sh system            apt packages bpy needs on a slim/CUDA Ubuntu or Debian base (root)
-#   install.sh python PYTHON     worker requirements + this project without its cdktf dependencies
-#   install.sh verify PYTHON     requirements satisfied, probe runs, and a one-view CPU/GPU self-test renders
+#   install.sh python PYTHON     this project with its render and probe extras (not `synth`: no cdktf, no Node)
+#   install.sh verify PYTHON     those requirements satisfied, probe runs, and a one-view CPU/GPU self-test renders
 set -eu
+
+# The extras the image installs (pyproject.toml [project.optional-dependencies]); the core deps come with them.
+EXTRAS=render,probe
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(dirname "$HERE")
@@ -23,23 +26,21 @@ case "$STEP" in
     rm -rf /var/lib/apt/lists/*
     ;;
   python)
-    "$PY" -m pip install --no-cache-dir -r "$HERE/requirements.txt"
-    # --no-deps: the project's own dependencies include cdktf, which the worker never imports.
-    "$PY" -m pip install --no-cache-dir --no-deps "$SRC"
+    "$PY" -m pip install --no-cache-dir "$SRC[$EXTRAS]"
     ;;
   verify)
-    "$PY" - "$HERE/requirements.txt" <<'PYEOF'
+    "$PY" - "$EXTRAS" <<'PYEOF'
 import sys
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, requires, version
 
 from packaging.requirements import Requirement
 
+extras = ["", *sys.argv[1].split(",")]
 problems = []
-for line in open(sys.argv[1]):
-    line = line.split("#", 1)[0].strip()
-    if not line:
-        continue
+for line in requires("gpu-blueprints") or []:
     req = Requirement(line)
+    if req.marker is not None and not any(req.marker.evaluate({"extra": extra}) for extra in extras):
+        continue
     try:
         found = version(req.name)
     except PackageNotFoundError:

@@ -22,6 +22,7 @@ from render_worker.config import Limits, RenderOptions, WorkerSettings
 from render_worker.errors import RenderCrashed, RenderError, RenderTimeout
 from render_worker.inputs import inspect_model
 from render_worker.report import RenderReport
+from sdk.jobs.telemetry import JsonFormatter, configure_json_logging
 
 log = logging.getLogger("render_worker.isolation")
 START_TIMEOUT_S = 120.0
@@ -52,7 +53,8 @@ class RenderProcess:
         if self.alive:
             return
         parent, child = self._ctx.Pipe()
-        self._proc = self._ctx.Process(target=_child_main, args=(child, self.settings), daemon=True)
+        json_logs = any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers)
+        self._proc = self._ctx.Process(target=_child_main, args=(child, self.settings, json_logs), daemon=True)
         self._proc.start()
         child.close()
         self._conn = parent
@@ -116,12 +118,16 @@ def _describe_exit(code: int | None) -> str:
     return f"exit status {code}"
 
 
-def _child_main(conn: Connection, settings: WorkerSettings) -> None:
-    """Child loop: warm up once, then render each request; errors travel back as (class name, message)."""
+def _child_main(conn: Connection, settings: WorkerSettings, json_logs: bool = False) -> None:
+    """Child loop: warm up once, then render each request; errors travel back as (class name, message).
+    It logs as its parent does: JSON lines under `serve`, text otherwise."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the child stops
     _die_with_parent()
     sys.path[:] = [p for p in sys.path if not _blender_scripts_dir(p)]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if json_logs:
+        configure_json_logging(stream=sys.stderr)
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         _warm_up(settings)
     except Exception as exc:  # report why Blender could not start instead of dying silently

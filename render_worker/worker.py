@@ -7,34 +7,36 @@ Blender child is retried once by SQS (it may be a transient GPU fault), then fai
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from render_worker.config import SettingsError, WorkerSettings, options_with
 from render_worker.errors import DeviceUnavailable, InputError, RenderCrashed, RenderError
-from render_worker.isolation import RenderProcess
+from render_worker.health import AFTER_JOB_S, SLACK_S, Liveness
+from render_worker.isolation import START_TIMEOUT_S, RenderProcess
 from sdk.jobs import JobContext, PermanentJobError, Worker, WorkerConfig
 
 JOB_KIND = "render"
 MODEL_INPUT = "model"
 PAYLOAD_KEYS = ("views", "size", "samples", "device")
-HEARTBEAT_INTERVAL_S = 10.0
 
 
 class RenderHandler:
     """Callable handler: `handler(ctx) -> summary` with the PNGs, contact sheet and render.json in output_dir."""
 
-    def __init__(self, renderer: RenderProcess, settings: WorkerSettings) -> None:
+    def __init__(self, renderer: RenderProcess, settings: WorkerSettings, liveness: Liveness | None = None) -> None:
         self.renderer = renderer
         self.settings = settings
+        self.liveness = liveness
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         model = model_input(ctx.inputs)
         try:
             options = options_with(self.settings.defaults, job_options(ctx.payload))
+            self._stamp(f"rendering job {ctx.job_id}", START_TIMEOUT_S + self.settings.limits.render_timeout_s)
             report = self.renderer.render(model, ctx.output_dir, options)
+            self._stamp(f"finishing job {ctx.job_id}", AFTER_JOB_S)
         except (InputError, DeviceUnavailable, SettingsError) as exc:
             raise PermanentJobError(str(exc)) from None
         except RenderCrashed as exc:
@@ -43,6 +45,22 @@ class RenderHandler:
             raise
         ctx.logger.info("rendered %d views on %s", len(report.views), report.device.backend)
         return report.summary()
+
+    def _stamp(self, doing: str, within: float) -> None:
+        if self.liveness is not None:
+            self.liveness.stamp(doing, within + SLACK_S)
+
+
+class StampingWorker(Worker):
+    """The job loop stamps the health file before each poll (see render_worker/health.py)."""
+
+    def __init__(self, handler: RenderHandler, config: WorkerConfig, liveness: Liveness) -> None:
+        super().__init__(handler, config, kinds={JOB_KIND})
+        self.liveness = liveness
+
+    def run_once(self) -> bool:
+        self.liveness.stamp("polling the queue", self.config.wait_seconds + SLACK_S)
+        return super().run_once()
 
 
 def model_input(inputs: Mapping[str, Path]) -> Path:
@@ -66,23 +84,15 @@ def serve(settings: WorkerSettings, config: WorkerConfig | None = None) -> None:
     """Warm the Blender child, then consume render jobs until SIGTERM or idle exit."""
     if os.environ.get("TMPDIR"):  # job downloads go to the scratch volume, which starts empty on ECS
         Path(os.environ["TMPDIR"]).mkdir(parents=True, exist_ok=True)
+    liveness = Liveness(settings.heartbeat_file)
+    liveness.stamp("starting Blender", START_TIMEOUT_S + SLACK_S)
     renderer = RenderProcess(settings)
     renderer.start()
-    stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(settings.heartbeat_file, stop), daemon=True)
-    beat.start()
     try:
-        Worker(RenderHandler(renderer, settings), config or WorkerConfig.from_env(), kinds={JOB_KIND}).run()
+        handler = RenderHandler(renderer, settings, liveness)
+        StampingWorker(handler, config or WorkerConfig.from_env(), liveness).run()
     finally:
-        stop.set()
         renderer.close()
 
 
-def _heartbeat(path: Path, stop: threading.Event) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while not stop.is_set():
-        path.touch()
-        stop.wait(HEARTBEAT_INTERVAL_S)
-
-
-__all__ = ["JOB_KIND", "RenderError", "RenderHandler", "model_input", "serve"]
+__all__ = ["JOB_KIND", "RenderError", "RenderHandler", "StampingWorker", "model_input", "serve"]

@@ -1,15 +1,20 @@
-"""`python -m sdk {synth,review,size}`: one process, the provider import paid once."""
+"""`python -m sdk {synth,review,rehearse,size,schema}` (or `gpu-blueprints ...`): one process, the provider import
+paid once."""
 
 import argparse
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
+from sdk.settings import default_app
+
 APP_HELP = (
-    "module with build_app(app), or a path to its .py file (default: %(default)s). Only the bundled examples "
-    "write to generated/; any other app writes to out/ unless --out is given"
+    "module with build_app(app), or a path to its .py file (default: %(default)s, the `app` of [tool.gpu-blueprints] "
+    "in pyproject.toml). That app writes to the table's `out` (default generated/); any other app to out/ unless "
+    "--out is given"
 )
 # jsii errors a user's app can cause, by message: (pattern, one-line error with the fix).
 JSII_ERRORS: tuple[tuple[str, Callable[[re.Match[str]], str]], ...] = (
@@ -48,13 +53,22 @@ def _size(args: argparse.Namespace) -> int:
     return run_size(args)
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from sdk.schema import run_schema
+
+    return run_schema(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sdk", description=__doc__)
+    app = default_app()
     sub = parser.add_subparsers(dest="command", required=True)
 
     synth = sub.add_parser("synth", help="synthesize every stack of an app module into generated/ or out/")
-    synth.add_argument("--app", default="blueprints.examples", help=APP_HELP)
-    synth.add_argument("--out", default=None, help="output directory (default: generated/ for the examples, else out/)")
+    synth.add_argument("--app", default=app, required=app is None, help=APP_HELP)
+    synth.add_argument(
+        "--out", default=None, help="output directory (default: the project app's out, generated/; else out/)"
+    )
     synth.add_argument("--cdktf", action="store_true", help="cdktf CLI mode: write cdktf.out/ (CDKTF_OUTDIR)")
     synth.add_argument(
         "--prune", action="store_true", help="delete stack folders in --out that the app does not build (default: keep)"
@@ -62,11 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     synth.set_defaults(func=_synth)
 
     review = sub.add_parser("review", help="write REVIEW.md per stack: diff, exposure, IAM, GPU capacity, cost")
-    review.add_argument("--app", default="blueprints.examples", help=APP_HELP)
+    review.add_argument("--app", default=app, required=app is None, help=APP_HELP)
     review.add_argument(
         "--against",
         default=None,
-        help="committed output to diff against (default: generated/ for the examples, else out/)",
+        help="committed output to diff against (default: the project app's out, generated/; else out/)",
     )
     review.add_argument("--out", default=None, help="where REVIEW.md files are written (default: the --against folder)")
     review.add_argument("--format", choices=("md", "json"), default="md")
@@ -76,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     rehearse = sub.add_parser(
         "rehearse", help="apply every stack with terraform against a local AWS (moto), re-plan, destroy"
     )
-    rehearse.add_argument("--app", default="blueprints.examples", help="module with build_app(app)")
+    rehearse.add_argument("--app", default=app, required=app is None, help=APP_HELP)
     rehearse.add_argument("--stack", action="append", help="only this stack (repeatable); default: all")
     rehearse.add_argument("--keep", action="store_true", help="keep the applied stacks and scratch folder")
     rehearse.add_argument("--jobs", type=int, default=2, help="stacks rehearsed at once (default %(default)s)")
@@ -97,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--memory-mib", type=int, default=None, help="memory per task, MiB; default: not limiting")
     size.add_argument("--target-utilization-percent", type=int, default=70, help="ALB target share (default 70)")
     size.set_defaults(func=_size)
+
+    schema = sub.add_parser("schema", help="write each top-level spec's JSON Schema and the spec reference page")
+    schema.add_argument("--out", default="docs/schema", help="folder of the <Spec>.json files (default %(default)s)")
+    schema.add_argument("--reference", default="docs/reference.md", help="reference page (default %(default)s)")
+    schema.add_argument(
+        "--spec",
+        action="append",
+        help="module:Name of a spec (repeatable; default: `schemas` of [tool.gpu-blueprints])",
+    )
+    schema.add_argument("--check", action="store_true", help="write nothing; exit 1 when a file is stale")
+    schema.set_defaults(func=_schema)
     return parser
 
 
@@ -143,6 +168,8 @@ def error_lines(error: Exception) -> list[str] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit 0 (done), 1 (review: a reviewer must look), 2 (a user error, reported on stderr without a traceback)."""
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))  # as under `python -m sdk`: the gpu-blueprints script finds --app here
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

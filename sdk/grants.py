@@ -51,7 +51,7 @@ class S3PutGrant(Spec):
     s3:x-amz-server-side-encryption would deny UploadPart (it cannot carry the header) and PUTs that rely on the
     bucket's default encryption. On a bucket you do not own, make sure it has default encryption."""
 
-    kind: Literal["s3_put"] = "s3_put"
+    kind: Literal["s3_put"] = Field(default="s3_put", description="Grant type (discriminator). Default s3_put.")
     arn: str = Field(description="Bucket ARN. Required.")
     prefix: str = Field(pattern=r"^[^*]*/$", description="Key prefix ending in '/', no wildcards. Required.")
     kms_key_arn: str | None = Field(
@@ -75,7 +75,9 @@ class S3PutGrant(Spec):
 
 
 class S3ReadGrant(Spec):
-    kind: Literal["s3_read"] = "s3_read"
+    """GetObject and ListBucket under a prefix of a bucket."""
+
+    kind: Literal["s3_read"] = Field(default="s3_read", description="Grant type (discriminator). Default s3_read.")
     arn: str = Field(description="Bucket ARN. Required.")
     prefix: str = Field(pattern=r"^[^*]*/$", description="Key prefix ending in '/'. Required.")
     kms_key_arn: str | None = Field(
@@ -118,7 +120,11 @@ def _decrypt_through_s3(key_arn: str) -> Statement:
 
 
 class DynamoDbItemGrant(Spec):
-    kind: Literal["dynamodb_items"] = "dynamodb_items"
+    """Item reads (and writes unless write=False) on one DynamoDB table and its indexes."""
+
+    kind: Literal["dynamodb_items"] = Field(
+        default="dynamodb_items", description="Grant type (discriminator). Default dynamodb_items."
+    )
     arn: str = Field(description="Table ARN. Required.")
     write: bool = Field(default=True, description="Allow Put/Update/Delete too. Default True.")
     _check = _arn_of("dynamodb")
@@ -133,7 +139,11 @@ class DynamoDbItemGrant(Spec):
 
 
 class KinesisPutGrant(Spec):
-    kind: Literal["kinesis_put"] = "kinesis_put"
+    """PutRecord/PutRecords (and DescribeStreamSummary) on one Kinesis data stream."""
+
+    kind: Literal["kinesis_put"] = Field(
+        default="kinesis_put", description="Grant type (discriminator). Default kinesis_put."
+    )
     arn: str = Field(description="Stream ARN. Required.")
     _check = _arn_of("kinesis")
 
@@ -149,7 +159,9 @@ class KinesisPutGrant(Spec):
 
 
 class SqsSendGrant(Spec):
-    kind: Literal["sqs_send"] = "sqs_send"
+    """SendMessage (and GetQueueAttributes) on one SQS queue."""
+
+    kind: Literal["sqs_send"] = Field(default="sqs_send", description="Grant type (discriminator). Default sqs_send.")
     arn: str = Field(description="Queue ARN. Required.")
     _check = _arn_of("sqs")
 

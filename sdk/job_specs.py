@@ -3,12 +3,11 @@ is sdk.constructs.jobs.JobResources."""
 
 from pydantic import Field, field_validator, model_validator
 
-# Moves to sdk.specs.queue with the cdktf-free sdk specs (wt/specs13); then this module imports no cdktf at all.
-from sdk.constructs.queue import ExistingQueueSpec
 from sdk.grants import check_kms_key_arn
 from sdk.jobs.layout import DEFAULT_PREFIX, check_prefix
 from sdk.jobs.sqs_limits import MAX_VISIBILITY_SECONDS
 from sdk.specs import Spec, problems_to_error
+from sdk.specs.queue import ExistingQueueSpec
 
 # The worker uploads outputs and marks the row after the handler: visibility covers the job plus this.
 VISIBILITY_MARGIN_SECONDS = 60

@@ -11,21 +11,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sdk.settings import default_out
 from sdk.tfjson import STACK_FILE, count_resources, load_stacks, stack_file
 
 STACKS_DIR = "stacks"
-EXAMPLES_APP = "blueprints.examples"
-EXAMPLES_OUT = "generated"
-APP_OUT = "out"
 
 
 class AppError(Exception):
     """The app cannot be loaded or built; the message names the cause and the fix (the CLI exits 2)."""
-
-
-def default_out(app_module: str) -> str:
-    """generated/ holds the bundled examples only: any other app writes to out/ unless --out says otherwise."""
-    return EXAMPLES_OUT if app_module == EXAMPLES_APP else APP_OUT
 
 
 def load_app(app: str) -> ModuleType:

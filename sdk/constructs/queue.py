@@ -5,7 +5,6 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
 from constructs import Construct
-from pydantic import Field, field_validator
 
 from sdk.constructs.naming import policy_json
 from sdk.constructs.structs import new
@@ -15,32 +14,11 @@ from sdk.jobs.sqs_limits import (
     MAX_VISIBILITY_SECONDS,
     MAX_WAIT_SECONDS,
 )
-from sdk.specs import Spec, arn_parts, is_token
+from sdk.specs import is_token
+from sdk.specs.queue import ExistingQueueSpec
 
 LONG_POLL_SECONDS = MAX_WAIT_SECONDS
 DLQ_RETENTION_SECONDS = MAX_RETENTION_SECONDS  # so an operator has two weeks to look
-
-
-def _sqs_arn(value: str) -> str:
-    parts = arn_parts(value)
-    if parts is not None and parts[0] != "sqs":
-        raise ValueError(f"expected an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>), got {value!r}")
-    return value
-
-
-class ExistingQueueSpec(Spec):
-    """A queue (and its DLQ) managed elsewhere; no queue resources are created."""
-
-    queue_arn: str = Field(description="ARN of the job queue. Required.")
-    queue_url: str = Field(
-        pattern=r"^(https://|\$\{TfToken\[)", description="URL of the job queue (https://sqs...). Required."
-    )
-    dlq_arn: str = Field(description="ARN of the queue's dead-letter queue (for its alarm). Required.")
-
-    @field_validator("queue_arn", "dlq_arn")
-    @classmethod
-    def _arn(cls, value: str) -> str:
-        return _sqs_arn(value)
 
 
 def queue_name_of(arn: str) -> str:

@@ -1,76 +1,22 @@
 """A Terraform stack with the AWS provider, a typed state backend, a pinned Terraform version and default tags."""
 
-import re
 import warnings
-from typing import Annotated, Literal, TypeVar
+from typing import TypeVar
 
 from cdktf import LocalBackend, S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
-from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from sdk.constructs.structs import new
-from sdk.specs import Region, Spec, problems_to_error, region_name
+from sdk.specs import Spec, region_name
+from sdk.specs.backend import LocalBackendSpec, S3BackendSpec
 
 SpecT = TypeVar("SpecT", bound=Spec)
 
 # S3 native state locking (use_lockfile) arrived in Terraform 1.10 (developer.hashicorp.com/terraform/language/
 # backend/s3, "State Locking"); 2.0 may change the JSON syntax we emit.
 REQUIRED_TERRAFORM = ">= 1.10, < 2.0"
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-
-
-def _bucket_name(value: str) -> str:
-    if not _BUCKET.fullmatch(value) or ".." in value:
-        raise ValueError(
-            f"{value!r} is not an S3 bucket name. Fix: 3-63 characters of a-z, 0-9, '.' and '-', "
-            "starting and ending with a letter or digit"
-        )
-    return value
-
-
-def _state_path(value: str) -> str:
-    """Backend settings take no expressions, and a relative path keeps the output portable."""
-    if not value or value.startswith("/") or value.endswith("/") or "${" in value or "%{" in value:
-        raise ValueError(f"{value!r} is not a state path. Fix: a relative path like 'team/stack/terraform.tfstate'")
-    return value
-
-
-StatePath = Annotated[str, AfterValidator(_state_path)]
-
-
-class LocalBackendSpec(Spec):
-    """State in a local file (the default): for trying a stack out, not for a team."""
-
-    kind: Literal["local"] = Field(default="local", description="Backend type. Default local.")
-    path: StatePath | None = Field(
-        default=None, description="State file, relative to the stack folder. Default terraform.<stack>.tfstate."
-    )
-
-
-class S3BackendSpec(Spec):
-    """State in an S3 object, locked with S3's native lock file (Terraform >= 1.10, no DynamoDB table)."""
-
-    kind: Literal["s3"] = Field(default="s3", description="Backend type. Default s3.")
-    bucket: Annotated[str, AfterValidator(_bucket_name)] = Field(description="State bucket (no default).")
-    key: StatePath | None = Field(default=None, description="State object key. Default <stack>/terraform.tfstate.")
-    region: Region | None = Field(default=None, description="Region of the bucket. Default: the stack's region.")
-    encrypt: bool = Field(default=True, description="Server-side encryption of the state object. Default True.")
-    kms_key_id: str | None = Field(
-        default=None, description="KMS key ARN for the state object (needs encrypt). Default None: SSE-S3."
-    )
-    use_lockfile: bool = Field(
-        default=True, description="S3 native locking (a .tflock object beside the state). Default True."
-    )
-
-    @model_validator(mode="after")
-    def _kms_needs_encrypt(self) -> "S3BackendSpec":
-        if self.kms_key_id is not None and not self.encrypt:
-            problems_to_error(["backend.kms_key_id: a KMS key encrypts only with encrypt=True. Fix: drop encrypt."])
-        return self
-
-
-BackendSpec = Annotated[LocalBackendSpec | S3BackendSpec, Field(discriminator="kind")]
 
 
 class RegionMismatchError(ValueError):

@@ -261,7 +261,8 @@ def run_review(args: argparse.Namespace) -> int:
     In place (--out is --against, the default), REVIEW.md describes the stack as committed and holds no diff: a diff
     against the folder it is written into changes once the new JSON lands there, so REVIEW.md would differ on every
     rerun. The diff and its flags are printed and set the exit code; --out elsewhere writes them into REVIEW.md."""
-    from sdk.synth import default_out, write_stacks  # imports cdktf only through synth_app
+    from sdk.settings import default_out
+    from sdk.synth import write_stacks  # imports cdktf only through synth_app
 
     against_dir = Path(args.against or default_out(args.app))
     out_dir = Path(args.out) if args.out else against_dir

@@ -11,7 +11,7 @@ from sdk.tfjson import resources
 
 @pytest.fixture(scope="session")
 def example_stacks() -> dict[str, dict[str, Any]]:
-    return synth_app("blueprints.examples")
+    return synth_app("examples")
 
 
 def only(stack: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -449,7 +449,7 @@ def test_a_grace_set_shorter_than_the_model_download_is_noted_for_the_reviewer(t
     # GIVEN the public example with its grace set by hand to 60 s, below its 144 s download, synthesized for real
     from cdktf import App
 
-    from blueprints.examples import SDXL, sdxl_public
+    from examples import SDXL, sdxl_public
 
     scaling = {**SDXL.scaling.model_dump(), "health_check_grace_seconds": 60}
     app = App(outdir=str(tmp_path))
@@ -466,7 +466,7 @@ def test_a_secret_in_plain_environment_is_a_note_in_the_synth_summary_and_the_re
     # GIVEN the public example with a database password in its plain environment
     from cdktf import App
 
-    from blueprints.examples import SDXL, sdxl_public
+    from examples import SDXL, sdxl_public
     from sdk.review import render_markdown, review_stack
     from sdk.specs import SecretInEnvironmentWarning
     from sdk.synth import summary_lines

@@ -10,7 +10,6 @@ from cdktf import App
 from pydantic import ValidationError
 
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
-from blueprints.examples_renderer import heavy_renderer, validation_renderer
 from blueprints.fractional_renderer import (
     FallbackSpec,
     FractionalGpuRenderer,
@@ -20,6 +19,7 @@ from blueprints.fractional_renderer import (
     review_notes,
 )
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
+from examples.renderer import heavy_renderer, validation_renderer
 from render_worker.config import RenderOptions, WorkerSettings
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints

@@ -12,7 +12,6 @@ import pytest
 from constructs import Construct
 from pydantic import ValidationError
 
-from blueprints.examples_queue import comfyui_queue
 from blueprints.idle_stop_queue import (
     CAPACITY_PROVIDER_SCALE_IN_MINUTES,
     JOBS_METRICS_NAMESPACE,
@@ -20,8 +19,8 @@ from blueprints.idle_stop_queue import (
     IdleStopGpuQueueSpec,
     backlog_steps,
 )
+from examples.queue import comfyui_queue
 from sdk.constructs.jobs import JobResources
-from sdk.constructs.queue import ExistingQueueSpec
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
 from sdk.job_specs import JobResourcesSpec
@@ -30,6 +29,7 @@ from sdk.jobs.config import WORKER_ENV_VARS, WorkerConfig
 from sdk.jobs.dead_letters import SWEEP_LIMIT
 from sdk.jobs.worker import JobContext, Worker
 from sdk.specs import AlarmsSpec
+from sdk.specs.queue import ExistingQueueSpec
 from sdk.synth import synth_app
 from sdk.tfjson import load_stack, resources
 from tests.blueprints.conftest import only, prepulls, user_data

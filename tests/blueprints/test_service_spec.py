@@ -1,6 +1,8 @@
 """GpuServiceSpec: one host-bound check and one host derivation serve every GPU-service spec, each naming its field."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,10 +63,25 @@ def test_a_spec_module_imports_no_cdktf_jsii_or_construct_code_itself(path):
     tree = ast.parse((Path(__file__).parents[2] / path).read_text(encoding="utf-8"))
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    # THEN none is cdktf, jsii, constructs or a blueprint's construct module (the specs' own layer stays engine-free;
-    # AlbSpec, ExistingQueueSpec and definition_size_problems still come from sdk.constructs until they move)
+    # THEN none is cdktf, jsii, constructs, an sdk construct module or a blueprint's construct module
     engine = {m for m in imported if m.split(".")[0] in ("cdktf", "jsii", "constructs") or m.startswith("cdktf_")}
     construct_modules = {m for m in imported if m in ("blueprints.alb_inference", "blueprints.idle_stop_queue")}
-    pending = {"sdk.constructs.load_balancer", "sdk.constructs.queue", "sdk.constructs.task"}
     assert not engine and not construct_modules, (engine, construct_modules)
-    assert {m for m in imported if m.startswith("sdk.constructs")} <= pending
+    assert not {m for m in imported if m.startswith("sdk.constructs")}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import blueprints.alb_inference_spec, blueprints.idle_stop_queue_spec, blueprints.fractional_renderer_spec",
+        "from blueprints import AlbInferenceSpec, IdleStopGpuQueueSpec, FractionalRendererSpec",
+        "import sdk.job_specs, sdk.container_definition",
+    ],
+)
+def test_importing_the_blueprint_specs_loads_no_cdktf_and_starts_no_node(statement):
+    # GIVEN a fresh interpreter
+    # WHEN it imports the blueprint specs the way a user or an editor does
+    probe = f"{statement}; import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('cdktf', 'jsii')))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    # THEN neither cdktf nor jsii (which starts Node) was imported
+    assert done.stdout.strip() == "[]"

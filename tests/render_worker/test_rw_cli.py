@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from render_worker.cli import EXIT_INPUT, EXIT_NO_GPU, EXIT_UNHEALTHY, main
+from render_worker.health import Liveness
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,15 +61,16 @@ def test_a_bad_option_is_named(tmp_path: Path, capsys) -> None:
     assert "unknown view(s) ['side']" in capsys.readouterr().err
 
 
-def test_health_follows_the_heartbeat_age(tmp_path: Path, monkeypatch, capsys) -> None:
-    # GIVEN a heartbeat file path
-    beat = tmp_path / "hb"
-    monkeypatch.setenv("RENDER_HEARTBEAT_FILE", str(beat))
-    # THEN health fails without it, passes when fresh, and fails when stale
-    assert main(["health"]) == EXIT_UNHEALTHY
-    beat.touch()
-    assert main(["health", "--max-age", "30"]) == 0
-    old = time.time() - 120
-    os.utime(beat, (old, old))
-    assert main(["health", "--max-age", "30"]) == EXIT_UNHEALTHY
-    assert "heartbeat 120s old" in capsys.readouterr().err
+def test_health_follows_the_job_loops_newest_stamp(tmp_path: Path, monkeypatch, capsys) -> None:
+    # GIVEN the health file the job loop stamps (RENDER_HEARTBEAT_FILE)
+    path = tmp_path / "hb"
+    monkeypatch.setenv("RENDER_HEARTBEAT_FILE", str(path))
+    # WHEN health runs without a stamp, after a fresh poll stamp, and after a poll stamp two minutes old
+    missing = main(["health"])
+    Liveness(path).stamp("polling the queue", 80)
+    fresh = main(["health", "--max-age", "30"])
+    Liveness(path, clock=lambda: time.time() - 120).stamp("polling the queue", 80)
+    stale = main(["health", "--max-age", "30"])
+    # THEN it fails, passes, and fails naming the step that overran its bound (a touched file alone proves nothing)
+    assert (missing, fresh, stale) == (EXIT_UNHEALTHY, 0, EXIT_UNHEALTHY)
+    assert "polling the queue since 120s, longer than its 80s bound" in capsys.readouterr().err

@@ -104,6 +104,13 @@ def test_serve_consumes_jobs_and_exits_when_idle(job_resources, models, tmp_path
     assert run.returncode == 0, run.stderr[-2000:]
     assert client.status(job_id).status is JobStatus.SUCCEEDED
     assert (tmp_path / "hb").is_file() and (tmp_path / "scratch" / "tmp").is_dir()
+    # AND every line our loggers wrote, the worker's and its Blender child's, is a JSON object (Blender's own native
+    # prints, e.g. "00:01.588  render | Saved: ...", are not ours)
+    ours = [json.loads(line) for line in (run.stdout + run.stderr).splitlines() if line.startswith("{")]
+    text = [line for line in run.stderr.splitlines() if line[:4].isdigit() and " render_worker." in line]
+    assert text == [], text
+    assert {"worker started", "worker stopped"} <= {line.get("msg") for line in ours}
+    assert any(line.get("msg", "").startswith("blender warm-up") for line in ours)
 
 
 def _context(job_id: str, attempt: int, model: Path, out: Path) -> JobContext:

@@ -11,11 +11,11 @@ from pydantic import BaseModel, ValidationError
 
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
 from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec
-from blueprints.examples import SDXL, build_app
-from blueprints.examples_queue import comfyui_queue
-from blueprints.examples_renderer import heavy_renderer
 from blueprints.fractional_renderer import FractionalGpuRenderer
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
+from examples import SDXL, build_app
+from examples.queue import comfyui_queue
+from examples.renderer import heavy_renderer
 from sdk.constructs.stack import GpuStack
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from sdk.cli import main
 import fast_import_app
 out = Path(sys.argv[1])
-assert main(["synth", "--app", "blueprints.examples", "--out", str(out / "examples")]) == 0
+assert main(["synth", "--app", "examples", "--out", str(out / "examples")]) == 0
 fast_import_app.main(str(out / "raw"), str(out / "stats.json"))
 """
 

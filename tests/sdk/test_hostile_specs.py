@@ -13,9 +13,9 @@ from pydantic import BaseModel, ValidationError
 
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
 from blueprints.alb_inference import AlbInferenceService
-from blueprints.examples import build_app
 from blueprints.fractional_renderer import FractionalGpuRenderer
 from blueprints.idle_stop_queue import IdleStopGpuQueue
+from examples import build_app
 from sdk.constructs.stack import GpuStack
 from sdk.specs import Spec
 

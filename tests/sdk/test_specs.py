@@ -4,14 +4,22 @@ carry shell or Terraform syntax into a host script.
 ContainerSpec.model_source: a typed model source folds into the container ECS runs (environment, token, cache
 volume, health-check start period); bad sources are refused by field with the fix.
 
-sdk.specs: secret-looking names in a plain container environment are warned about and pointed to `secrets`."""
+sdk.specs: secret-looking names in a plain container environment are warned about and pointed to `secrets`.
 
+Every spec module imports without cdktf (no Node start); every spec class has a docstring, every field its default."""
+
+import importlib
+import pkgutil
+import re
+import subprocess
+import sys
 import warnings
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from sdk import specs
 from sdk.specs import (
     CapacitySpec,
     ContainerSpec,
@@ -413,3 +421,39 @@ def test_only_changed_agent_defaults_become_review_notes():
         "capacity.ecs_agent_config: ECS_IMAGE_PULL_BEHAVIOR=always replaces the blueprint's default (prefer-cached "
         "with a warm pool, else the agent's default).",
     )
+
+
+SPEC_MODULES = ["sdk.specs", *(f"sdk.specs.{m.name}" for m in pkgutil.iter_modules(specs.__path__)), "sdk.grants"]
+
+
+@pytest.mark.parametrize("module", SPEC_MODULES)
+def test_importing_a_spec_module_loads_no_cdktf_and_starts_no_node(module):
+    # GIVEN a fresh interpreter
+    # WHEN it imports one spec module
+    probe = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] in ('cdktf', 'jsii')))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    # THEN neither cdktf nor jsii (which starts Node) was imported
+    assert done.stdout.strip() == "[]"
+
+
+def _spec_classes() -> list[type[specs.Spec]]:
+    found = {}
+    for name in SPEC_MODULES:
+        for value in vars(importlib.import_module(name)).values():
+            if isinstance(value, type) and issubclass(value, specs.Spec) and value.__module__ == name:
+                found[value.__qualname__] = value
+    return list(found.values())
+
+
+@pytest.mark.parametrize("cls", _spec_classes(), ids=lambda cls: cls.__qualname__)
+def test_every_sdk_spec_says_what_it_is_and_every_field_states_its_default(cls):
+    # GIVEN a spec class of the sdk
+    # WHEN its own docstring and field descriptions are read
+    undocumented = [
+        name
+        for name, field in cls.model_fields.items()
+        if not re.search(r"default|required", field.description or "", re.I)
+    ]
+    # THEN it has a docstring and each field says its default (or that it is required)
+    assert (cls.__dict__.get("__doc__") or "").strip(), f"{cls.__qualname__} has no docstring"
+    assert undocumented == []

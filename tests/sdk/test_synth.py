@@ -2,7 +2,8 @@
 
 import json
 
-from sdk.synth import default_out, write_stacks
+from sdk.settings import default_out
+from sdk.synth import write_stacks
 from sdk.tfjson import STACK_FILE
 
 
@@ -35,7 +36,7 @@ def test_prune_drops_only_stack_folders_the_app_does_not_build(tmp_path):
 
 
 def test_only_the_bundled_examples_default_to_generated():
-    assert (default_out("blueprints.examples"), default_out("my_app"), default_out("apps/x.py")) == (
+    assert (default_out("examples"), default_out("my_app"), default_out("apps/x.py")) == (
         "generated",
         "out",
         "out",

@@ -5,8 +5,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
+from sdk.constructs.load_balancer import LoadBalancer
 from sdk.review.policy import resource_skips
+from sdk.specs.load_balancer import AlbSpec
 from tests.sdk.constructs.test_review_hints import synth
 
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f5c8a3e-1111-4d2b-9a9e-5d1e2c3b4a55"

@@ -8,13 +8,13 @@ import cdktf
 import pytest
 
 from blueprints.alb_inference import AlbInferenceService
-from blueprints.examples import SDXL
-from blueprints.examples_renderer import WORKER_IMAGE
 from blueprints.fractional_renderer import FallbackSpec, FractionalGpuRenderer, FractionalRendererSpec, RenderWorkerSpec
-from sdk.constructs.load_balancer import AlbSpec
+from examples import SDXL
+from examples.renderer import WORKER_IMAGE
 from sdk.constructs.naming import IAM_ROLE_NAME_MAX, iam_name
 from sdk.constructs.stack import GpuStack
 from sdk.specs import AlarmsSpec, CapacitySpec
+from sdk.specs.load_balancer import AlbSpec
 
 ACCOUNT = "123456789012"
 GLOBAL_NAMED = ("aws_iam_role", "aws_iam_instance_profile", "aws_iam_policy")

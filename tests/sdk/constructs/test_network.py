@@ -123,8 +123,8 @@ def test_the_cost_estimate_prices_one_nat_gateway_and_its_address_per_az():
 def alb_and_queue(queue_network: NetworkSpec | None = None, *, app: Any = None) -> tuple[GpuStack, Any, Any]:
     """The SDXL ALB service and a job queue given `network=sdxl.network` in one stack."""
     from blueprints.alb_inference import AlbInferenceService
-    from blueprints.examples import SDXL
     from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
+    from examples import SDXL
 
     stack = GpuStack(app or cdktf.Testing.app(), "shared", region="us-east-1")
     sdxl = AlbInferenceService(stack, "sdxl", spec=SDXL.model_copy(update={"network": NetworkSpec()}))
@@ -170,8 +170,8 @@ def test_a_blueprint_given_a_shared_network_and_its_own_network_spec_is_refused_
 
 def test_a_network_of_another_stack_is_refused_with_the_fix():
     # GIVEN the ALB service's network in one stack and a queue in another
-    from blueprints.examples import SDXL
     from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
+    from examples import SDXL
 
     app = cdktf.Testing.app()
     _, sdxl, _ = alb_and_queue(app=app)

@@ -18,8 +18,8 @@ def synth_outputs(stack: GpuStack) -> dict:
 def test_an_alb_service_and_a_queue_in_one_stack_output_names_a_ci_job_can_read():
     # GIVEN the SDXL service and a job queue in one stack
     from blueprints.alb_inference import AlbInferenceService
-    from blueprints.examples import SDXL
     from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
+    from examples import SDXL
 
     stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1")
     AlbInferenceService(stack, "sdxl", spec=SDXL)

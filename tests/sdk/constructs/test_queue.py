@@ -11,11 +11,11 @@ from pydantic import ValidationError
 from sdk.constructs.queue import (
     DLQ_RETENTION_SECONDS,
     LONG_POLL_SECONDS,
-    ExistingQueueSpec,
     JobQueue,
     queue_name_of,
 )
 from sdk.constructs.stack import GpuStack
+from sdk.specs.queue import ExistingQueueSpec
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:team-jobs"
 DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:team-jobs-dlq"

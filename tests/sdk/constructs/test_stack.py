@@ -8,7 +8,8 @@ from constructs import Construct
 from pydantic import ValidationError
 
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
-from sdk.constructs.stack import GpuStack, S3BackendSpec, claim_name
+from sdk.constructs.stack import GpuStack, claim_name
+from sdk.specs.backend import S3BackendSpec
 
 
 def _queue_spec(**fields):
@@ -84,8 +85,8 @@ def synth_blueprints(*, destroyable: bool, alb: object = None) -> dict:
     import json
 
     from blueprints.alb_inference import AlbInferenceService
-    from blueprints.examples import SDXL
     from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
+    from examples import SDXL
 
     stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1", destroyable=destroyable)
     AlbInferenceService(stack, "sdxl", spec=SDXL if alb is None else SDXL.model_copy(update={"alb": alb}))
@@ -125,8 +126,8 @@ def test_a_destroyable_stack_drops_every_guard_that_would_block_terraform_destro
 
 
 def test_a_destroyable_stack_refuses_an_alb_that_explicitly_asks_for_deletion_protection():
-    from blueprints.examples import SDXL
-    from sdk.constructs.load_balancer import AlbSpec
+    from examples import SDXL
+    from sdk.specs.load_balancer import AlbSpec
 
     # GIVEN an ALB spec that says deletion_protection=True WHEN it is added to a destroyable stack
     alb = AlbSpec(certificate_arn=SDXL.alb.certificate_arn, allowed_cidrs=("0.0.0.0/0",), deletion_protection=True)
@@ -152,7 +153,7 @@ def test_a_second_blueprint_name_in_one_stack_is_refused_and_names_apart_or_in_o
 
 def test_a_certificate_in_the_stacks_region_passes_when_the_spec_leaves_region_unset():
     from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec
-    from blueprints.examples import SDXL
+    from examples import SDXL
 
     # GIVEN the SDXL example without a region, with its certificate and image in eu-west-1
     data = SDXL.model_dump(exclude={"region"})

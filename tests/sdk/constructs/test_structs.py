@@ -84,6 +84,7 @@ def test_a_resource_built_with_new_reaches_terraform_with_user_templates_literal
 CONSTRUCT_MODULES = [
     *Path(sdk.constructs.__file__).parent.glob("*.py"),
     *Path(__file__).resolve().parents[3].joinpath("blueprints").glob("*.py"),
+    *Path(__file__).resolve().parents[3].joinpath("examples").glob("*.py"),
 ]
 
 

@@ -8,10 +8,10 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from pydantic import ValidationError
 
 import sdk.constructs  # noqa: F401
-from sdk.constructs.task import (
+from sdk.constructs.task import GpuTask
+from sdk.container_definition import (
     TASK_DEFINITION_HEADROOM_BYTES,
     TASK_DEFINITION_MAX_BYTES,
-    GpuTask,
     container_definition,
     definition_size_problems,
 )

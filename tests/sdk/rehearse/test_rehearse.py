@@ -40,7 +40,7 @@ def queue(name: str, **spec):
 
 def user_apps(app) -> None:
     """What users write beside our examples: their own VPC, two blueprints in one stack."""
-    from blueprints.examples import SDXL, AlbInferenceService
+    from examples import SDXL, AlbInferenceService
     from sdk.constructs.stack import GpuStack
 
     byo = GpuStack(app, "byo-vpc", region="us-east-1")
@@ -74,7 +74,7 @@ def readme_app(tmp_path: Path, monkeypatch) -> dict:
 @needs_terraform
 def test_every_example_stack_applies_replans_clean_reads_back_and_destroys_without_leftovers(capsys):
     # GIVEN the example stacks as generated/ holds them
-    stacks = synth_app("blueprints.examples")
+    stacks = synth_app("examples")
     # WHEN each is rehearsed in its own emulated account
     results = rehearse_stacks(stacks, jobs=3, tool=TOOL)
     text = report(results, capsys)

@@ -177,7 +177,7 @@ def test_a_changed_spec_shows_in_the_diff_with_its_addresses_and_attributes(tmp_
     # GIVEN the public example with max_tasks raised from 6 to 8, synthesized for real
     from cdktf import App
 
-    from blueprints.examples import SDXL, sdxl_public
+    from examples import SDXL, sdxl_public
 
     spec = SDXL.model_validate({**SDXL.model_dump(), "scaling": {**SDXL.scaling.model_dump(), "max_tasks": 8}})
     app = App(outdir=str(tmp_path))
@@ -247,6 +247,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_make_review_then_synth_then_review_again_changes_no_byte(tmp_path):
     # GIVEN a copy of the committed generated/ in which one stack is one resource behind the app (a spec change)
     shutil.copytree(GENERATED, tmp_path / "generated")
+    shutil.copy(GENERATED.parent / "pyproject.toml", tmp_path)  # the project's settings: its app writes generated/
     stale = stack_file(tmp_path / "generated", PUBLIC)
     tf_json = json.loads(stale.read_text(encoding="utf-8"))
     tf_json["resource"].pop("aws_cloudwatch_metric_alarm")

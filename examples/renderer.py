@@ -1,4 +1,4 @@
-"""Example renderer stacks (wired into blueprints/examples.py): `python -m sdk synth` writes them to generated/."""
+"""Example renderer stacks (wired into examples/__init__.py): `python -m sdk synth` writes them to generated/."""
 
 from constructs import Construct
 

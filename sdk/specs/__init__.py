@@ -69,6 +69,9 @@ _ARN = re.compile(r"^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:.+$")
 
 
 class Spec(BaseModel):
+    """The base of every spec: frozen, unknown fields rejected, and all problems reported as one ValidationError
+    whose lines name the field and the fix."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     @model_validator(mode="wrap")
@@ -309,6 +312,8 @@ def problems_to_error(problems: list[str]) -> None:
 
 
 class NetworkSpec(Spec):
+    """Where the service runs: a VPC created across `az_count` AZs (default), or your VPC and subnets."""
+
     vpc_id: str | None = Field(default=None, description="Existing VPC id. Default None: a VPC is created.")
     public_subnet_ids: tuple[str, ...] = Field(
         default=(), description="Existing public subnets (with vpc_id). Default (): created with the VPC."
@@ -399,6 +404,8 @@ class NetworkSpec(Spec):
 
 
 class SpotSpec(Spec):
+    """Spot share of the GPU hosts: an on-demand base, the on-demand percentage above it, the rest Spot."""
+
     on_demand_base: int = Field(default=1, ge=0, description="Hosts always on-demand. Default 1.")
     on_demand_percent_above_base: int = Field(
         default=0, ge=0, le=100, description="On-demand share above the base, percent. Default 0 (rest is Spot)."
@@ -409,6 +416,9 @@ class SpotSpec(Spec):
 
 
 class WarmPoolSpec(Spec):
+    """Stopped, pre-initialised GPU hosts that the Auto Scaling group starts faster than new ones (ECS needs
+    ECS_WARM_POOLS_CHECK; instances are not reused on scale-in)."""
+
     min_size: int = Field(
         default=1, ge=0, description="Stopped instances the pool keeps, however many run. Default 1: exactly one."
     )
@@ -472,6 +482,8 @@ AGENT_DEFAULTS = {
 
 
 class CapacitySpec(Spec):
+    """The GPU hosts: instance types in order of preference, Spot share, host counts, disk and warm pool."""
+
     instance_types: tuple[str, ...] = Field(
         min_length=1, description="GPU instance types in order of preference (mixed instances). Required."
     )
@@ -553,6 +565,8 @@ ECS_MAX_START_PERIOD_SECONDS = 300  # ECS HealthCheck.startPeriod accepts 0-300 
 
 
 class HealthCheckSpec(Spec):
+    """The container's health check (the ECS task definition's healthCheck)."""
+
     command: tuple[str, ...] = Field(min_length=2, description="CMD-SHELL or CMD form. Required.")
     interval_seconds: int = Field(default=30, ge=5, le=300, description="Default 30.")
     timeout_seconds: int = Field(default=5, ge=2, le=60, description="Default 5.")
@@ -575,6 +589,8 @@ class HealthCheckSpec(Spec):
 
 
 class SecretRef(Spec):
+    """One environment variable read from an SSM parameter or a Secrets Manager secret when the task starts."""
+
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Environment variable name. Required.")
     value_from: str = Field(description="ARN of an SSM parameter or Secrets Manager secret. Required.")
 
@@ -591,6 +607,8 @@ class SecretRef(Spec):
 
 
 class VolumeSpec(Spec):
+    """A volume mounted into the container: task-scoped by default, or a host path."""
+
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="Volume name. Required.")
     container_path: MountPath = Field(description="Absolute mount path in the container. Required.")
     host_path: str | None = Field(default=None, description="Host path. Default None: a task-scoped volume.")
@@ -625,6 +643,8 @@ def kms_key_arn(value: str) -> str:
 
 
 class _ModelDownload(Spec):
+    """What every model source shares: its size, from which the start-up grace period is estimated."""
+
     download_mib_per_second: ClassVar[int]
     size_gib: float | None = Field(
         default=None,
@@ -664,7 +684,7 @@ class S3ModelSource(_ModelDownload):
     MODEL_DIR (e.g. `aws s3 sync "$MODEL_S3_URI" "$MODEL_DIR"`)."""
 
     download_mib_per_second: ClassVar[int] = S3_DOWNLOAD_MIB_PER_SECOND
-    kind: Literal["s3"] = "s3"
+    kind: Literal["s3"] = Field(default="s3", description="Model source type (discriminator). Default s3.")
     uri: str = Field(description="s3://bucket/prefix/ holding the model files (one prefix per version). Required.")
     kms_key_arn: str | None = Field(
         default=None,
@@ -703,7 +723,9 @@ class HuggingFaceModelSource(_ModelDownload):
     """A Hugging Face Hub repository, downloaded by the container's own hub client into HF_HOME (the cache volume)."""
 
     download_mib_per_second: ClassVar[int] = HUB_DOWNLOAD_MIB_PER_SECOND
-    kind: Literal["huggingface"] = "huggingface"
+    kind: Literal["huggingface"] = Field(
+        default="huggingface", description="Model source type (discriminator). Default huggingface."
+    )
     repo_id: str = Field(
         pattern=r"^([A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$",
         description="Hub repository, e.g. stabilityai/stable-diffusion-xl-base-1.0. Required.",
@@ -781,6 +803,8 @@ def secrets_in_environment_note(field: str, environment: dict[str, str], secrets
 
 
 class ContainerSpec(Spec):
+    """The GPU container: image, port, GPUs, CPU and memory, environment, secrets, volumes and health check."""
+
     image: ImageReference = Field(min_length=3, description="Image URI (ECR recommended). Required.")
     port: int | None = Field(default=None, ge=1, le=65535, description="Container port. Default None (no port).")
     gpu: float = Field(default=1, gt=0, description="GPUs per task: a count, or a fraction on g6f/gr6f. Default 1.")
@@ -903,6 +927,8 @@ class ContainerSpec(Spec):
 
 
 class AlarmsSpec(Spec):
+    """Where alarms go: an SNS topic you bring, or one created (encrypted with a customer-managed key)."""
+
     sns_topic_arn: str | None = Field(default=None, description="Existing SNS topic for alarms. Default None.")
 
     @field_validator("sns_topic_arn")

@@ -3,9 +3,8 @@
 from constructs import Construct
 
 from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec, InferenceScalingSpec
-from blueprints.examples_queue import comfyui_queue
-from blueprints.examples_renderer import heavy_renderer, validation_renderer
-from sdk.constructs.load_balancer import AlbSpec
+from examples.queue import comfyui_queue
+from examples.renderer import heavy_renderer, validation_renderer
 from sdk.constructs.stack import GpuStack
 from sdk.grants import DynamoDbItemGrant, S3PutGrant
 from sdk.specs import (
@@ -18,6 +17,7 @@ from sdk.specs import (
     S3ModelSource,
     SpotSpec,
 )
+from sdk.specs.load_balancer import AlbSpec
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
