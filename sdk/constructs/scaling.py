@@ -4,10 +4,7 @@ metric math their alarms read."""
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
-from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
-from constructs import Construct
-
+from sdk.constructs.engine import AppautoscalingPolicy, AppautoscalingTarget, Construct
 from sdk.constructs.structs import new
 
 

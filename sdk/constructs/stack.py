@@ -4,11 +4,9 @@ import re
 import warnings
 from typing import Annotated, Literal, TypeVar
 
-from cdktf import LocalBackend, S3Backend, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider
-from constructs import Construct
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
+from sdk.constructs.engine import AwsProvider, Construct, LocalBackend, S3Backend, TerraformStack
 from sdk.constructs.structs import new
 from sdk.specs import Region, Spec, problems_to_error, region_name
 

@@ -7,9 +7,7 @@ import uuid
 from typing import Any
 
 import boto3
-import cdktf
 import pytest
-from constructs import Construct
 from pydantic import ValidationError
 
 from blueprints.examples_queue import comfyui_queue
@@ -22,6 +20,7 @@ from blueprints.idle_stop_queue import (
     JobResourcesSpec,
     backlog_steps,
 )
+from sdk.constructs.engine import App, Construct, Testing
 from sdk.constructs.queue import ExistingQueueSpec
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
@@ -397,11 +396,11 @@ def test_bridge_mode_shares_the_host_network_and_honours_the_placement_constrain
 
 def test_a_warm_pool_prepulls_the_consumer_image_and_turns_on_the_ecs_warm_pool_check():
     # GIVEN a single-type capacity with a warm pool of 2 stopped hosts
-    stack = GpuStack(cdktf.Testing.app(), "warm", region=REGION)
+    stack = GpuStack(Testing.app(), "warm", region=REGION)
     warm = spec(name="warm", capacity={"instance_types": ["g6.2xlarge"], "warm_pool": {"min_size": 2}})
     queue = IdleStopGpuQueue(stack, "warm", spec=warm)
     # WHEN synthesized
-    tf = json.loads(cdktf.Testing.synth(stack))
+    tf = json.loads(Testing.synth(stack))
     # THEN the pool never reuses hosts, the hosts pull the consumer image while warming, and the hints count it
     asg = only(tf, "aws_autoscaling_group")
     assert asg["warm_pool"]["min_size"] == 2
@@ -735,7 +734,7 @@ def test_job_resources_take_a_customer_kms_key_for_the_table_and_reject_other_ar
 def test_a_customer_key_on_the_job_table_is_usable_by_workers_and_submitters_through_dynamodb_only():
     # GIVEN job resources whose table is encrypted with a customer key
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    stack = GpuStack(cdktf.Testing.app(), "kms", region=REGION)
+    stack = GpuStack(Testing.app(), "kms", region=REGION)
     jobs = JobResources(stack, "jobs", spec=JobResourcesSpec(name="xyz", table_kms_key_arn=key))
     # WHEN the worker and submitter statements are built
     for role in (jobs.worker_statements("xyz", REGION, ACCOUNT), jobs.submitter_statements()):
@@ -760,7 +759,7 @@ def test_a_token_in_the_consumers_plain_environment_is_a_note_in_the_synth_summa
     with pytest.warns(SecretInEnvironmentWarning, match="HF_TOKEN"):
         queue_spec = spec(container=container)
     # WHEN it is synthesized and summarized as `python -m sdk synth` prints it
-    app = cdktf.App(outdir=str(tmp_path))
+    app = App(outdir=str(tmp_path))
     IdleStopGpuQueue(GpuStack(app, "tokens", region=REGION), "edits", spec=queue_spec)
     app.synth()
     tf = json.loads((tmp_path / "stacks" / "tokens" / "cdk.tf.json").read_text(encoding="utf-8"))
