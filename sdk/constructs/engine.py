@@ -32,64 +32,67 @@ from cdktf import (
     Testing,
     Token,
 )
-from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
-from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
-from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm, CloudwatchMetricAlarmMetricQuery
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_ec2_instance_type_offerings import DataAwsEc2InstanceTypeOfferings
-from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
-from cdktf_cdktf_provider_aws.data_aws_vpc_endpoint_service import DataAwsVpcEndpointService
-from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
-from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
-from cdktf_cdktf_provider_aws.ecs_capacity_provider import EcsCapacityProvider
-from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster
-from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders
-from cdktf_cdktf_provider_aws.ecs_service import EcsService
-from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
-from cdktf_cdktf_provider_aws.eip import Eip
-from cdktf_cdktf_provider_aws.flow_log import FlowLog
-from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
-from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.launch_template import LaunchTemplate
-from cdktf_cdktf_provider_aws.lb import Lb
-from cdktf_cdktf_provider_aws.lb_listener import LbListener
-from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
-from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
-from cdktf_cdktf_provider_aws.provider import AwsProvider
-from cdktf_cdktf_provider_aws.route import Route
-from cdktf_cdktf_provider_aws.route_table import RouteTable
-from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import S3BucketLifecycleConfiguration
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
-from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
-from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
-from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
-from cdktf_cdktf_provider_aws.subnet import Subnet
-from cdktf_cdktf_provider_aws.vpc import Vpc
-from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct, IConstruct
+
+# The provider classes our code uses (mypy sees each as its class); anything else: aws.<submodule>.<Class>.
+AppautoscalingPolicy = aws.appautoscaling_policy.AppautoscalingPolicy
+AppautoscalingTarget = aws.appautoscaling_target.AppautoscalingTarget
+AutoscalingGroup = aws.autoscaling_group.AutoscalingGroup
+AwsProvider = aws.provider.AwsProvider
+CloudwatchLogGroup = aws.cloudwatch_log_group.CloudwatchLogGroup
+CloudwatchMetricAlarm = aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm
+CloudwatchMetricAlarmMetricQuery = aws.cloudwatch_metric_alarm.CloudwatchMetricAlarmMetricQuery
+DataAwsAvailabilityZones = aws.data_aws_availability_zones.DataAwsAvailabilityZones
+DataAwsCallerIdentity = aws.data_aws_caller_identity.DataAwsCallerIdentity
+DataAwsEc2InstanceTypeOfferings = aws.data_aws_ec2_instance_type_offerings.DataAwsEc2InstanceTypeOfferings
+DataAwsSsmParameter = aws.data_aws_ssm_parameter.DataAwsSsmParameter
+DataAwsVpcEndpointService = aws.data_aws_vpc_endpoint_service.DataAwsVpcEndpointService
+DefaultSecurityGroup = aws.default_security_group.DefaultSecurityGroup
+DynamodbTable = aws.dynamodb_table.DynamodbTable
+EcsCapacityProvider = aws.ecs_capacity_provider.EcsCapacityProvider
+EcsCluster = aws.ecs_cluster.EcsCluster
+EcsClusterCapacityProviders = aws.ecs_cluster_capacity_providers.EcsClusterCapacityProviders
+EcsService = aws.ecs_service.EcsService
+EcsTaskDefinition = aws.ecs_task_definition.EcsTaskDefinition
+Eip = aws.eip.Eip
+FlowLog = aws.flow_log.FlowLog
+IamInstanceProfile = aws.iam_instance_profile.IamInstanceProfile
+IamPolicy = aws.iam_policy.IamPolicy
+IamRole = aws.iam_role.IamRole
+IamRolePolicy = aws.iam_role_policy.IamRolePolicy
+IamRolePolicyAttachment = aws.iam_role_policy_attachment.IamRolePolicyAttachment
+InternetGateway = aws.internet_gateway.InternetGateway
+KmsAlias = aws.kms_alias.KmsAlias
+KmsKey = aws.kms_key.KmsKey
+LaunchTemplate = aws.launch_template.LaunchTemplate
+Lb = aws.lb.Lb
+LbListener = aws.lb_listener.LbListener
+LbTargetGroup = aws.lb_target_group.LbTargetGroup
+NatGateway = aws.nat_gateway.NatGateway
+Route = aws.route.Route
+RouteTable = aws.route_table.RouteTable
+RouteTableAssociation = aws.route_table_association.RouteTableAssociation
+S3Bucket = aws.s3_bucket.S3Bucket
+S3BucketLifecycleConfiguration = aws.s3_bucket_lifecycle_configuration.S3BucketLifecycleConfiguration
+S3BucketOwnershipControls = aws.s3_bucket_ownership_controls.S3BucketOwnershipControls
+S3BucketPolicy = aws.s3_bucket_policy.S3BucketPolicy
+S3BucketPublicAccessBlock = aws.s3_bucket_public_access_block.S3BucketPublicAccessBlock
+S3BucketServerSideEncryptionConfigurationA = (
+    aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationA
+)
+S3BucketVersioningA = aws.s3_bucket_versioning.S3BucketVersioningA
+SecurityGroup = aws.security_group.SecurityGroup
+SnsTopic = aws.sns_topic.SnsTopic
+SnsTopicPolicy = aws.sns_topic_policy.SnsTopicPolicy
+SqsQueue = aws.sqs_queue.SqsQueue
+SqsQueuePolicy = aws.sqs_queue_policy.SqsQueuePolicy
+SqsQueueRedriveAllowPolicy = aws.sqs_queue_redrive_allow_policy.SqsQueueRedriveAllowPolicy
+Subnet = aws.subnet.Subnet
+Vpc = aws.vpc.Vpc
+VpcEndpoint = aws.vpc_endpoint.VpcEndpoint
+VpcSecurityGroupEgressRule = aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule
+VpcSecurityGroupIngressRule = aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule
+Wafv2WebAclAssociation = aws.wafv2_web_acl_association.Wafv2WebAclAssociation
 
 # The top-level packages this module stands for (tests/sdk/constructs/test_engine.py keeps them out of the rest).
 ENGINE_PACKAGES = frozenset({"cdktf", "constructs", "cdktf_cdktf_provider_aws"})
