@@ -29,7 +29,7 @@ assert main(["synth", "--app", "blueprints.examples", "--out", str(out / "exampl
 fast_import_app.main(str(out / "raw"), str(out / "stats.json"))
 """
 
-# A JS-side object whose submodule Python never imported (the engine module names no SsmParameter), returned
+# A JS-side object whose submodule Python never imported (the engine module names no DataAwsRegion), returned
 # through the public API.
 LAZY_PROBE = """
 import json, sys
@@ -39,9 +39,9 @@ from jsii._kernel import _make_reference_for_native
 from jsii._kernel.types import CreateRequest
 
 stack = TerraformStack(App(outdir=sys.argv[1]), "probe")
-before = "cdktf_cdktf_provider_aws.ssm_parameter" in sys.modules
+before = "cdktf_cdktf_provider_aws.data_aws_region" in sys.modules
 args = _make_reference_for_native(jsii.kernel, [stack, "made-in-js"])
-jsii.kernel.provider.create(CreateRequest(fqn="@cdktf/provider-aws.ssmParameter.SsmParameter", args=args))
+jsii.kernel.provider.create(CreateRequest(fqn="@cdktf/provider-aws.dataAwsRegion.DataAwsRegion", args=args))
 child = stack.node.find_child("made-in-js")
 try:
     aws.no_such_submodule
@@ -49,7 +49,7 @@ try:
 except AttributeError as error:
     missing = str(error)
 print(json.dumps({
-    "ssm_parameter_loaded_before": before,
+    "data_aws_region_loaded_before": before,
     "child_class": f"{type(child).__module__}.{type(child).__qualname__}",
     "vpc_class": aws.vpc.Vpc.__jsii_type__,
     "dir_lists_vpc": "vpc" in dir(aws),
@@ -138,10 +138,10 @@ def test_import_sdk_sdk_jobs_and_the_specs_import_neither_jsii_nor_cdktf():
 
 @pytest.mark.slow
 def test_a_js_object_of_a_submodule_python_never_imported_comes_back_as_its_class(lazy_probe: dict[str, object]):
-    # GIVEN an SsmParameter created on the JS side while Python had not imported ssm_parameter
-    assert lazy_probe["ssm_parameter_loaded_before"] is False
-    # THEN finding it in the construct tree imports ssm_parameter and returns that module's class
-    assert lazy_probe["child_class"] == "cdktf_cdktf_provider_aws.ssm_parameter.SsmParameter"
+    # GIVEN a DataAwsRegion created on the JS side while Python had not imported data_aws_region
+    assert lazy_probe["data_aws_region_loaded_before"] is False
+    # THEN finding it in the construct tree imports data_aws_region and returns that module's class
+    assert lazy_probe["child_class"] == "cdktf_cdktf_provider_aws.data_aws_region.DataAwsRegion"
 
 
 @pytest.mark.slow
