@@ -19,7 +19,8 @@ ENGINE_IMPORT = """
 import json, os, sys
 from sdk.constructs.stack import GpuStack
 from sdk.node import node_executable
-provider = [m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.") and "._" not in m]
+from sdk.constructs.engine import aws
+provider = [m for m in sys.modules if m.startswith(aws.__name__ + ".") and "._" not in m]
 print(json.dumps({
     "jsii_node": os.environ.get("JSII_NODE") == str(node_executable()),
     "finders": [type(f).__name__ for f in sys.meta_path if type(f).__module__ == "sdk.fast_import"],
@@ -29,8 +30,8 @@ print(json.dumps({
 
 
 def engine_imports(path: Path) -> list[str]:
-    """`module:line` of each import of an engine package in a Python file."""
-    found = []
+    """`module:line` of each import of an engine package in a Python file, in line order."""
+    found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
@@ -38,8 +39,8 @@ def engine_imports(path: Path) -> list[str]:
             modules = [node.module]
         else:
             continue
-        found += [f"{module}:{node.lineno}" for module in modules if module.split(".")[0] in engine.ENGINE_PACKAGES]
-    return found
+        found += [(node.lineno, module) for module in modules if module.split(".")[0] in engine.ENGINE_PACKAGES]
+    return [f"{module}:{line}" for line, module in sorted(found)]
 
 
 def importers() -> dict[str, list[str]]:
@@ -65,15 +66,20 @@ def test_each_known_exception_is_still_needed():
 
 
 def test_the_scan_finds_each_form_of_engine_import(tmp_path: Path):
-    # GIVEN a file importing cdktf, constructs and a provider submodule in three forms, plus a look-alike
-    source = (
-        "import cdktf\nfrom constructs import Construct\n"
-        "def f():\n    from cdktf_cdktf_provider_aws.vpc import Vpc\n"
-        "import cdktf_like\nfrom . import cdktf\n"
+    # GIVEN a file importing each engine package as `import p`, `from p import X` and, nested in a function,
+    # `from p.sub import X`, plus look-alikes (a longer name, a relative import)
+    source = "".join(
+        f"import {p}\nfrom {p} import X\ndef f():\n    from {p}.sub import X\nimport {p}_like\nfrom . import {p}\n"
+        for p in sorted(engine.ENGINE_PACKAGES)
     )
     (tmp_path / "m.py").write_text(source, encoding="utf-8")
-    # THEN the three engine imports are found, nested ones too, and nothing else
-    assert engine_imports(tmp_path / "m.py") == ["cdktf:1", "constructs:2", "cdktf_cdktf_provider_aws.vpc:4"]
+    # THEN the three imports of each package are found, the nested one too, and nothing else
+    expected = [
+        f"{name}:{6 * i + line}"
+        for i, p in enumerate(sorted(engine.ENGINE_PACKAGES))
+        for name, line in ((p, 1), (p, 2), (f"{p}.sub", 4))
+    ]
+    assert engine_imports(tmp_path / "m.py") == expected
 
 
 def test_a_construct_module_gets_the_bundled_node_and_the_lazy_provider_through_the_engine():
@@ -96,4 +102,4 @@ def test_a_construct_module_gets_the_bundled_node_and_the_lazy_provider_through_
 def test_the_provider_package_is_reachable_for_names_the_engine_module_does_not_list():
     # GIVEN the provider package the engine module re-exports as `aws`
     # THEN a class it does not name is one attribute path away, with its jsii type
-    assert engine.aws.ssm_parameter.SsmParameter.__jsii_type__ == "@cdktf/provider-aws.ssmParameter.SsmParameter"
+    assert engine.aws.ssm_parameter.SsmParameter.__jsii_type__.endswith("/provider-aws.ssmParameter.SsmParameter")
