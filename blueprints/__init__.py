@@ -3,8 +3,6 @@
 import importlib
 from typing import Any
 
-import sdk  # noqa: F401  (first: jsii on the bundled Node, the AWS provider imported lazily)
-
 # Public names, imported on first use (PEP 562) so `from blueprints import AlbInferenceSpec` is all a user writes.
 _HOMES = {
     "AlbInferenceService": "blueprints.alb_inference",

@@ -2,15 +2,13 @@
 
 import math
 
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from constructs import Construct
-
 from blueprints.alb_inference_spec import (
     MODEL_LOAD_GRACE_SECONDS,
     AlbInferenceSpec,
     InferenceScalingSpec,
 )
 from sdk import sizing
+from sdk.constructs.engine import Construct, VpcSecurityGroupIngressRule
 from sdk.constructs.foundation import GpuServiceBase, TaskSettings
 from sdk.constructs.load_balancer import LoadBalancer
 from sdk.constructs.metrics import error_rate_query, missing_tasks_query

@@ -5,8 +5,6 @@ the primary's task definition: it is a second consumer of the same jobs with its
 provider and service, started only when the primary falls behind.
 """
 
-from constructs import Construct
-
 from blueprints.fractional_renderer_spec import (
     KERNEL_CACHE_PATH,
     FallbackSpec,
@@ -17,6 +15,7 @@ from blueprints.fractional_renderer_spec import (
     render_families,
 )
 from blueprints.idle_stop_queue import IdleStopGpuQueue
+from sdk.constructs.engine import Construct
 from sdk.constructs.jobs import JobResources
 from sdk.constructs.network import Network
 from sdk.constructs.review_hints import record_hints

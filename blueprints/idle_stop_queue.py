@@ -9,14 +9,12 @@ The capacity provider then brings hosts up or takes them to zero.
 import math
 from typing import Any
 
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from constructs import Construct
-
 from blueprints.idle_stop_queue_spec import (
     CAPACITY_PROVIDER_SCALE_IN_MINUTES,
     IdleStopGpuQueueSpec,
 )
 from sdk import sizing
+from sdk.constructs.engine import CloudwatchMetricAlarm, Construct
 from sdk.constructs.foundation import GpuServiceBase, TaskSettings
 from sdk.constructs.jobs import JobResources, field_error
 from sdk.constructs.metrics import Query, consumer_queries, outstanding_jobs_query

@@ -1,10 +1,9 @@
 """The bundled example app: `python -m sdk synth` writes these stacks to generated/."""
 
-from constructs import Construct
-
 from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec, InferenceScalingSpec
 from examples.queue import comfyui_queue
 from examples.renderer import heavy_renderer, validation_renderer
+from sdk.constructs.engine import Construct
 from sdk.constructs.stack import GpuStack
 from sdk.grants import DynamoDbItemGrant, S3PutGrant
 from sdk.specs import (

@@ -1,8 +1,7 @@
 """Example idle-stop queue: a ComfyUI-style image-edit worker that runs only while jobs wait."""
 
-from constructs import Construct
-
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
+from sdk.constructs.engine import Construct
 from sdk.constructs.stack import GpuStack
 from sdk.job_specs import JobResourcesSpec
 from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, SpotSpec

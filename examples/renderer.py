@@ -1,7 +1,5 @@
 """Example renderer stacks (wired into examples/__init__.py): `python -m sdk synth` writes them to generated/."""
 
-from constructs import Construct
-
 from blueprints.fractional_renderer import (
     FallbackSpec,
     FractionalGpuRenderer,
@@ -9,6 +7,7 @@ from blueprints.fractional_renderer import (
     RenderSettings,
     RenderWorkerSpec,
 )
+from sdk.constructs.engine import Construct
 from sdk.constructs.stack import GpuStack
 from sdk.specs import AlarmsSpec, CapacitySpec, WarmPoolSpec
 

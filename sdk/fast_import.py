@@ -8,7 +8,7 @@ process here (hashicorp/terraform-cdk#3753):
 - Node: the package's `lib/index.js`, which the jsii kernel `require`s when the assembly loads,
   does `exports.<name> = require("./<name>")` for all of them.
 
-How (`install()`, called by `import sdk`; it imports neither jsii nor cdktf):
+How (`install()`, called by sdk.constructs.engine before it imports cdktf; it imports neither jsii nor cdktf):
 - A `sys.meta_path` finder runs the provider's own `__init__.py` without that trailing import
   list (the assembly load, `check_type` and `publication.publish()` run as written) and gives
   the published module a PEP 562 `__getattr__`: `cdktf_cdktf_provider_aws.vpc` imports `vpc`.

@@ -49,9 +49,7 @@ def load_app(app: str) -> ModuleType:
 
 def build(app_module: str, outdir: str | None = None) -> Any:
     """An App with the module's stacks added by its `build_app(app)`."""
-    from cdktf import App
-
-    import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+    from sdk.constructs.engine import App  # the engine loads here, not on `import sdk.synth`
 
     app = App(outdir=outdir, skip_validation=False) if outdir else App()
     load_app(app_module).build_app(app)
@@ -60,16 +58,14 @@ def build(app_module: str, outdir: str | None = None) -> Any:
 
 def synth_app(app_module: str) -> dict[str, dict[str, Any]]:
     """Stack name -> Terraform JSON, synthesized in a scratch directory."""
-    import sdk.constructs  # noqa: F401  (points jsii at a supported Node before the app module imports cdktf)
+    import sdk.constructs.engine  # noqa: F401  (jsii on the bundled Node, lazy provider, before the app loads)
 
     return synth_with(load_app(app_module).build_app)
 
 
 def synth_with(build_app: Callable[[Any], None]) -> dict[str, dict[str, Any]]:
     """Stack name -> Terraform JSON of the stacks `build_app(app)` adds, synthesized in a scratch directory."""
-    from cdktf import App
-
-    import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+    from sdk.constructs.engine import App
 
     with tempfile.TemporaryDirectory(prefix="gpu-blueprints-") as tmp:
         app = App(outdir=tmp, skip_validation=False)

@@ -1,5 +1,4 @@
-"""cdktf constructs, one per resource group. Each takes a spec and exposes its resources as attributes."""
+"""cdktf constructs, one per resource group. Each takes a spec and exposes its resources as attributes.
 
-from sdk.node import configure_jsii_node
-
-configure_jsii_node()
+Engine names (cdktf, constructs, the AWS provider) come from sdk.constructs.engine only.
+"""

@@ -3,17 +3,16 @@
 from collections.abc import Callable
 from typing import Any, Literal
 
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import S3BucketLifecycleConfiguration
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+from sdk.constructs.engine import (
+    Construct,
+    S3Bucket,
+    S3BucketLifecycleConfiguration,
+    S3BucketOwnershipControls,
+    S3BucketPolicy,
+    S3BucketPublicAccessBlock,
     S3BucketServerSideEncryptionConfigurationA,
+    S3BucketVersioningA,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
-from constructs import Construct
-
 from sdk.constructs.naming import policy_json
 from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new

@@ -1,9 +1,6 @@
 """ECS cluster with Container Insights and ECS Exec logging; capacity providers are attached once."""
 
-from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster
-from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders
-from constructs import Construct
-
+from sdk.constructs.engine import Construct, EcsCluster, EcsClusterCapacityProviders
 from sdk.constructs.structs import new
 
 

@@ -9,12 +9,8 @@ alarm topic -> outputs and review hints. Children are passed on as references (`
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
-from cdktf import ITerraformDependable
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from constructs import Construct
-
 from sdk.constructs.cluster import Cluster
+from sdk.constructs.engine import Construct, DataAwsCallerIdentity, ITerraformDependable, SecurityGroup
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import TaskRoles
 from sdk.constructs.network import Network, https_out_security_group, share_network

@@ -6,13 +6,16 @@ from functools import cache
 from typing import Any
 
 import jinja2
-from cdktf import Fn, TerraformLocal
-from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup
-from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
-from cdktf_cdktf_provider_aws.ecs_capacity_provider import EcsCapacityProvider
-from cdktf_cdktf_provider_aws.launch_template import LaunchTemplate
-from constructs import Construct
 
+from sdk.constructs.engine import (
+    AutoscalingGroup,
+    Construct,
+    DataAwsSsmParameter,
+    EcsCapacityProvider,
+    Fn,
+    LaunchTemplate,
+    TerraformLocal,
+)
 from sdk.constructs.iam import InstanceRole
 from sdk.constructs.network import https_out_security_group
 from sdk.constructs.stack import is_destroyable

@@ -2,12 +2,7 @@
 
 from typing import Any
 
-from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from constructs import Construct
-
+from sdk.constructs.engine import Construct, IamInstanceProfile, IamRole, IamRolePolicy, IamRolePolicyAttachment
 from sdk.constructs.naming import assume_role_policy, iam_name, policy_json
 from sdk.constructs.structs import new, terraform_literal
 from sdk.grants import Grant, grant_statements, model_source_grants

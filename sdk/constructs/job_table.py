@@ -3,9 +3,7 @@
 Key, index and TTL names come from `sdk.jobs.schema`, the module the client and worker use.
 """
 
-from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
-from constructs import Construct
-
+from sdk.constructs.engine import Construct, DynamodbTable
 from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new
 from sdk.jobs.schema import CREATED_AT_ATTRIBUTE, HASH_KEY, STATUS_ATTRIBUTE, STATUS_INDEX, TTL_ATTRIBUTE

@@ -3,13 +3,10 @@ for whoever submits or consumes its jobs."""
 
 from typing import Literal
 
-from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-from constructs import Construct
 from pydantic import ValidationError
 
 from sdk.constructs.bucket import SecureBucket
+from sdk.constructs.engine import Construct, IamPolicy, IamRole, IamRolePolicyAttachment
 from sdk.constructs.iam import Statement, TaskRoles
 from sdk.constructs.job_table import JobTable
 from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json

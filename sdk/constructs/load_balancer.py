@@ -1,16 +1,17 @@
 """HTTPS ALB: TLS 1.3 listener with the given certificate, HTTP->HTTPS redirect, health-checked IP target
 group, invalid headers dropped, access logs, deletion protection, ingress only from the allowed CIDRs."""
 
-from cdktf_cdktf_provider_aws.lb import Lb
-from cdktf_cdktf_provider_aws.lb_listener import LbListener
-from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
-from constructs import Construct
-
 from sdk.constructs.bucket import SecureBucket
+from sdk.constructs.engine import (
+    Construct,
+    Lb,
+    LbListener,
+    LbTargetGroup,
+    SecurityGroup,
+    VpcSecurityGroupEgressRule,
+    VpcSecurityGroupIngressRule,
+    Wafv2WebAclAssociation,
+)
 from sdk.constructs.review_hints import skip_check
 from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new

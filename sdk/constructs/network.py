@@ -5,26 +5,34 @@ import ipaddress
 from collections.abc import Sequence
 from typing import TypeVar
 
-from cdktf import Fn, Op, Precondition, TerraformLocal, TerraformResourceLifecycle, TerraformStack, Token
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
-from cdktf_cdktf_provider_aws.data_aws_ec2_instance_type_offerings import DataAwsEc2InstanceTypeOfferings
-from cdktf_cdktf_provider_aws.data_aws_vpc_endpoint_service import DataAwsVpcEndpointService
-from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
-from cdktf_cdktf_provider_aws.eip import Eip
-from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
-from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
-from cdktf_cdktf_provider_aws.route import Route
-from cdktf_cdktf_provider_aws.route_table import RouteTable
-from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.subnet import Subnet
-from cdktf_cdktf_provider_aws.vpc import Vpc
-from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from constructs import Construct
 from pydantic import BaseModel
 
+from sdk.constructs.engine import (
+    Construct,
+    DataAwsAvailabilityZones,
+    DataAwsEc2InstanceTypeOfferings,
+    DataAwsVpcEndpointService,
+    DefaultSecurityGroup,
+    Eip,
+    Fn,
+    InternetGateway,
+    NatGateway,
+    Op,
+    Precondition,
+    Route,
+    RouteTable,
+    RouteTableAssociation,
+    SecurityGroup,
+    Subnet,
+    TerraformLocal,
+    TerraformResourceLifecycle,
+    TerraformStack,
+    Token,
+    Vpc,
+    VpcEndpoint,
+    VpcSecurityGroupEgressRule,
+    VpcSecurityGroupIngressRule,
+)
 from sdk.constructs.observability import FlowLogs
 from sdk.constructs.review_hints import record_hints
 from sdk.constructs.stack import required_stack_region

@@ -2,17 +2,18 @@
 
 from typing import Any
 
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.flow_log import FlowLog
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
-from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
-from constructs import Construct
-
+from sdk.constructs.engine import (
+    CloudwatchLogGroup,
+    CloudwatchMetricAlarm,
+    Construct,
+    FlowLog,
+    IamRole,
+    IamRolePolicy,
+    KmsAlias,
+    KmsKey,
+    SnsTopic,
+    SnsTopicPolicy,
+)
 from sdk.constructs.naming import assume_role_policy, iam_name, policy_json
 from sdk.constructs.stack import required_stack_region
 from sdk.constructs.structs import new

@@ -6,8 +6,7 @@ The name always carries the blueprint's construct id (`sdxl_alb_dns_name`; a nes
 import re
 from typing import Any
 
-from cdktf import TerraformOutput, TerraformStack
-from constructs import Construct, IConstruct
+from sdk.constructs.engine import Construct, IConstruct, TerraformOutput, TerraformStack
 
 _TAKEN = "_gpu_blueprints_outputs"
 

@@ -1,11 +1,6 @@
 """Job queue: an SQS queue with SSE, long polling and a dead-letter queue, or a queue you bring."""
 
-from cdktf import Fn
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
-from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
-from cdktf_cdktf_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
-from constructs import Construct
-
+from sdk.constructs.engine import Construct, Fn, SqsQueue, SqsQueuePolicy, SqsQueueRedriveAllowPolicy
 from sdk.constructs.naming import policy_json
 from sdk.constructs.structs import new
 from sdk.jobs.sqs_limits import (

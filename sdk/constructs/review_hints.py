@@ -3,9 +3,7 @@ checkov skips under its `//`."""
 
 import re
 
-from cdktf import TerraformResource, TerraformStack
-from constructs import Construct
-
+from sdk.constructs.engine import Construct, TerraformResource, TerraformStack
 from sdk.hints import CHECKOV_SKIP_PATH, HINTS_KEY, BlueprintHints
 
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")

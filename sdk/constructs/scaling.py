@@ -3,10 +3,7 @@ their alarms read is in sdk.constructs.metrics)."""
 
 from typing import Any
 
-from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
-from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
-from constructs import Construct
-
+from sdk.constructs.engine import AppautoscalingPolicy, AppautoscalingTarget, Construct
 from sdk.constructs.structs import new
 
 

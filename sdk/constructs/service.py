@@ -2,10 +2,7 @@
 
 from typing import Any
 
-from cdktf import ITerraformDependable
-from cdktf_cdktf_provider_aws.ecs_service import EcsService
-from constructs import Construct
-
+from sdk.constructs.engine import Construct, EcsService, ITerraformDependable
 from sdk.constructs.structs import new
 
 

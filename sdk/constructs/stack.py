@@ -3,11 +3,9 @@
 import warnings
 from typing import TypeVar
 
-from cdktf import LocalBackend, S3Backend, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider
-from constructs import Construct
 from pydantic import ValidationError
 
+from sdk.constructs.engine import AwsProvider, Construct, LocalBackend, S3Backend, TerraformStack
 from sdk.constructs.structs import new
 from sdk.specs import Spec, region_name
 from sdk.specs.backend import LocalBackendSpec, S3BackendSpec

@@ -4,9 +4,7 @@ task-scoped scratch volumes, no privileged mode, no added capabilities, secrets 
 import json
 from typing import Any, Literal
 
-from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
-from constructs import Construct
-
+from sdk.constructs.engine import Construct, EcsTaskDefinition
 from sdk.constructs.structs import new
 from sdk.container_definition import container_definition, volume, writable_volumes
 from sdk.specs import ContainerSpec

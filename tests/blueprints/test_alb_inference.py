@@ -447,9 +447,8 @@ def test_the_base_spec_of_the_bad_input_table_is_valid():
 
 def test_a_grace_set_shorter_than_the_model_download_is_noted_for_the_reviewer(tmp_path):
     # GIVEN the public example with its grace set by hand to 60 s, below its 144 s download, synthesized for real
-    from cdktf import App
-
     from examples import SDXL, sdxl_public
+    from sdk.constructs.engine import App
 
     scaling = {**SDXL.scaling.model_dump(), "health_check_grace_seconds": 60}
     app = App(outdir=str(tmp_path))
@@ -464,9 +463,8 @@ def test_a_grace_set_shorter_than_the_model_download_is_noted_for_the_reviewer(t
 
 def test_a_secret_in_plain_environment_is_a_note_in_the_synth_summary_and_the_review(tmp_path):
     # GIVEN the public example with a database password in its plain environment
-    from cdktf import App
-
     from examples import SDXL, sdxl_public
+    from sdk.constructs.engine import App
     from sdk.review import render_markdown, review_stack
     from sdk.specs import SecretInEnvironmentWarning
     from sdk.synth import summary_lines

@@ -6,10 +6,8 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
-from cdktf import App
 from pydantic import ValidationError
 
-import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
 from blueprints.fractional_renderer import (
     FallbackSpec,
     FractionalGpuRenderer,
@@ -21,6 +19,7 @@ from blueprints.fractional_renderer import (
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
 from examples.renderer import heavy_renderer, validation_renderer
 from render_worker.config import RenderOptions, WorkerSettings
+from sdk.constructs.engine import App
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
 from sdk.specs import CapacitySpec, ContainerSpec, WarmPoolSpec

@@ -7,9 +7,7 @@ import uuid
 from typing import Any
 
 import boto3
-import cdktf
 import pytest
-from constructs import Construct
 from pydantic import ValidationError
 
 from blueprints.idle_stop_queue import (
@@ -20,6 +18,7 @@ from blueprints.idle_stop_queue import (
     backlog_steps,
 )
 from examples.queue import comfyui_queue
+from sdk.constructs.engine import App, Construct, Testing
 from sdk.constructs.jobs import JobResources
 from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
@@ -398,11 +397,11 @@ def test_bridge_mode_shares_the_host_network_and_honours_the_placement_constrain
 
 def test_a_warm_pool_prepulls_the_consumer_image_and_turns_on_the_ecs_warm_pool_check():
     # GIVEN a single-type capacity with a warm pool of 2 stopped hosts
-    stack = GpuStack(cdktf.Testing.app(), "warm", region=REGION)
+    stack = GpuStack(Testing.app(), "warm", region=REGION)
     warm = spec(name="warm", capacity={"instance_types": ["g6.2xlarge"], "warm_pool": {"min_size": 2}})
     queue = IdleStopGpuQueue(stack, "warm", spec=warm)
     # WHEN synthesized
-    tf = json.loads(cdktf.Testing.synth(stack))
+    tf = json.loads(Testing.synth(stack))
     # THEN the pool never reuses hosts, the hosts pull the consumer image while warming, and the hints count it
     asg = only(tf, "aws_autoscaling_group")
     assert asg["warm_pool"]["min_size"] == 2
@@ -738,7 +737,7 @@ def test_job_resources_take_a_customer_kms_key_for_the_table_and_reject_other_ar
 def test_a_customer_key_on_the_job_table_is_usable_by_workers_and_submitters_through_dynamodb_only():
     # GIVEN job resources whose table is encrypted with a customer key
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    stack = GpuStack(cdktf.Testing.app(), "kms", region=REGION)
+    stack = GpuStack(Testing.app(), "kms", region=REGION)
     jobs = JobResources(stack, "jobs", spec=JobResourcesSpec(name="xyz", table_kms_key_arn=key))
     # WHEN the worker and submitter statements are built
     for role in (jobs.worker_statements("xyz", REGION, ACCOUNT), jobs.submitter_statements()):
@@ -763,7 +762,7 @@ def test_a_token_in_the_consumers_plain_environment_is_a_note_in_the_synth_summa
     with pytest.warns(SecretInEnvironmentWarning, match="HF_TOKEN"):
         queue_spec = spec(container=container)
     # WHEN it is synthesized and summarized as `python -m sdk synth` prints it
-    app = cdktf.App(outdir=str(tmp_path))
+    app = App(outdir=str(tmp_path))
     IdleStopGpuQueue(GpuStack(app, "tokens", region=REGION), "edits", spec=queue_spec)
     app.synth()
     tf = load_stack(tmp_path / "stacks", "tokens")
@@ -774,7 +773,7 @@ def test_a_token_in_the_consumers_plain_environment_is_a_note_in_the_synth_summa
 
 def test_a_passed_in_job_stream_with_a_conflicting_jobs_spec_is_rejected_by_name():
     # GIVEN a job stream with a 1800 s job timeout
-    stack = GpuStack(cdktf.Testing.app(), "conflict", region=REGION)
+    stack = GpuStack(Testing.app(), "conflict", region=REGION)
     jobs = JobResources(stack, "jobs", spec=JobResourcesSpec(name="shared", job_timeout_seconds=1800))
     # WHEN a queue is given it together with a jobs spec that says 900 s
     with pytest.raises(ValidationError) as caught:
@@ -787,12 +786,11 @@ def test_a_passed_in_job_stream_with_a_conflicting_jobs_spec_is_rejected_by_name
 
 def test_a_second_consumer_declares_its_start_delay_and_scales_only_on_its_own_jobs():
     # GIVEN a queue that shares its jobs with "main" and starts after 10 minutes
-    stack = GpuStack(cdktf.Testing.app(), "second", region=REGION)
+    stack = GpuStack(Testing.app(), "second", region=REGION)
     IdleStopGpuQueue(stack, "fb", spec=spec(name="edits-fb", shares_queue_with="main", start_after_minutes=10))
     # WHEN it is synthesized
     alarms = {
-        a["alarm_name"]: a
-        for a in json.loads(cdktf.Testing.synth(stack))["resource"]["aws_cloudwatch_metric_alarm"].values()
+        a["alarm_name"]: a for a in json.loads(Testing.synth(stack))["resource"]["aws_cloudwatch_metric_alarm"].values()
     }
     # THEN its backlog alarm waits for a job older than 600 s and its idle alarm leaves main's tasks out
     backlog = next(q for q in alarms["edits-fb-backlog"]["metric_query"] if q.get("return_data"))["expression"]

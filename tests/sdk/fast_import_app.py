@@ -1,29 +1,29 @@
 """A small cdktf app over several provider submodules, for the stock-vs-lazy import tests and bench.
 
 `build_app(app)` follows the `python -m sdk synth --app MODULE` convention; `main(out_dir, stats)`
-synthesizes into out_dir by itself and writes which provider submodules the process loaded (the
-caller imports `sdk` first, as `python -m sdk` does, so the provider import hook is in place).
+synthesizes into out_dir by itself and writes which provider submodules the process loaded (the engine
+names come from sdk.constructs.engine, so the provider import hook is in place before cdktf loads).
 """
 
 import json
 import sys
 from pathlib import Path
 
-from cdktf import App, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
+from sdk.constructs.engine import (
+    App,
+    AwsProvider,
+    Construct,
+    DataAwsSsmParameter,
+    IamRole,
+    LaunchTemplate,
+    S3Bucket,
+    SqsQueue,
+    Subnet,
+    TerraformOutput,
+    TerraformStack,
+    Vpc,
+    aws,
 )
-from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.launch_template import LaunchTemplate, LaunchTemplateMetadataOptions
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
-from cdktf_cdktf_provider_aws.subnet import Subnet
-from cdktf_cdktf_provider_aws.vpc import Vpc
-from constructs import Construct
 
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
 
@@ -31,17 +31,20 @@ PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
 class _Stack(TerraformStack):
     def __init__(self, scope: Construct, name: str) -> None:
         super().__init__(scope, name)
-        AwsProvider(self, "aws", region="us-east-1", default_tags=[AwsProviderDefaultTags(tags={"app": name})])
+        AwsProvider(
+            self, "aws", region="us-east-1", default_tags=[aws.provider.AwsProviderDefaultTags(tags={"app": name})]
+        )
         vpc = Vpc(self, "vpc", cidr_block="10.0.0.0/16", enable_dns_hostnames=True)
         Subnet(self, "subnet", vpc_id=vpc.id, cidr_block="10.0.1.0/24", availability_zone="us-east-1a")
         ami = DataAwsSsmParameter(
             self, "ami", name="/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
         )
-        imdsv2 = LaunchTemplateMetadataOptions(http_tokens="required")
+        imdsv2 = aws.launch_template.LaunchTemplateMetadataOptions(http_tokens="required")
         template = LaunchTemplate(self, "lt", image_id=ami.value, metadata_options=imdsv2)
-        ecs = DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["ecs.amazonaws.com"])
-        assume = DataAwsIamPolicyDocumentStatement(actions=["sts:AssumeRole"], principals=[ecs])
-        trust = DataAwsIamPolicyDocument(self, "trust", statement=[assume])
+        policy = aws.data_aws_iam_policy_document
+        ecs = policy.DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["ecs.amazonaws.com"])
+        assume = policy.DataAwsIamPolicyDocumentStatement(actions=["sts:AssumeRole"], principals=[ecs])
+        trust = policy.DataAwsIamPolicyDocument(self, "trust", statement=[assume])
         IamRole(self, "role", assume_role_policy=trust.json)
         queue = SqsQueue(self, "queue", message_retention_seconds=1209600)
         bucket = S3Bucket(self, "bucket", bucket_prefix="renders-")

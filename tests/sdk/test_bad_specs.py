@@ -5,22 +5,21 @@ when the second is added. The examples still build."""
 import copy
 from typing import Any
 
-import cdktf
 import pytest
 from pydantic import BaseModel, ValidationError
 
-import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
 from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec
 from blueprints.fractional_renderer import FractionalGpuRenderer
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
 from examples import SDXL, build_app
 from examples.queue import comfyui_queue
 from examples.renderer import heavy_renderer
+from sdk.constructs.engine import Testing
 from sdk.constructs.stack import GpuStack
 
 
 def example_spec(build: Any, kind: type) -> BaseModel:
-    app = cdktf.Testing.app()
+    app = Testing.app()
     build(app)
     return next(c.spec for s in app.node.children for c in s.node.children if isinstance(c, kind))
 
@@ -208,7 +207,7 @@ def test_the_table_changes_one_thing_each_of_a_spec_that_builds():
 
 def test_two_blueprints_with_one_name_in_a_stack_are_refused_naming_name_and_the_fix():
     # GIVEN a stack holding an ALB service named sdxl
-    stack = GpuStack(cdktf.Testing.app(), "two", region="us-east-1")
+    stack = GpuStack(Testing.app(), "two", region="us-east-1")
     AlbInferenceService(stack, "first", spec=SDXL)
     # WHEN a second blueprint with the same spec.name is added (its AWS names would collide at apply)
     queue = SPECS["queue"].model_copy(update={"name": SDXL.name})
@@ -222,14 +221,14 @@ def test_two_blueprints_with_one_name_in_a_stack_are_refused_naming_name_and_the
 
 def test_the_same_name_in_two_stacks_is_allowed():
     # GIVEN two stacks WHEN each gets a blueprint named sdxl THEN both build (names are per stack and region)
-    app = cdktf.Testing.app()
+    app = Testing.app()
     for stack_name in ("a", "b"):
         AlbInferenceService(GpuStack(app, stack_name, region="us-east-1"), "svc", spec=SDXL)
 
 
 def test_the_example_app_still_builds():
     # GIVEN the bundled examples WHEN they are built THEN every blueprint is added without a refusal
-    app = cdktf.Testing.app()
+    app = Testing.app()
     build_app(app)
     kinds = [type(c) for s in app.node.children for c in s.node.children]
     assert kinds.count(AlbInferenceService) == 2
@@ -241,7 +240,7 @@ def test_a_changed_agent_default_is_a_review_note_not_a_refusal():
     data = changed(SDXL, {"capacity.ecs_agent_config": {"ECS_IMAGE_CLEANUP_INTERVAL": "10m"}})
     spec = AlbInferenceSpec.model_validate(data)
     # WHEN it is built
-    service = AlbInferenceService(GpuStack(cdktf.Testing.app(), "s", region="us-east-1"), "svc", spec=spec)
+    service = AlbInferenceService(GpuStack(Testing.app(), "s", region="us-east-1"), "svc", spec=spec)
     # THEN the reviewer is told which default it replaces
     assert (
         "capacity.ecs_agent_config: ECS_IMAGE_CLEANUP_INTERVAL=10m replaces the blueprint's default (30m)."

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import sdk
 from sdk import fast_import
 from sdk.node import node_executable
 
@@ -30,20 +29,19 @@ assert main(["synth", "--app", "examples", "--out", str(out / "examples")]) == 0
 fast_import_app.main(str(out / "raw"), str(out / "stats.json"))
 """
 
-# A JS-side object whose submodule Python never imported, returned through the public API.
+# A JS-side object whose submodule Python never imported (the engine module names no DataAwsRegion), returned
+# through the public API.
 LAZY_PROBE = """
 import json, sys
-import sdk
+from sdk.constructs.engine import App, TerraformStack, aws
 import jsii
 from jsii._kernel import _make_reference_for_native
 from jsii._kernel.types import CreateRequest
-from cdktf import App, TerraformStack
-import cdktf_cdktf_provider_aws as aws
 
 stack = TerraformStack(App(outdir=sys.argv[1]), "probe")
-before = "cdktf_cdktf_provider_aws.s3_bucket" in sys.modules
+before = "cdktf_cdktf_provider_aws.data_aws_region" in sys.modules
 args = _make_reference_for_native(jsii.kernel, [stack, "made-in-js"])
-jsii.kernel.provider.create(CreateRequest(fqn="@cdktf/provider-aws.s3Bucket.S3Bucket", args=args))
+jsii.kernel.provider.create(CreateRequest(fqn="@cdktf/provider-aws.dataAwsRegion.DataAwsRegion", args=args))
 child = stack.node.find_child("made-in-js")
 try:
     aws.no_such_submodule
@@ -51,7 +49,7 @@ try:
 except AttributeError as error:
     missing = str(error)
 print(json.dumps({
-    "s3_bucket_loaded_before": before,
+    "data_aws_region_loaded_before": before,
     "child_class": f"{type(child).__module__}.{type(child).__qualname__}",
     "vpc_class": aws.vpc.Vpc.__jsii_type__,
     "dir_lists_vpc": "vpc" in dir(aws),
@@ -61,7 +59,7 @@ print(json.dumps({
 
 NO_JSII = """
 import json, sys
-import sdk, sdk.jobs
+import sdk, sdk.jobs, sdk.specs
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {"jsii", "cdktf", "constructs", "%s"})))
 """
 
@@ -131,8 +129,8 @@ def test_the_lazy_import_loads_only_the_provider_submodules_in_use(synth_outputs
     assert len(lazy) * 20 < len(stock)
 
 
-def test_import_sdk_and_sdk_jobs_import_neither_jsii_nor_cdktf():
-    # WHEN a process imports sdk and sdk.jobs (what the worker image does, without cdktf installed)
+def test_import_sdk_sdk_jobs_and_the_specs_import_neither_jsii_nor_cdktf():
+    # WHEN a process imports sdk, sdk.jobs (what the worker image does, without cdktf installed) and sdk.specs
     loaded = json.loads(_run_python(NO_JSII % fast_import.PACKAGE))
     # THEN no jsii, cdktf, constructs or provider module was imported
     assert loaded == []
@@ -140,10 +138,10 @@ def test_import_sdk_and_sdk_jobs_import_neither_jsii_nor_cdktf():
 
 @pytest.mark.slow
 def test_a_js_object_of_a_submodule_python_never_imported_comes_back_as_its_class(lazy_probe: dict[str, object]):
-    # GIVEN an S3Bucket created on the JS side while Python had not imported s3_bucket
-    assert lazy_probe["s3_bucket_loaded_before"] is False
-    # THEN finding it in the construct tree imports s3_bucket and returns that module's class
-    assert lazy_probe["child_class"] == "cdktf_cdktf_provider_aws.s3_bucket.S3Bucket"
+    # GIVEN a DataAwsRegion created on the JS side while Python had not imported data_aws_region
+    assert lazy_probe["data_aws_region_loaded_before"] is False
+    # THEN finding it in the construct tree imports data_aws_region and returns that module's class
+    assert lazy_probe["child_class"] == "cdktf_cdktf_provider_aws.data_aws_region.DataAwsRegion"
 
 
 @pytest.mark.slow
@@ -176,11 +174,10 @@ def test_an_unknown_import_mode_names_the_variable_and_the_choices(monkeypatch: 
 
 
 def test_install_is_idempotent():
-    # GIVEN `import sdk` already installed the finder WHEN install runs again
+    # GIVEN the finder installed (by the engine module, or here) WHEN install runs again
     fast_import.install()
     fast_import.install()
     # THEN there is still exactly one
-    assert sdk.__name__ == "sdk"
     assert sum(isinstance(finder, fast_import._ProviderFinder) for finder in sys.meta_path) == 1
 
 

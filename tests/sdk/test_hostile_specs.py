@@ -7,15 +7,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import cdktf
 import pytest
 from pydantic import BaseModel, ValidationError
 
-import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
 from blueprints.alb_inference import AlbInferenceService
 from blueprints.fractional_renderer import FractionalGpuRenderer
 from blueprints.idle_stop_queue import IdleStopGpuQueue
 from examples import build_app
+from sdk.constructs.engine import Testing
 from sdk.constructs.stack import GpuStack
 from sdk.specs import Spec
 
@@ -42,7 +41,7 @@ def escaped(index: int) -> re.Pattern[str]:
 
 
 def example_blueprints() -> list[tuple[str, type, Spec]]:
-    app = cdktf.Testing.app()
+    app = Testing.app()
     build_app(app)
     return [
         (f"{stack.node.id}/{child.node.id}", type(child), child.spec)
@@ -116,9 +115,9 @@ def test_every_spec_string_is_refused_by_name_or_reaches_terraform_escaped(stack
         combined = with_suffix(combined, path, hostile(index))
     assert unclear == []
     # and the spec with every accepted value at once synthesizes with each of them escaped, none evaluable
-    stack = GpuStack(cdktf.Testing.app(), "hostile", region=base.get("region", "us-east-1"))
+    stack = GpuStack(Testing.app(), "hostile", region=base.get("region", "us-east-1"))
     kind(stack, "bp", spec=type(spec).model_validate(combined))
-    synthesized = cdktf.Testing.synth(stack)
+    synthesized = Testing.synth(stack)
     assert not re.search(r'(?<!\$)\$\{file\(\\*"/etc/hostname', synthesized)
     assert not re.search(r"(?<!%)%\{ (if|endif)", synthesized)
     missing = [path for index, path in accepted.items() if not escaped(index).search(synthesized)]
@@ -127,8 +126,8 @@ def test_every_spec_string_is_refused_by_name_or_reaches_terraform_escaped(stack
 
 def test_terraform_reads_an_escaped_spec_string_back_as_written_without_evaluating_it(terraform_reads):
     # GIVEN a stack tag with hostile template syntax, as our funnel writes it
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1", tags={"team": hostile(1)})
-    value = json.loads(cdktf.Testing.synth(stack))["provider"]["aws"][0]["default_tags"][0]["tags"]["team"]
+    stack = GpuStack(Testing.app(), "s", region="us-east-1", tags={"team": hostile(1)})
+    value = json.loads(Testing.synth(stack))["provider"]["aws"][0]["default_tags"][0]["tags"]["team"]
     # WHEN Terraform evaluates it
     # THEN it is the user's text, not the host's name and not a template result
     assert terraform_reads(value) == hostile(1)

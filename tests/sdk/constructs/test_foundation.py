@@ -3,10 +3,8 @@
 import json
 from typing import Any
 
-import cdktf
-from constructs import Construct
-
 from blueprints.idle_stop_queue import IdleStopGpuQueueSpec
+from sdk.constructs.engine import Construct, Testing
 from sdk.constructs.foundation import GpuServiceBase, TaskSettings
 from sdk.constructs.stack import GpuStack
 from sdk.hints import BlueprintHints
@@ -37,9 +35,9 @@ class Plain(GpuServiceBase[IdleStopGpuQueueSpec]):
 
 
 def synth(**changes: Any) -> tuple[Plain, dict[str, Any]]:
-    stack = GpuStack(cdktf.Testing.app(), "plain", region=REGION)
+    stack = GpuStack(Testing.app(), "plain", region=REGION)
     plain = Plain(stack, "plain", spec=IdleStopGpuQueueSpec.model_validate({**SPEC, **changes}))
-    return plain, json.loads(cdktf.Testing.synth(stack))
+    return plain, json.loads(Testing.synth(stack))
 
 
 def one(tf: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -10,10 +10,9 @@ import subprocess
 import time
 from typing import Any
 
-import cdktf
 import pytest
 
-import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+from sdk.constructs.engine import TerraformVariable, Testing
 from sdk.constructs.gpu_capacity import (
     LAUNCH_HEARTBEAT_SECONDS,
     LAUNCH_HOOK,
@@ -228,8 +227,8 @@ def test_hostile_values_reach_docker_and_the_api_as_single_literal_arguments(hos
 
 def test_an_image_tag_from_a_terraform_variable_reaches_the_host_script_as_one_word(host):
     # GIVEN a warm-pool capacity whose image tag is a Terraform variable
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-west-2")
-    tag = cdktf.TerraformVariable(stack, "image_tag", type="string")
+    stack = GpuStack(Testing.app(), "s", region="us-west-2")
+    tag = TerraformVariable(stack, "image_tag", type="string")
     capacity = GpuCapacity(
         stack,
         "gpu",
@@ -243,7 +242,7 @@ def test_an_image_tag_from_a_terraform_variable_reaches_the_host_script_as_one_w
         prepull=[f"{IMAGE.split(':')[0]}:{tag.string_value}"],
     )
     # WHEN the stack is synthesized
-    tf = json.loads(cdktf.Testing.synth(stack))
+    tf = json.loads(Testing.synth(stack))
     (name,) = tf["locals"]
     local = tf["locals"][name]
     # THEN the launch template base64-encodes that local; Terraform interpolates only the variable, base64-encoded,
@@ -262,7 +261,7 @@ def test_an_image_tag_from_a_terraform_variable_reaches_the_host_script_as_one_w
 
 def capacity_in_stack(spec: CapacitySpec, *, max_hosts: int = 2, prepull: list[str] | None = None, name: str = "gpu"):
     """A GpuCapacity alone in a us-west-2 stack: (stack, capacity)."""
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-west-2")
+    stack = GpuStack(Testing.app(), "s", region="us-west-2")
     capacity = GpuCapacity(
         stack,
         "gpu",
@@ -282,7 +281,7 @@ def test_the_warm_pool_holds_exactly_min_size_and_the_hook_times_out_after_a_sho
     # GIVEN a warm pool of 1 on a group of up to 6 hosts
     stack, _ = capacity_in_stack(WARM, max_hosts=6)
     # WHEN synthesized
-    (asg,) = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_autoscaling_group"].values()
+    (asg,) = json.loads(Testing.synth(stack))["resource"]["aws_autoscaling_group"].values()
     # THEN max_group_prepared_capacity 0 keeps exactly min_size stopped (-1 would keep max_size - desired = 6),
     # and a host that never reports is given up on after the heartbeat, not after the 30-minute pull budget
     assert asg["warm_pool"]["max_group_prepared_capacity"] == 0 and asg["warm_pool"]["min_size"] == 1
@@ -293,14 +292,14 @@ def test_terraform_hands_the_host_script_over_exactly_as_rendered_hostile_values
     # GIVEN a warm-pool capacity whose prepull list holds shell and Terraform syntax
     stack, capacity = capacity_in_stack(WARM, prepull=list(HOSTILE))
     # WHEN Terraform evaluates the local the launch template base64-encodes
-    (local,) = json.loads(cdktf.Testing.synth(stack))["locals"].values()
+    (local,) = json.loads(Testing.synth(stack))["locals"].values()
     # THEN the host gets the rendered script byte for byte (${IFS}, %{ if }, ${image%%/*} untouched)
     assert terraform_reads(local) == capacity.user_data
 
 
 def synth_asg(spec: CapacitySpec) -> dict[str, Any]:
     stack, _ = capacity_in_stack(spec, max_hosts=4, name="svc")
-    [asg] = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_autoscaling_group"].values()
+    [asg] = json.loads(Testing.synth(stack))["resource"]["aws_autoscaling_group"].values()
     return asg
 
 

@@ -2,8 +2,7 @@
 
 import json
 
-import cdktf
-
+from sdk.constructs.engine import Testing
 from sdk.constructs.iam import TaskRoles
 from sdk.constructs.stack import GpuStack
 from sdk.specs import ContainerSpec
@@ -26,13 +25,13 @@ def roles(stack: GpuStack, *, enable_exec: bool) -> TaskRoles:
 
 
 def task_policies(stack: GpuStack) -> list[dict]:
-    policies = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_iam_role_policy"].values()
+    policies = json.loads(Testing.synth(stack))["resource"]["aws_iam_role_policy"].values()
     return [json.loads(p["policy"]) for p in policies if p["name"] == f"svc-{REGION}-task-policy"]
 
 
 def test_a_grant_on_a_role_without_statements_creates_its_policy():
     # GIVEN task roles with no grants and ECS Exec off (no task policy)
-    stack = GpuStack(cdktf.Testing.app(), "iam", region=REGION)
+    stack = GpuStack(Testing.app(), "iam", region=REGION)
     task = roles(stack, enable_exec=False)
     # WHEN a resource grants two statements, one of them holding a literal ${...}
     task.grant({"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b/${x}"]})
@@ -45,7 +44,7 @@ def test_a_grant_on_a_role_without_statements_creates_its_policy():
 
 def test_granted_statements_come_before_the_ecs_exec_ones():
     # GIVEN task roles with ECS Exec on WHEN a resource grants a statement
-    stack = GpuStack(cdktf.Testing.app(), "iam", region=REGION)
+    stack = GpuStack(Testing.app(), "iam", region=REGION)
     task = roles(stack, enable_exec=True)
     task.grant({"Sid": "Jobs", "Effect": "Allow", "Action": ["sqs:ReceiveMessage"], "Resource": ["q"]})
     # THEN the policy lists it first and the ECS Exec statements after it

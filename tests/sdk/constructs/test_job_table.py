@@ -5,9 +5,9 @@ import uuid
 from typing import Any
 
 import boto3
-import cdktf
 import pytest
 
+from sdk.constructs.engine import Testing
 from sdk.constructs.job_table import JobTable
 from sdk.constructs.stack import GpuStack
 from sdk.jobs.client import JobClient
@@ -15,9 +15,9 @@ from sdk.jobs.schema import CREATED_AT_ATTRIBUTE, HASH_KEY, STATUS_ATTRIBUTE, ST
 
 
 def synth_table(**options: Any) -> dict[str, Any]:
-    stack = GpuStack(cdktf.Testing.app(), "t", region="us-east-1")
+    stack = GpuStack(Testing.app(), "t", region="us-east-1")
     JobTable(stack, "jobs", name="render-jobs", **options)
-    tables = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_dynamodb_table"]
+    tables = json.loads(Testing.synth(stack))["resource"]["aws_dynamodb_table"]
     assert len(tables) == 1
     return next(iter(tables.values()))
 

@@ -3,11 +3,10 @@
 import json
 from typing import Any
 
-import cdktf
 import pytest
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from pydantic import ValidationError
 
+from sdk.constructs.engine import IamRole, Testing
 from sdk.constructs.iam import TaskRoles
 from sdk.constructs.jobs import JobResources
 from sdk.constructs.stack import GpuStack
@@ -18,12 +17,12 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 
 
 def synth(stack: GpuStack) -> dict[str, Any]:
-    return json.loads(cdktf.Testing.synth(stack))["resource"]
+    return json.loads(Testing.synth(stack))["resource"]
 
 
 def test_a_consumer_granted_the_stream_may_consume_its_jobs_and_protect_only_its_own_tasks():
     # GIVEN a job stream and a consumer's task roles with ECS Exec on
-    stack = GpuStack(cdktf.Testing.app(), "jobs", region=REGION)
+    stack = GpuStack(Testing.app(), "jobs", region=REGION)
     jobs = JobResources(stack, "jobs", spec=JobResourcesSpec(name="edits"))
     roles = TaskRoles(
         stack,
@@ -46,7 +45,7 @@ def test_a_consumer_granted_the_stream_may_consume_its_jobs_and_protect_only_its
 
 def test_a_submitter_granted_the_stream_gets_the_submitter_policy_attached():
     # GIVEN a job stream and a role of whoever submits jobs
-    stack = GpuStack(cdktf.Testing.app(), "jobs", region=REGION)
+    stack = GpuStack(Testing.app(), "jobs", region=REGION)
     jobs = JobResources(stack, "jobs", spec=JobResourcesSpec(name="edits"))
     role = IamRole(stack, "submitter_role", name="api", assume_role_policy="{}")
     # WHEN the stream grants submission to it
@@ -58,6 +57,6 @@ def test_a_submitter_granted_the_stream_gets_the_submitter_policy_attached():
 
 
 def test_a_stream_built_on_its_own_without_a_name_names_the_field_and_the_fix():
-    stack = GpuStack(cdktf.Testing.app(), "jobs", region=REGION)
+    stack = GpuStack(Testing.app(), "jobs", region=REGION)
     with pytest.raises(ValidationError, match=r"name\n.*needs one. Fix: JobResourcesSpec\(name=...\)"):
         JobResources(stack, "jobs", spec=JobResourcesSpec())

@@ -4,13 +4,13 @@ import json
 from collections import Counter
 from typing import Any
 
-import cdktf
 import pytest
 
 from blueprints.alb_inference import AlbInferenceService
 from blueprints.fractional_renderer import FallbackSpec, FractionalGpuRenderer, FractionalRendererSpec, RenderWorkerSpec
 from examples import SDXL
 from examples.renderer import WORKER_IMAGE
+from sdk.constructs.engine import Testing
 from sdk.constructs.naming import IAM_ROLE_NAME_MAX, iam_name
 from sdk.constructs.stack import GpuStack
 from sdk.specs import AlarmsSpec, CapacitySpec
@@ -50,13 +50,13 @@ def global_names(stacks: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def two_regions() -> list[dict[str, Any]]:
     # GIVEN one app with the same blueprints in us-east-1 and eu-west-1 (one account)
-    app = cdktf.Testing.app()
+    app = Testing.app()
     stacks = []
     for region in ("us-east-1", "eu-west-1"):
         stack = GpuStack(app, f"gpu-{region}", region=region)
         AlbInferenceService(stack, "sdxl", spec=sdxl_in(region))
         FractionalGpuRenderer(stack, "renderer", spec=renderer_in(region))
-        stacks.append(json.loads(cdktf.Testing.synth(stack)))
+        stacks.append(json.loads(Testing.synth(stack)))
     return stacks
 
 

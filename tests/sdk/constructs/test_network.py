@@ -4,9 +4,9 @@ import json
 import re
 from typing import Any
 
-import cdktf
 import pytest
 
+from sdk.constructs.engine import Testing
 from sdk.constructs.network import Network, NetworkConflictError
 from sdk.constructs.stack import GpuStack
 from sdk.cost import estimate_stack
@@ -17,9 +17,9 @@ TYPES = ("g5.2xlarge", "g6.2xlarge")
 
 
 def synth_network(spec: NetworkSpec, instance_types: tuple[str, ...] = TYPES) -> dict[str, Any]:
-    stack = GpuStack(cdktf.Testing.app(), "net", region="us-east-1")
+    stack = GpuStack(Testing.app(), "net", region="us-east-1")
     Network(stack, "network", name="svc", spec=spec, instance_types=instance_types)
-    return json.loads(cdktf.Testing.synth(stack))
+    return json.loads(Testing.synth(stack))
 
 
 def refs(expression: str, kind: str) -> list[str]:
@@ -126,7 +126,7 @@ def alb_and_queue(queue_network: NetworkSpec | None = None, *, app: Any = None) 
     from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
     from examples import SDXL
 
-    stack = GpuStack(app or cdktf.Testing.app(), "shared", region="us-east-1")
+    stack = GpuStack(app or Testing.app(), "shared", region="us-east-1")
     sdxl = AlbInferenceService(stack, "sdxl", spec=SDXL.model_copy(update={"network": NetworkSpec()}))
     fields: dict[str, Any] = {"name": "edits", "capacity": {"instance_types": ["g6e.xlarge"]}}
     fields["container"] = {"image": SDXL.container.image}
@@ -140,7 +140,7 @@ def test_an_alb_service_and_a_queue_sharing_a_network_make_one_vpc_and_one_nat()
     # GIVEN a queue given the ALB service's network
     stack, sdxl, queue = alb_and_queue()
     # WHEN synthesized
-    tf = json.loads(cdktf.Testing.synth(stack))
+    tf = json.loads(Testing.synth(stack))
     # THEN the stack has one VPC and one NAT, and the queue's hosts launch in the ALB service's private subnets
     assert len(tf["resource"]["aws_vpc"]) == 1 and len(tf["resource"]["aws_nat_gateway"]) == 1
     assert queue.network is sdxl.network
@@ -173,7 +173,7 @@ def test_a_network_of_another_stack_is_refused_with_the_fix():
     from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
     from examples import SDXL
 
-    app = cdktf.Testing.app()
+    app = Testing.app()
     _, sdxl, _ = alb_and_queue(app=app)
     other = GpuStack(app, "other", region="us-east-1")
     spec = IdleStopGpuQueueSpec(

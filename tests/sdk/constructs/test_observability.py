@@ -3,8 +3,7 @@
 import json
 from typing import Any
 
-import cdktf
-
+from sdk.constructs.engine import Testing
 from sdk.constructs.observability import AlarmTopic, FlowLogs, alarm
 from sdk.constructs.stack import GpuStack
 from sdk.specs import AlarmsSpec
@@ -13,7 +12,7 @@ ACCOUNT, REGION = "123456789012", "eu-west-1"
 
 
 def synth_topic() -> dict[str, Any]:
-    stack = GpuStack(cdktf.Testing.app(), "t", region=REGION)
+    stack = GpuStack(Testing.app(), "t", region=REGION)
     topic = AlarmTopic(
         stack, "topic", name="svc", spec=AlarmsSpec(create_topic=True), region=REGION, account_id=ACCOUNT
     )
@@ -31,7 +30,7 @@ def synth_topic() -> dict[str, Any]:
         threshold=0,
         comparison_operator="GreaterThanThreshold",
     )
-    return json.loads(cdktf.Testing.synth(stack))["resource"]
+    return json.loads(Testing.synth(stack))["resource"]
 
 
 def test_a_created_alarm_topic_uses_its_own_rotated_key_that_cloudwatch_alarms_of_this_account_may_use():
@@ -72,9 +71,9 @@ def test_only_this_accounts_alarms_of_the_blueprint_may_publish_to_the_created_t
 
 def test_the_flow_log_role_may_look_up_log_groups_and_write_only_its_own():
     # GIVEN flow logs of a VPC WHEN synthesized
-    stack = GpuStack(cdktf.Testing.app(), "f", region=REGION)
+    stack = GpuStack(Testing.app(), "f", region=REGION)
     FlowLogs(stack, "flow", name="svc", vpc_id="vpc-1")
-    [policy] = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_iam_role_policy"].values()
+    [policy] = json.loads(Testing.synth(stack))["resource"]["aws_iam_role_policy"].values()
     statements = json.loads(policy["policy"])["Statement"]
     # THEN every action AWS lists for the flow-log role is granted; writes only to the flow-log group
     actions = {a: s["Resource"] for s in statements for a in s["Action"]}

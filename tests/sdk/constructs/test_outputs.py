@@ -2,17 +2,15 @@
 
 import json
 
-import cdktf
 import pytest
-from constructs import Construct
 
-import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+from sdk.constructs.engine import Construct, Testing
 from sdk.constructs.outputs import stable_output
 from sdk.constructs.stack import GpuStack
 
 
 def synth_outputs(stack: GpuStack) -> dict:
-    return json.loads(cdktf.Testing.synth(stack))["output"]
+    return json.loads(Testing.synth(stack))["output"]
 
 
 def test_an_alb_service_and_a_queue_in_one_stack_output_names_a_ci_job_can_read():
@@ -21,7 +19,7 @@ def test_an_alb_service_and_a_queue_in_one_stack_output_names_a_ci_job_can_read(
     from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
     from examples import SDXL
 
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1")
+    stack = GpuStack(Testing.app(), "s", region="us-east-1")
     AlbInferenceService(stack, "sdxl", spec=SDXL)
     queue = IdleStopGpuQueueSpec(
         name="edits", capacity={"instance_types": ["g6.xlarge"]}, container={"image": SDXL.container.image}
@@ -47,14 +45,14 @@ def test_an_alb_service_and_a_queue_in_one_stack_output_names_a_ci_job_can_read(
 
 def test_a_nested_construct_names_its_output_after_the_path_from_the_stack():
     # GIVEN an output two constructs below the stack WHEN synthesized THEN its name joins their ids
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1")
+    stack = GpuStack(Testing.app(), "s", region="us-east-1")
     stable_output(Construct(Construct(stack, "renderer"), "primary"), "queue_url", value="q")
     assert synth_outputs(stack) == {"renderer_primary_queue_url": {"value": "q"}}
 
 
 def test_two_outputs_that_map_to_one_name_are_refused_with_the_fix():
     # GIVEN blueprint ids that differ only in '-' and '_' WHEN both add the same output
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1")
+    stack = GpuStack(Testing.app(), "s", region="us-east-1")
     stable_output(Construct(stack, "a-b"), "queue_url", value="q")
     # THEN the second is refused instead of one silently replacing the other in the JSON
     with pytest.raises(ValueError, match=r"output 'a_b_queue_url' already exists .* Fix: "):

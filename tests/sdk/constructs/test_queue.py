@@ -4,10 +4,10 @@ import json
 import re
 from typing import Any
 
-import cdktf
 import pytest
 from pydantic import ValidationError
 
+from sdk.constructs.engine import TerraformOutput, Testing
 from sdk.constructs.queue import (
     DLQ_RETENTION_SECONDS,
     LONG_POLL_SECONDS,
@@ -23,9 +23,9 @@ QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/team-jobs"
 
 
 def synth_queue(**options: Any) -> tuple[JobQueue, dict[str, Any]]:
-    stack = GpuStack(cdktf.Testing.app(), "q", region="us-east-1")
+    stack = GpuStack(Testing.app(), "q", region="us-east-1")
     queue = JobQueue(stack, "jobs", name="render-jobs", **{"visibility_timeout_seconds": 960, **options})
-    return queue, json.loads(cdktf.Testing.synth(stack)).get("resource", {})
+    return queue, json.loads(Testing.synth(stack)).get("resource", {})
 
 
 def by_name(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -78,12 +78,12 @@ def test_both_queues_deny_every_request_that_is_not_over_tls(created):
 
 def test_the_construct_exposes_names_urls_and_arns_of_what_it_created():
     # GIVEN a created queue whose attributes are exported as outputs
-    stack = GpuStack(cdktf.Testing.app(), "x", region="us-east-1")
+    stack = GpuStack(Testing.app(), "x", region="us-east-1")
     queue = JobQueue(stack, "jobs", name="render-jobs", visibility_timeout_seconds=60)
     for attribute in ("url", "arn", "name", "dlq_arn", "dlq_name", "dlq_url"):
-        cdktf.TerraformOutput(stack, attribute, value=getattr(queue, attribute))
+        TerraformOutput(stack, attribute, value=getattr(queue, attribute))
     # WHEN synthesized
-    tf = json.loads(cdktf.Testing.synth(stack))
+    tf = json.loads(Testing.synth(stack))
     keys = {q["name"]: k for k, q in tf["resource"]["aws_sqs_queue"].items()}
     outputs = {name: o["value"] for name, o in tf["output"].items()}
     # THEN each attribute is the matching attribute of the queue or the DLQ
@@ -110,10 +110,10 @@ def test_an_existing_queue_creates_no_queue_resources_and_exposes_its_names():
 
 
 def test_a_queue_name_of_an_arn_known_only_at_apply_time_is_a_terraform_expression():
-    stack = GpuStack(cdktf.Testing.app(), "n", region="us-east-1")
+    stack = GpuStack(Testing.app(), "n", region="us-east-1")
     other = JobQueue(stack, "other", name="other", visibility_timeout_seconds=60)
-    cdktf.TerraformOutput(stack, "name", value=queue_name_of(other.arn))
-    output = json.loads(cdktf.Testing.synth(stack))["output"]["name"]["value"]
+    TerraformOutput(stack, "name", value=queue_name_of(other.arn))
+    output = json.loads(Testing.synth(stack))["output"]["name"]["value"]
     assert re.fullmatch(r'\$\{element\(split\(":", aws_sqs_queue\.\w+\.arn\), 5\)\}', output)
 
 

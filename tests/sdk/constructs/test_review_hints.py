@@ -3,11 +3,9 @@
 from pathlib import Path
 from typing import Any
 
-import cdktf
 import pytest
-from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
-import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+from sdk.constructs.engine import App, SqsQueue, Testing
 from sdk.constructs.review_hints import skip_check
 from sdk.constructs.stack import GpuStack
 from sdk.review.policy import resource_skips
@@ -15,8 +13,8 @@ from sdk.tfjson import load_stack
 
 
 def synth(tmp_path: Path, build: Any) -> dict[str, Any]:
-    """The stack's JSON as `python -m sdk synth` writes it (cdktf.Testing.synth drops the `//` keys)."""
-    app = cdktf.App(outdir=str(tmp_path))
+    """The stack's JSON as `python -m sdk synth` writes it (Testing.synth drops the `//` keys)."""
+    app = App(outdir=str(tmp_path))
     build(GpuStack(app, "t", region="us-east-1"))
     app.synth()
     return load_stack(tmp_path / "stacks", "t")
@@ -46,7 +44,7 @@ def test_skips_are_recorded_under_the_resources_comment_key_beside_cdktfs_metada
 )
 def test_a_skip_without_a_reason_or_a_checkov_id_is_refused(check_id, reason):
     # GIVEN a queue WHEN it is given a skip without a reason or with something that is no checkov id
-    queue = SqsQueue(GpuStack(cdktf.Testing.app(), "t", region="us-east-1"), "q", name="q")
+    queue = SqsQueue(GpuStack(Testing.app(), "t", region="us-east-1"), "q", name="q")
     # THEN the helper refuses it by name
     with pytest.raises(ValueError, match="a checkov id such as CKV_AWS_145 and a reason"):
         skip_check(queue, check_id, reason)

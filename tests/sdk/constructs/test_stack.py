@@ -2,12 +2,10 @@
 
 import json
 
-import cdktf
 import pytest
-from constructs import Construct
 from pydantic import ValidationError
 
-import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+from sdk.constructs.engine import Construct, Testing
 from sdk.constructs.stack import GpuStack, claim_name
 from sdk.specs.backend import S3BackendSpec
 
@@ -22,9 +20,9 @@ def _queue_spec(**fields):
 def _add_queue(region: str, spec) -> dict:
     from blueprints.idle_stop_queue import IdleStopGpuQueue
 
-    stack = GpuStack(cdktf.Testing.app(), "s", region=region)
+    stack = GpuStack(Testing.app(), "s", region=region)
     IdleStopGpuQueue(stack, "edits", spec=spec)
-    return json.loads(cdktf.Testing.synth(stack))
+    return json.loads(Testing.synth(stack))
 
 
 def test_a_spec_in_another_region_than_its_stack_is_refused_naming_region_and_the_fix():
@@ -64,7 +62,7 @@ def test_a_stack_region_the_catalog_does_not_know_is_refused_with_the_fix():
     # GIVEN a region that would be written into host scripts and ARNs
     # WHEN a stack is made in it
     with pytest.raises(ValidationError) as error:
-        GpuStack(cdktf.Testing.app(), "bad", region="us-east-1; reboot")
+        GpuStack(Testing.app(), "bad", region="us-east-1; reboot")
     # THEN it is refused naming the field region, with the closest known regions as the fix
     assert error.value.errors()[0]["loc"] == ("region",)
     assert "'us-east-1; reboot' is not an AWS region. Fix: one of" in str(error.value)
@@ -73,9 +71,9 @@ def test_a_stack_region_the_catalog_does_not_know_is_refused_with_the_fix():
 
 def test_default_tags_reach_terraform_literally():
     # GIVEN stack tags holding Terraform template syntax
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1", tags={"team": '${file("/etc/hostname")}%{ if 1 }'})
+    stack = GpuStack(Testing.app(), "s", region="us-east-1", tags={"team": '${file("/etc/hostname")}%{ if 1 }'})
     # WHEN synthesized
-    (provider,) = json.loads(cdktf.Testing.synth(stack))["provider"]["aws"]
+    (provider,) = json.loads(Testing.synth(stack))["provider"]["aws"]
     # THEN Terraform reads them back as the user wrote them (escaped), not as an expression to evaluate at plan
     assert provider["default_tags"][0]["tags"]["team"] == '$${file("/etc/hostname")}%%{ if 1 }'
 
@@ -88,13 +86,13 @@ def synth_blueprints(*, destroyable: bool, alb: object = None) -> dict:
     from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
     from examples import SDXL
 
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1", destroyable=destroyable)
+    stack = GpuStack(Testing.app(), "s", region="us-east-1", destroyable=destroyable)
     AlbInferenceService(stack, "sdxl", spec=SDXL if alb is None else SDXL.model_copy(update={"alb": alb}))
     queue = IdleStopGpuQueueSpec(
         name="edits", capacity={"instance_types": ["g6.xlarge"]}, container={"image": SDXL.container.image}
     )
     IdleStopGpuQueue(stack, "edits", spec=queue)
-    return json.loads(cdktf.Testing.synth(stack))["resource"]
+    return json.loads(Testing.synth(stack))["resource"]
 
 
 def destroy_guards(resources: dict) -> dict[str, set]:
@@ -138,7 +136,7 @@ def test_a_destroyable_stack_refuses_an_alb_that_explicitly_asks_for_deletion_pr
 
 def test_a_second_blueprint_name_in_one_stack_is_refused_and_names_apart_or_in_other_stacks_pass():
     # GIVEN two stacks and a construct in each that claimed a name
-    app = cdktf.Testing.app()
+    app = Testing.app()
     first, other = GpuStack(app, "one", region="us-east-1"), GpuStack(app, "two", region="us-east-1")
     claim_name(Construct(first, "a"), "svc")
     claim_name(Construct(other, "a"), "svc")
@@ -161,16 +159,16 @@ def test_a_certificate_in_the_stacks_region_passes_when_the_spec_leaves_region_u
     data["container"]["image"] = SDXL.container.image.replace("us-east-1", "eu-west-1")
     spec = AlbInferenceSpec.model_validate(data)
     # WHEN it is added to a stack in eu-west-1 (before, the spec's own us-east-1 default blamed the certificate)
-    stack = GpuStack(cdktf.Testing.app(), "eu", region="eu-west-1")
+    stack = GpuStack(Testing.app(), "eu", region="eu-west-1")
     AlbInferenceService(stack, "sdxl", spec=spec)
     # THEN it is accepted and the HTTPS listener uses that certificate
-    listeners = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_lb_listener"].values()
+    listeners = json.loads(Testing.synth(stack))["resource"]["aws_lb_listener"].values()
     assert {listener.get("certificate_arn") for listener in listeners} >= {data["alb"]["certificate_arn"]}
 
 
 def terraform_block(**stack_args: object) -> dict:
-    stack = GpuStack(cdktf.Testing.app(), "team-a", region="eu-west-1", **stack_args)  # type: ignore[arg-type]
-    return json.loads(cdktf.Testing.synth(stack))["terraform"]
+    stack = GpuStack(Testing.app(), "team-a", region="eu-west-1", **stack_args)  # type: ignore[arg-type]
+    return json.loads(Testing.synth(stack))["terraform"]
 
 
 def test_the_default_backend_is_a_relative_local_state_file():
@@ -228,8 +226,8 @@ def test_every_stack_pins_the_terraform_version_s3_native_locking_needs():
 def test_an_owner_becomes_a_default_tag_and_is_left_out_when_not_given():
     # GIVEN a stack with an owner and one without WHEN synthesized
     def tags(**args: object) -> dict:
-        stack = GpuStack(cdktf.Testing.app(), "s", region="us-east-1", **args)  # type: ignore[arg-type]
-        return json.loads(cdktf.Testing.synth(stack))["provider"]["aws"][0]["default_tags"][0]["tags"]
+        stack = GpuStack(Testing.app(), "s", region="us-east-1", **args)  # type: ignore[arg-type]
+        return json.loads(Testing.synth(stack))["provider"]["aws"][0]["default_tags"][0]["tags"]
 
     # THEN the owner is tagged on every resource beside managed-by and stack, and no empty owner tag appears
     assert tags(owner="ml-platform") == {"managed-by": "gpu-blueprints", "stack": "s", "owner": "ml-platform"}

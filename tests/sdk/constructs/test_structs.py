@@ -5,12 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-from cdktf import TerraformStack, Testing
-from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup, AutoscalingGroupTag
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 
 import sdk.constructs
+from sdk.constructs.engine import AutoscalingGroup, CloudwatchLogGroup, TerraformStack, Testing, aws
 from sdk.constructs.structs import convert, new, terraform_literal
 
 
@@ -18,7 +15,7 @@ def test_dicts_in_lists_become_struct_instances_and_plain_maps_stay_maps():
     config = convert(
         AutoscalingGroup, {"tag": [{"key": "k", "value": "v", "propagate_at_launch": True}], "max_size": 2}
     )
-    assert isinstance(config["tag"][0], AutoscalingGroupTag)
+    assert isinstance(config["tag"][0], aws.autoscaling_group.AutoscalingGroupTag)
     assert config["max_size"] == 2
 
 
@@ -65,7 +62,7 @@ def test_a_resource_built_with_new_reaches_terraform_with_user_templates_literal
     stack = TerraformStack(Testing.app(), "s")
     group = new(CloudwatchLogGroup, stack, "group", name="g")
     new(
-        SsmParameter,
+        aws.ssm_parameter.SsmParameter,
         stack,
         "p",
         name="p",

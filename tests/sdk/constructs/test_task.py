@@ -3,11 +3,9 @@
 import json
 
 import pytest
-from cdktf import TerraformStack, Testing
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from pydantic import ValidationError
 
-import sdk.constructs  # noqa: F401
+from sdk.constructs.engine import CloudwatchLogGroup, TerraformStack, Testing
 from sdk.constructs.task import GpuTask
 from sdk.container_definition import (
     TASK_DEFINITION_HEADROOM_BYTES,

@@ -1,5 +1,7 @@
 """`import sdk.jobs` stays light: worker images carry boto3 and pydantic, not cdktf."""
 
+import json
+import os
 import subprocess
 import sys
 
@@ -15,3 +17,17 @@ def test_importing_the_job_protocol_never_loads_cdktf() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8", check=True)
     # THEN none of the heavy packages was loaded
     assert out.stdout.strip() == "[]"
+
+
+def test_importing_the_job_protocol_sets_no_environment_variable_and_installs_no_import_hook() -> None:
+    # GIVEN a fresh interpreter whose environment has no JSII_NODE (the engine module sets it, sdk.jobs must not)
+    code = (
+        "import json, os, sys; before = dict(os.environ); import sdk, sdk.jobs, sdk.specs; "
+        "print(json.dumps({'changed': sorted(k for k in {*before, *os.environ} if before.get(k) != os.environ.get(k)), "
+        "'finders': [type(f).__name__ for f in sys.meta_path if type(f).__module__.startswith('sdk')]}))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "JSII_NODE"}
+    # WHEN it imports sdk, sdk.jobs and the specs
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, encoding="utf-8", env=env, check=True)
+    # THEN no variable (JSII_NODE among them) was set or changed and no meta-path finder of ours was installed
+    assert json.loads(out.stdout) == {"changed": [], "finders": []}

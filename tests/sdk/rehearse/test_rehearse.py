@@ -113,9 +113,7 @@ def test_the_same_blueprint_in_two_regions_of_one_account_applies_side_by_side(c
 def test_a_stack_that_cannot_apply_fails_the_rehearsal_naming_the_step_and_the_error(capsys):
     # GIVEN a stack attaching an AWS-managed policy that does not exist
     def broken(app) -> None:
-        from cdktf_cdktf_provider_aws.iam_role import IamRole
-        from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-
+        from sdk.constructs.engine import IamRole, IamRolePolicyAttachment
         from sdk.constructs.stack import GpuStack
 
         stack = GpuStack(app, "broken", region="us-east-1")

@@ -175,9 +175,8 @@ def test_python_m_sdk_review_synthesizes_and_writes_reviews_beside_the_json(tmp_
 
 def test_a_changed_spec_shows_in_the_diff_with_its_addresses_and_attributes(tmp_path):
     # GIVEN the public example with max_tasks raised from 6 to 8, synthesized for real
-    from cdktf import App
-
     from examples import SDXL, sdxl_public
+    from sdk.constructs.engine import App
 
     spec = SDXL.model_validate({**SDXL.model_dump(), "scaling": {**SDXL.scaling.model_dump(), "max_tasks": 8}})
     app = App(outdir=str(tmp_path))
