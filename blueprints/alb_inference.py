@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from sdk import sizing
 from sdk.constructs.cluster import Cluster
 from sdk.constructs.gpu_capacity import GpuCapacity
+from sdk.constructs.gpu_metrics import gpu_alarms, host_endpoints
 from sdk.constructs.iam import TaskRoles
 from sdk.constructs.load_balancer import AlbSpec, LoadBalancer
 from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network
@@ -226,6 +227,7 @@ class AlbInferenceService(Construct):
             name=name,
             spec=spec.network,
             instance_types=types,
+            host_endpoints=host_endpoints(spec.capacity.gpu_metrics),
         )
         self.cluster = Cluster(self, "cluster", name=name)
         self.capacity = GpuCapacity(
@@ -431,6 +433,7 @@ class AlbInferenceService(Construct):
                 threshold=0,
                 comparison_operator="GreaterThanThreshold",
             ),
+            **gpu_alarms(self, self.capacity, name=name, topic=self.topic),
         }
 
     def _outputs(self) -> None:

@@ -20,6 +20,7 @@ from sdk import sizing
 from sdk.constructs.bucket import SecureBucket
 from sdk.constructs.cluster import Cluster
 from sdk.constructs.gpu_capacity import GpuCapacity
+from sdk.constructs.gpu_metrics import gpu_alarms, host_endpoints
 from sdk.constructs.iam import Statement, TaskRoles
 from sdk.constructs.job_table import JobTable
 from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
@@ -474,6 +475,7 @@ class IdleStopGpuQueue(Construct):
             name=name,
             spec=spec.network,
             instance_types=types,
+            host_endpoints=host_endpoints(spec.capacity.gpu_metrics),
         )
         self.cluster = Cluster(self, "cluster", name=name)
         self.capacity = GpuCapacity(
@@ -650,6 +652,7 @@ class IdleStopGpuQueue(Construct):
         if self.jobs.alarmed_by is None:
             self.jobs.alarmed_by = self
             self.alarms = self._queue_alarms(common)
+        self.alarms |= gpu_alarms(self, self.capacity, name=spec.name, topic=self.topic)
 
     def _queue_alarms(self, common: dict[str, Any]) -> dict[str, CloudwatchMetricAlarm]:
         """One failed job pages once, through jobs_failed (every FAILED; dead-lettered ones once a sweep marks them).
