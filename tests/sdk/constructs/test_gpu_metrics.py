@@ -48,7 +48,7 @@ def test_gpu_memory_and_temperature_alarms_read_the_groups_aggregate_and_page_th
     assert queries["used"]["metric"]["stat"] == "Maximum" and queries["total"]["metric"]["stat"] == "Minimum"
     assert {q["metric"]["namespace"] for k, q in queries.items() if k != "memory_percent"} == {"Team/Gpu"}
     assert queries["total"]["metric"]["dimensions"] == {"AutoScalingGroupName": "svc-gpu"}
-    assert "100 * FILL(used, 0) / FILL(total, 0)" == queries["memory_percent"]["expression"]
+    assert queries["memory_percent"]["expression"] == "100 * FILL(used, 0) / FILL(total, 0)"
     assert (memory["threshold"], memory["evaluation_periods"], memory["datapoints_to_alarm"]) == (90, 5, 5)
     # AND the temperature alarm is the hottest GPU of the group above 85 C for 5 minutes
     assert (temperature["namespace"], temperature["metric_name"]) == ("Team/Gpu", "nvidia_smi_temperature_gpu")
