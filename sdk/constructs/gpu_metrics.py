@@ -50,7 +50,7 @@ def group_metric(spec: GpuMetricsSpec, asg_name: str, measurement: NvidiaMeasure
 
 
 def utilisation_metric(spec: GpuMetricsSpec, asg_name: str) -> Metric:
-    """The group's average GPU utilisation, percent."""
+    """The group's average GPU utilisation, percent: a target for ServiceScaling.target_tracking(metric=...)."""
     return group_metric(spec, asg_name, "utilization_gpu", "Average")
 
 
@@ -67,16 +67,6 @@ def memory_used_percent(spec: GpuMetricsSpec, asg_name: str) -> list[dict[str, A
 def temperature_metric(spec: GpuMetricsSpec, asg_name: str) -> Metric:
     """The hottest GPU of the group, degrees Celsius."""
     return group_metric(spec, asg_name, "temperature_gpu", "Maximum")
-
-
-def customized_metric(metric: Metric) -> dict[str, Any]:
-    """An Application Auto Scaling target-tracking customized_metric_specification for `metric`."""
-    return {
-        "namespace": metric.namespace,
-        "metric_name": metric.name,
-        "statistic": metric.stat,
-        "dimensions": [{"name": key, "value": value} for key, value in metric.dimensions.items()],
-    }
 
 
 def gpu_alarms(

@@ -56,6 +56,17 @@ def metric_math(metrics: dict[str, Metric], expression: str, *, id_: str, label:
     return [*queries, {"id": id_, "expression": expression.format(**filled), "label": label, "return_data": True}]
 
 
+def customized_metric(metric: Metric) -> dict[str, Any]:
+    """A target-tracking customized_metric_specification reading `metric` (e.g. the GPU group's average utilisation,
+    sdk.constructs.gpu_metrics.utilisation_metric)."""
+    return {
+        "namespace": metric.namespace,
+        "metric_name": metric.name,
+        "statistic": metric.stat,
+        "dimensions": [{"name": key, "value": value} for key, value in metric.dimensions.items()],
+    }
+
+
 class ServiceScaling(Construct):
     """`.target` plus the policies added with `target_tracking` / `step_scaling` (`.policies`)."""
 
@@ -104,22 +115,29 @@ class ServiceScaling(Construct):
         key: str,
         *,
         name: str,
-        metric: str,
+        metric: str | Metric,
         target: float,
         resource_label: str | None = None,
         scale_in_cooldown: int = 300,
         scale_out_cooldown: int = 60,
     ) -> AppautoscalingPolicy:
-        predefined: dict[str, Any] = {"predefined_metric_type": metric}
-        if resource_label:
-            predefined["resource_label"] = resource_label
+        """`metric`: a predefined metric type, or a Metric of ours (a customized metric). With several policies the
+        service scales out when any asks and in only when all agree (Application Auto Scaling user guide,
+        target-tracking-scaling-policy-overview, "Multiple scaling policies")."""
+        if isinstance(metric, Metric):
+            tracked: dict[str, Any] = {"customized_metric_specification": customized_metric(metric)}
+        else:
+            predefined: dict[str, Any] = {"predefined_metric_type": metric}
+            if resource_label:
+                predefined["resource_label"] = resource_label
+            tracked = {"predefined_metric_specification": predefined}
         return self._policy(
             key,
             name=name,
             policy_type="TargetTrackingScaling",
             target_tracking_scaling_policy_configuration={
                 "target_value": target,
-                "predefined_metric_specification": predefined,
+                **tracked,
                 "scale_in_cooldown": scale_in_cooldown,
                 "scale_out_cooldown": scale_out_cooldown,
             },

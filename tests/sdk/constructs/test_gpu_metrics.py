@@ -7,8 +7,9 @@ import cdktf
 
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
 from sdk.constructs.gpu_capacity import GpuCapacity
-from sdk.constructs.gpu_metrics import customized_metric, gpu_alarms, host_endpoints, utilisation_metric
+from sdk.constructs.gpu_metrics import gpu_alarms, host_endpoints, utilisation_metric
 from sdk.constructs.observability import AlarmTopic
+from sdk.constructs.scaling import ServiceScaling
 from sdk.constructs.stack import GpuStack
 from sdk.gpu_metrics import GpuMetricsSpec
 from sdk.specs import AlarmsSpec, CapacitySpec
@@ -68,12 +69,19 @@ def test_a_capacity_without_gpu_metrics_gets_no_gpu_alarms_and_needs_no_endpoint
     assert host_endpoints(GpuMetricsSpec()) == ("monitoring",)
 
 
-def test_the_groups_average_gpu_utilisation_is_a_customized_target_tracking_metric():
-    # GIVEN the default metrics of group svc-gpu
-    # WHEN its utilisation is turned into a target-tracking customized metric
-    spec = customized_metric(utilisation_metric(GpuMetricsSpec(), "svc-gpu"))
-    # THEN it is the average of the group aggregate Application Auto Scaling reads
-    assert spec == {
+def test_a_service_can_track_the_groups_average_gpu_utilisation_as_a_customized_metric():
+    # GIVEN a service's scaling target
+    stack = GpuStack(cdktf.Testing.app(), "s", region="us-west-2")
+    scaling = ServiceScaling(
+        stack, "scaling", cluster_name="c", service_name="svc", min_tasks=1, max_tasks=4, depends_on=[]
+    )
+    # WHEN it tracks 60% average GPU utilisation of group svc-gpu
+    scaling.target_tracking("gpu", name="svc-gpu", metric=utilisation_metric(GpuMetricsSpec(), "svc-gpu"), target=60)
+    (policy,) = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_appautoscaling_policy"].values()
+    config = policy["target_tracking_scaling_policy_configuration"]
+    # THEN the policy reads the group aggregate's average, not a predefined metric
+    assert config["target_value"] == 60 and "predefined_metric_specification" not in config
+    assert config["customized_metric_specification"] == {
         "namespace": "GpuBlueprints",
         "metric_name": "nvidia_smi_utilization_gpu",
         "statistic": "Average",
