@@ -496,8 +496,9 @@ class CapacitySpec(Spec):
     gpu_metrics: GpuMetricsSpec = Field(
         default_factory=GpuMetricsSpec,
         description="CloudWatch agent GPU metrics from every host (sdk.gpu_metrics). Default on: 5 measurements per "
-        "GPU and per group into namespace GpuBlueprints every 60 s, ~$0.30 per custom metric-month (about $3 per "
-        "host-month with one GPU, plus $1.50 per group, in the cost table).",
+        "GPU and per group into namespace GpuBlueprints every 60 s, ~$0.30 per custom metric-month (~$1.94 per "
+        "one-GPU host-month with its PutMetricData calls, plus $1.50 per group while a host runs; in the cost "
+        "table).",
     )
 
     @field_validator("ecs_agent_config")
