@@ -164,6 +164,7 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
                 threshold=0,
                 comparison_operator="GreaterThanThreshold",
             ),
+            **self.gpu_alarms,
         }
 
     def hints(self) -> BlueprintHints:

@@ -209,10 +209,10 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
             "evaluation_periods": 1,
         }
         # The first consumer of a job stream alarms on it, the others do not: one alarm (one page) per queue.
-        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        self.alarms: dict[str, CloudwatchMetricAlarm] = dict(self.gpu_alarms)
         if self.jobs.alarmed_by is None:
             self.jobs.alarmed_by = self
-            self.alarms = self._queue_alarms(common)
+            self.alarms |= self._queue_alarms(common)
 
     def _queue_alarms(self, common: dict[str, Any]) -> dict[str, CloudwatchMetricAlarm]:
         """One failed job pages once, through jobs_failed (every FAILED; dead-lettered ones once a sweep marks them).

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from sdk.catalog import CATALOG, on_demand_price
+from sdk.gpu_metrics import GPU_METRICS_KEY, PUT_REQUESTS_PER_HOST_MONTH, custom_metric_months
 from sdk.hints import GpuCapacityHint, read_hints
 from sdk.tfjson import resources
 
@@ -175,6 +176,28 @@ def _gpu_lines(tf_json: dict[str, Any], hint: GpuCapacityHint, book: PriceBook, 
         [(hosts + warm_pool_hosts(tf_json, hint.asg_address, hosts)) * gb * gp3 for hosts in host_counts],
         f"{gb:g} GB gp3 per host at ${gp3}/GB-month, running hosts + the stopped hosts of the emitted warm pool "
         f"({warm_pool_hosts(tf_json, hint.asg_address, 0):g} at rest)",
+    )
+    yield from _gpu_metric_lines(tf_json, hint, book, host_counts)
+
+
+def _gpu_metric_lines(
+    tf_json: dict[str, Any], hint: GpuCapacityHint, book: PriceBook, host_counts: Sequence[float]
+) -> Iterator[CostLine]:
+    """The CloudWatch agent's GPU metrics of one group (sdk.gpu_metrics), from the ASG's "//" note."""
+    asg = resources(tf_json, "aws_autoscaling_group").get(hint.asg_address.split(".", 1)[1], {})
+    metrics = asg.get("//", {}).get(GPU_METRICS_KEY)
+    if not metrics:
+        return
+    instance = CATALOG.get(hint.instance_types[0])
+    gpus = 1 if instance.fractional else int(instance.gpus)
+    per_metric, per_1k = book.price["custom_metric_month"].usd, book.price["put_metric_data_1k_requests"].usd
+    requests = PUT_REQUESTS_PER_HOST_MONTH / 1000 * per_1k
+    yield _line(
+        f"GPU metrics ({hint.asg_address})",
+        [custom_metric_months(metrics["measurements"], h, gpus) * per_metric + h * requests for h in host_counts],
+        f"{metrics['measurements']} measurements x ({gpus} GPU(s) per host x hosts + 1 group aggregate) custom "
+        f"metrics in {metrics['namespace']} at ${per_metric}/metric-month (prorated by the hour), + one "
+        f"PutMetricData a minute per host at ${per_1k}/1k requests",
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 from sdk.constructs.cluster import Cluster
 from sdk.constructs.engine import Construct, DataAwsCallerIdentity, ITerraformDependable, SecurityGroup
 from sdk.constructs.gpu_capacity import GpuCapacity
+from sdk.constructs.gpu_metrics import gpu_alarms, host_endpoints
 from sdk.constructs.iam import TaskRoles
 from sdk.constructs.network import Network, https_out_security_group, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup
@@ -65,7 +66,8 @@ class TaskSettings:
 
 class GpuServiceBase(Construct, Generic[SpecT]):
     """Children: `.network`, `.cluster`, `.capacity`, `.logs`, `.roles`, `.task_security_group` (awsvpc, else None),
-    `.task`, `.service`, `.scaling`, `.topic`; `.spec` (region resolved), `.region`, `.account_id`.
+    `.task`, `.service`, `.scaling`, `.topic`, `.gpu_alarms` (GPU memory and temperature, sdk.constructs.gpu_metrics);
+    `.spec` (region resolved), `.region`, `.account_id`.
 
     A variant calls `super().__init__`, adds what its task and service need, then `_build_service(...)`, and adds
     its scaling policies and alarms."""
@@ -92,7 +94,12 @@ class GpuServiceBase(Construct, Generic[SpecT]):
         self.spec: SpecT = spec
         self.settings = settings
         self.network = network or Network(
-            self, "network", name=spec.name, spec=spec.network, instance_types=instance_types
+            self,
+            "network",
+            name=spec.name,
+            spec=spec.network,
+            instance_types=instance_types,
+            host_endpoints=host_endpoints(spec.capacity.gpu_metrics),
         )
         self.cluster = Cluster(self, "cluster", name=spec.name)
         self.capacity = GpuCapacity(
@@ -186,6 +193,7 @@ class GpuServiceBase(Construct, Generic[SpecT]):
         self.topic = AlarmTopic(
             self, "topic", name=spec.name, spec=spec.alarms, region=self.region, account_id=self.account_id
         )
+        self.gpu_alarms = gpu_alarms(self, self.capacity, name=spec.name, topic=self.topic)
 
     def _service_network(self) -> dict[str, Any] | None:
         if self.task_security_group is None:

@@ -16,10 +16,12 @@ from sdk.constructs.engine import (
     LaunchTemplate,
     TerraformLocal,
 )
+from sdk.constructs.gpu_metrics import host_statements
 from sdk.constructs.iam import InstanceRole
 from sdk.constructs.network import https_out_security_group
 from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new
+from sdk.gpu_metrics import AGENT_CONFIG_PATH, GPU_METRICS_KEY, agent_config_json
 from sdk.specs import TOKEN_PATTERN, CapacitySpec
 
 GPU_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
@@ -91,12 +93,15 @@ def render_user_data(*, cluster_name: str, asg_name: str, spec: CapacitySpec, re
         extra_config=sorted(spec.ecs_agent_config.items()),
         overcommit_memory=bool(OVERCOMMIT_TYPES & set(spec.instance_types)),
         prepull_images=images,
+        agent_config=agent_config_json(spec.gpu_metrics) if spec.gpu_metrics.enabled else "",
+        agent_config_path=AGENT_CONFIG_PATH,
     )
 
 
 class GpuCapacity(Construct):
     """`.security_group`, `.launch_template`, `.asg`, `.capacity_provider` (`.provider_name`), `.instance_role`,
-    `.user_data`."""
+    `.user_data`; `.asg_name` and `.gpu_metrics` (the spec's) for the GPU metric helpers
+    (sdk.constructs.gpu_metrics)."""
 
     def __init__(
         self,
@@ -115,6 +120,7 @@ class GpuCapacity(Construct):
         super().__init__(scope, id_)
         images = prepull_images(spec, prepull or [])
         warm = spec.warm_pool is not None
+        self.asg_name, self.gpu_metrics = f"{name}-gpu", spec.gpu_metrics
         self.security_group = https_out_security_group(
             self,
             "hosts",
@@ -124,14 +130,25 @@ class GpuCapacity(Construct):
             egress_description="HTTPS to AWS APIs and registries",
         )
         self.instance_role = InstanceRole(
-            self, "iam", name=name, prepull=images, region=region, launch_hook_asg=f"{name}-gpu" if warm else None
+            self,
+            "iam",
+            name=name,
+            prepull=images,
+            region=region,
+            launch_hook_asg=self.asg_name if warm else None,
+            extra_statements=host_statements(spec.gpu_metrics),
         )
         ami = new(DataAwsSsmParameter, self, "gpu_ami", name=GPU_AMI_PARAMETER)
         self.user_data = render_user_data(
-            cluster_name=cluster_name, asg_name=f"{name}-gpu", spec=spec, region=region, images=images
+            cluster_name=cluster_name, asg_name=self.asg_name, spec=spec, region=region, images=images
         )
         self.launch_template = self._launch_template(name, spec, ami)
         self.asg = self._asg(name, spec, subnet_ids, max_hosts)
+        if spec.gpu_metrics.enabled:  # read by sdk.cost (Terraform ignores "//")
+            self.asg.add_override(
+                f"//.{GPU_METRICS_KEY}",
+                {"namespace": spec.gpu_metrics.namespace, "measurements": len(spec.gpu_metrics.measurements)},
+            )
         self.capacity_provider = new(
             EcsCapacityProvider,
             self,
@@ -221,7 +238,7 @@ class GpuCapacity(Construct):
             AutoscalingGroup,
             self,
             "asg",
-            name=f"{name}-gpu",
+            name=self.asg_name,
             min_size=spec.min_hosts,
             max_size=max_hosts,
             # "0" skips the provider's capacity wait on create and on a min_size change (group.go: wait only when

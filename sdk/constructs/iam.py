@@ -94,10 +94,18 @@ class InstanceRole(Construct):
     """`.role` and `.instance_profile` for ECS GPU hosts (ECS agent, SSM, optional image pre-pull)."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, name: str, prepull: list[str], region: str, launch_hook_asg: str | None
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        prepull: list[str],
+        region: str,
+        launch_hook_asg: str | None,
+        extra_statements: list[Statement] | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        statements = ecr_pull_statements(prepull, region)
+        statements = [*ecr_pull_statements(prepull, region), *(extra_statements or [])]
         if launch_hook_asg is not None:  # warm-pool hosts complete their own launch lifecycle action
             asg_arn = f"arn:aws:autoscaling:{region}:*:autoScalingGroup:*:autoScalingGroupName/{launch_hook_asg}"
             statements.append(

@@ -27,6 +27,17 @@ class Metric:
         return {"id": id_, "return_data": False, "metric": metric}
 
 
+def customized_metric(metric: Metric) -> dict[str, Any]:
+    """A target-tracking customized_metric_specification reading `metric` (e.g. the GPU group's average utilisation,
+    sdk.constructs.gpu_metrics.utilisation_metric)."""
+    return {
+        "namespace": metric.namespace,
+        "metric_name": metric.name,
+        "statistic": metric.stat,
+        "dimensions": [{"name": key, "value": value} for key, value in metric.dimensions.items()],
+    }
+
+
 def sqs_metric(queue_name: str, name: str) -> Metric:
     return Metric("AWS/SQS", name, {"QueueName": queue_name})
 

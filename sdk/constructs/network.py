@@ -52,13 +52,23 @@ class Network(Construct):
     it). Another blueprint in the stack uses it with `network=<blueprint>.network` (share_network).
 
     `instance_types`: the GPU types hosts in the private subnets may launch; a created VPC uses only AZs that offer
-    every one of them and every interface endpoint it creates.
+    every one of them and every interface endpoint it creates. `host_endpoints`: interface endpoints those hosts
+    need (sdk.constructs.gpu_metrics.host_endpoints), added where the spec creates interface endpoints (a VPC with
+    none reaches AWS through its NAT); `.spec` then lists them.
     """
 
     def __init__(
-        self, scope: Construct, id_: str, *, name: str, spec: NetworkSpec, instance_types: Sequence[str] = ()
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        spec: NetworkSpec,
+        instance_types: Sequence[str] = (),
+        host_endpoints: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id_)
+        spec = with_host_endpoints(spec, host_endpoints)
         self.spec = spec
         self.instance_types = tuple(instance_types)
         self.zones_summary: str | None = None
@@ -286,6 +296,14 @@ class Network(Construct):
                     security_group_ids=[self.endpoint_security_group.id],
                     tags={"Name": f"{name}-{endpoint}"},
                 )
+
+
+def with_host_endpoints(spec: NetworkSpec, endpoints: Sequence[str]) -> NetworkSpec:
+    """`spec` with `endpoints` added when it creates interface endpoints already (else unchanged)."""
+    missing = [e for e in endpoints if e not in spec.vpc_endpoints]
+    if not (spec.creates_vpc and interface_endpoints(spec) and missing):
+        return spec
+    return spec.model_validate({**dict(spec), "vpc_endpoints": (*spec.vpc_endpoints, *missing)})
 
 
 def interface_endpoints(spec: NetworkSpec) -> list[str]:

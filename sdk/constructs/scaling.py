@@ -4,6 +4,7 @@ their alarms read is in sdk.constructs.metrics)."""
 from typing import Any
 
 from sdk.constructs.engine import AppautoscalingPolicy, AppautoscalingTarget, Construct
+from sdk.constructs.metrics import Metric, customized_metric
 from sdk.constructs.structs import new
 
 
@@ -55,22 +56,29 @@ class ServiceScaling(Construct):
         key: str,
         *,
         name: str,
-        metric: str,
+        metric: str | Metric,
         target: float,
         resource_label: str | None = None,
         scale_in_cooldown: int = 300,
         scale_out_cooldown: int = 60,
     ) -> AppautoscalingPolicy:
-        predefined: dict[str, Any] = {"predefined_metric_type": metric}
-        if resource_label:
-            predefined["resource_label"] = resource_label
+        """`metric`: a predefined metric type, or a Metric of ours (a customized metric). With several policies the
+        service scales out when any asks and in only when all agree (Application Auto Scaling user guide,
+        target-tracking-scaling-policy-overview, "Multiple scaling policies")."""
+        if isinstance(metric, Metric):
+            tracked: dict[str, Any] = {"customized_metric_specification": customized_metric(metric)}
+        else:
+            predefined: dict[str, Any] = {"predefined_metric_type": metric}
+            if resource_label:
+                predefined["resource_label"] = resource_label
+            tracked = {"predefined_metric_specification": predefined}
         return self._policy(
             key,
             name=name,
             policy_type="TargetTrackingScaling",
             target_tracking_scaling_policy_configuration={
                 "target_value": target,
-                "predefined_metric_specification": predefined,
+                **tracked,
                 "scale_in_cooldown": scale_in_cooldown,
                 "scale_out_cooldown": scale_out_cooldown,
             },

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sdk.catalog import CATALOG
 from sdk.cost import CostEstimate, estimate_stack
+from sdk.gpu_metrics import GPU_METRICS_KEY
 from sdk.hints import read_hints
 from sdk.review.diff import ResourceChange, diff_stacks
 from sdk.review.exposure import Exposure, exposures
@@ -45,6 +46,10 @@ class CapacityRow(BaseModel):
     spot_percent: int = Field(description="Spot share above the base, percent (no default)")
     duty_cycle: float = Field(description="Fraction of the month typical hosts run (no default)")
     warm_pool_hosts: int = Field(description="Stopped warm-pool hosts (no default)")
+    gpu_metrics: str = Field(
+        default="off",
+        description="GPU metrics the hosts publish, e.g. '5 per GPU + group -> GpuBlueprints' (default 'off')",
+    )
 
 
 class StackReview(BaseModel):
@@ -88,6 +93,7 @@ def capacity_rows(tf_json: dict[str, Any]) -> tuple[CapacityRow, ...]:
                     gpus_per_host=CATALOG.get(hint.instance_types[0]).gpus,
                     asg_min_size=asg.get("min_size"),
                     asg_max_size=asg.get("max_size"),
+                    gpu_metrics=_gpu_metrics(asg),
                     **hint.model_dump(
                         include={
                             "instance_types",
@@ -105,6 +111,12 @@ def capacity_rows(tf_json: dict[str, Any]) -> tuple[CapacityRow, ...]:
                 )
             )
     return tuple(rows)
+
+
+def _gpu_metrics(asg: dict[str, Any]) -> str:
+    """What the ASG's "//" note (sdk.constructs.gpu_capacity) says its hosts publish; priced in the cost table."""
+    metrics = asg.get("//", {}).get(GPU_METRICS_KEY)
+    return f"{metrics['measurements']} per GPU + group -> {metrics['namespace']}" if metrics else "off"
 
 
 def _new_public_exposure(new: dict[str, Any], before: dict[str, Any] | None) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails
 
 from sdk.catalog import known_regions
+from sdk.gpu_metrics import GpuMetricsSpec
 
 TOKEN_MARKER = "${TfToken["  # an unresolved cdktf token (e.g. an ARN of a resource in the same stack)
 VpcEndpointName = Literal[
@@ -503,6 +504,13 @@ class CapacitySpec(Spec):
         default_factory=dict,
         description="Extra /etc/ecs/ecs.config lines (not the settings the blueprint relies on; changed defaults "
         "are review notes). Default none.",
+    )
+    gpu_metrics: GpuMetricsSpec = Field(
+        default_factory=GpuMetricsSpec,
+        description="CloudWatch agent GPU metrics from every host (sdk.gpu_metrics). Default on: 5 measurements per "
+        "GPU and per group into namespace GpuBlueprints every 60 s, ~$0.30 per custom metric-month (~$1.94 per "
+        "one-GPU host-month with its PutMetricData calls, plus $1.50 per group while a host runs; in the cost "
+        "table).",
     )
 
     @field_validator("ecs_agent_config")

@@ -279,3 +279,29 @@ def test_a_us_east_1_stack_carries_no_pricing_note():
     estimate = estimate_stack(_in_region("us-east-1", "g5.xlarge"))
     assert (estimate.region, estimate.pricing_note) == ("us-east-1", "")
     assert not [line for line in estimate.lines if "priced as us-east-1" in line.assumption]
+
+
+def test_gpu_metrics_are_priced_per_gpu_and_group_aggregate_plus_one_put_a_minute_per_host():
+    # GIVEN the stack above whose GPU group publishes 5 GPU measurements (g5.xlarge: 1 GPU per host; 1/2/4 hosts)
+    tf = _stack()
+    tf["resource"]["aws_autoscaling_group"]["gpu"]["//"] = {"gpu_metrics": {"namespace": "Gpu", "measurements": 5}}
+    # WHEN it is priced
+    line = _by_component(tf)["GPU metrics (aws_autoscaling_group.gpu)"]
+    # THEN each host pays 5 custom metrics and 43,800 PutMetricData calls a month, the group 5 aggregates
+    prices = load_prices().price
+    metric, requests = prices["custom_metric_month"].usd, prices["put_metric_data_1k_requests"].usd * 43.8
+    assert line == tuple(round(5 * (hosts + 1) * metric + hosts * requests, 2) for hosts in (1, 2, 4))
+    # AND a group without the note costs nothing for metrics
+    assert "GPU metrics (aws_autoscaling_group.gpu)" not in _by_component(_stack())
+
+
+def test_a_four_gpu_host_publishes_each_measurement_per_gpu():
+    # GIVEN a g5.12xlarge group (4 GPUs per host) at 1 host throughout, publishing 5 measurements
+    tf = _stack(_hints(instance_types=["g5.12xlarge"], min_hosts=1, typical_hosts=1, max_hosts=1))
+    tf["resource"]["aws_autoscaling_group"]["gpu"]["//"] = {"gpu_metrics": {"namespace": "Gpu", "measurements": 5}}
+    # WHEN it is priced
+    low, _, _ = _by_component(tf)["GPU metrics (aws_autoscaling_group.gpu)"]
+    # THEN 5 x (4 GPUs + 1 aggregate) metrics and one host's requests
+    prices = load_prices().price
+    expected = 25 * prices["custom_metric_month"].usd + 43.8 * prices["put_metric_data_1k_requests"].usd
+    assert low == round(expected, 2) and CATALOG.get("g5.12xlarge").gpus == 4

@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -22,6 +23,7 @@ from sdk.constructs.gpu_capacity import (
     shell_word,
 )
 from sdk.constructs.stack import GpuStack
+from sdk.gpu_metrics import AGENT_CONFIG_PATH, GpuMetricsSpec
 from sdk.specs import TOKEN_PATTERN, CapacitySpec, WarmPoolSpec
 
 IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/worker:7"
@@ -313,3 +315,82 @@ def test_terraform_never_waits_for_gpu_capacity_that_ecs_managed_scaling_owns(mi
     assert asg["wait_for_capacity_timeout"] == "0"
     assert asg["min_size"] == min_hosts and asg["max_size"] == 4
     assert "desired_capacity" not in asg and asg["lifecycle"]["ignore_changes"] == ["desired_capacity"]
+
+
+def agent_config_in(script: str) -> dict[str, Any] | None:
+    """The JSON the host script writes to the CloudWatch agent's config file, as the shell reads that word."""
+    lines = [line for line in script.splitlines() if line.rstrip().endswith(f">{AGENT_CONFIG_PATH}")]
+    if not lines:
+        return None
+    [line] = lines
+    words = shlex.split(line.split(">", 1)[0])
+    assert words[:2] == ["printf", "%s\\n"] and len(words) == 3
+    return json.loads(words[2])
+
+
+def test_every_host_installs_the_cloudwatch_agent_and_configures_its_gpu_metrics_from_the_spec():
+    # GIVEN a capacity with default GPU metrics, synthesized into a stack
+    stack, _ = capacity_in_stack(CapacitySpec(instance_types=("g6.xlarge",)))
+    (local,) = json.loads(Testing.synth(stack))["locals"].values()
+    # WHEN the user data Terraform hands the host is read back (Terraform turns $${ into ${)
+    script = local.replace("$${", "${")
+    config = agent_config_in(script)
+    # THEN the host installs the agent from the AL2023 repository and starts it with that file (enabled in systemd)
+    assert "dnf install -y --setopt=retries=5 amazon-cloudwatch-agent" in script
+    assert f"amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:{AGENT_CONFIG_PATH}" in script
+    # AND the config collects the GPU measurements per instance and per group, into our namespace, every minute
+    assert config is not None
+    metrics = config["metrics"]
+    assert metrics["metrics_collected"]["nvidia_gpu"] == {
+        "measurement": ["utilization_gpu", "memory_used", "memory_total", "temperature_gpu", "power_draw"],
+        "metrics_collection_interval": 60,
+    }
+    assert metrics["namespace"] == "GpuBlueprints"
+    assert metrics["append_dimensions"] == {
+        "InstanceId": "${aws:InstanceId}",
+        "AutoScalingGroupName": "${aws:AutoScalingGroupName}",
+    }
+    assert metrics["aggregation_dimensions"] == [["AutoScalingGroupName"]]
+
+
+def test_a_failed_agent_install_does_not_stop_the_warm_pool_launch_unit_from_being_set_up():
+    # GIVEN a warm-pool capacity (its launch unit must complete the lifecycle hook)
+    text = user_data(WARM, [IMAGE])
+    # WHEN the script is read
+    # THEN the agent is set up after the launch unit is started, and a failed install only logs
+    assert text.index("systemctl start --no-block gpu-blueprints-launch.service") < text.index("dnf install")
+    assert re.search(r"if dnf install [^\n]*; then\n(.*\n)*else\n  echo [^\n]*>&2\nfi\n$", text)
+
+
+def test_hosts_without_gpu_metrics_get_no_agent_no_metrics_permission_and_no_cost_note():
+    # GIVEN a capacity with GPU metrics off
+    spec = CapacitySpec(instance_types=("g6.xlarge",), gpu_metrics=GpuMetricsSpec(enabled=False))
+    stack, capacity = capacity_in_stack(spec)
+    tf = stack.to_terraform()
+    # WHEN the stack is synthesized
+    policies = json.dumps(tf["resource"].get("aws_iam_role_policy", {}))
+    (asg,) = tf["resource"]["aws_autoscaling_group"].values()
+    # THEN nothing installs the agent, the host may not put metrics, and the cost has nothing to price
+    assert agent_config_in(capacity.user_data) is None and "amazon-cloudwatch-agent" not in capacity.user_data
+    assert "cloudwatch:PutMetricData" not in policies
+    assert "gpu_metrics" not in asg.get("//", {})
+
+
+def test_the_host_role_may_put_metrics_only_into_the_gpu_namespace_and_read_its_tags():
+    # GIVEN a capacity publishing into its own namespace
+    spec = CapacitySpec(instance_types=("g6.xlarge",), gpu_metrics=GpuMetricsSpec(namespace="Team/Gpu"))
+    stack, _ = capacity_in_stack(spec)
+    tf = json.loads(Testing.synth(stack))
+    # WHEN the host role's inline policy and managed policies are read
+    (policy,) = tf["resource"]["aws_iam_role_policy"].values()
+    statements = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}
+    managed = [a["policy_arn"] for a in tf["resource"]["aws_iam_role_policy_attachment"].values()]
+    # THEN PutMetricData is allowed only with that namespace, DescribeTags (group name dimension) on its own,
+    # and AWS's broad CloudWatchAgentServerPolicy is not attached
+    assert statements["GpuMetrics"]["Action"] == ["cloudwatch:PutMetricData"]
+    assert statements["GpuMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "Team/Gpu"}}
+    assert statements["GpuMetricsGroupName"]["Action"] == ["ec2:DescribeTags"]
+    assert not any("CloudWatchAgent" in arn for arn in managed)
+    # AND the group carries what the cost estimate prices (Testing.synth drops "//" keys)
+    (asg,) = stack.to_terraform()["resource"]["aws_autoscaling_group"].values()
+    assert asg["//"]["gpu_metrics"] == {"namespace": "Team/Gpu", "measurements": 5}

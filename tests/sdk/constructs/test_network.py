@@ -182,3 +182,32 @@ def test_a_network_of_another_stack_is_refused_with_the_fix():
     # WHEN the queue is given that network THEN it is refused (Terraform cannot resolve a cross-stack reference)
     with pytest.raises(NetworkConflictError, match=r"is in stack 'shared', not in 'other'\. Fix: "):
         IdleStopGpuQueue(other, "x", spec=spec, network=sdxl.network)
+
+
+def synth_with_host_endpoints(spec: NetworkSpec) -> tuple[Network, dict[str, Any]]:
+    stack = GpuStack(Testing.app(), "net", region="us-east-1")
+    network = Network(stack, "network", name="svc", spec=spec, instance_types=TYPES, host_endpoints=("monitoring",))
+    return network, json.loads(Testing.synth(stack))
+
+
+def test_hosts_get_the_monitoring_endpoint_where_the_network_creates_interface_endpoints():
+    # GIVEN a created VPC with interface endpoints, for hosts that publish GPU metrics
+    network, tf = synth_with_host_endpoints(NetworkSpec(vpc_endpoints=("ecr.api", "s3")))
+    # WHEN it is synthesized
+    endpoints = {e["service_name"]: e for e in tf["resource"]["aws_vpc_endpoint"].values()}
+    services = sorted(s["service_name"] for s in tf["data"]["aws_vpc_endpoint_service"].values())
+    # THEN monitoring is an interface endpoint in the private subnets like the others, and picks the AZs too
+    monitoring = endpoints["com.amazonaws.us-east-1.monitoring"]
+    assert monitoring["vpc_endpoint_type"] == "Interface" and monitoring["private_dns_enabled"] is True
+    assert monitoring["subnet_ids"] == endpoints["com.amazonaws.us-east-1.ecr.api"]["subnet_ids"]
+    assert services == ["com.amazonaws.us-east-1.ecr.api", "com.amazonaws.us-east-1.monitoring"]
+    assert "monitoring" in network.spec.vpc_endpoints and "monitoring" in (network.zones_summary or "")
+
+
+def test_a_network_without_interface_endpoints_reaches_monitoring_through_its_nat():
+    # GIVEN a created VPC with a NAT and only the s3 gateway endpoint
+    network, tf = synth_with_host_endpoints(NetworkSpec(vpc_endpoints=("s3",)))
+    # WHEN it is synthesized
+    services = [e["service_name"] for e in tf["resource"]["aws_vpc_endpoint"].values()]
+    # THEN no interface endpoint is added (the hosts reach CloudWatch through the NAT)
+    assert services == ["com.amazonaws.us-east-1.s3"] and network.spec.vpc_endpoints == ("s3",)

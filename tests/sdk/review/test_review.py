@@ -266,3 +266,14 @@ def test_make_review_then_synth_then_review_again_changes_no_byte(tmp_path):
     assert {k: v for k, v in after_workflow.items() if k.endswith(".json")} == {
         k: v for k, v in _tree(GENERATED).items() if k.endswith(".json")
     }
+
+
+def test_the_capacity_table_says_which_gpu_metrics_each_group_publishes(tmp_path):
+    # GIVEN the committed examples (every GPU group publishes the default GPU metrics)
+    reviews = review_dir(GENERATED, GENERATED, run_policy=False)
+    # WHEN their capacity rows and reports are read
+    rows = [row for review in reviews for row in review.capacity]
+    text = write_reviews(reviews, tmp_path)[0].read_text(encoding="utf-8")
+    # THEN each row names the measurements and namespace, and the table has the column
+    assert rows and {row.gpu_metrics for row in rows} == {"5 per GPU + group -> GpuBlueprints"}
+    assert "| Warm pool | GPU metrics |" in text and "| 5 per GPU + group -> GpuBlueprints |" in text
