@@ -19,6 +19,7 @@ from sdk.constructs.review_hints import record_hints
 from sdk.constructs.scaling import metric_math, running_tasks_metric
 from sdk.constructs.stack import in_stack_region
 from sdk.constructs.task import definition_size_problems
+from sdk.gateway_spec import GatewaySpec
 from sdk.hints import BlueprintHints
 from sdk.specs import (
     AlarmsSpec,
@@ -190,6 +191,9 @@ class FractionalRendererSpec(Spec):
         default=None, description="Whole-GPU fallback consumer. Default None: fractional hosts only."
     )
     alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
+    gateway: GatewaySpec | None = Field(
+        default=None, description="An HTTPS job API on the primary queue (docs/job_gateway.md). Default None."
+    )
 
     @model_validator(mode="after")
     def _cross_field(self) -> "FractionalRendererSpec":
@@ -292,6 +296,7 @@ class FractionalRendererSpec(Spec):
             idle_minutes=self.idle_minutes,
             job_timeout_seconds=self.job_timeout_seconds,
             alarms=self.alarms,
+            gateway=self.gateway,
         )
 
     def fallback_queue_spec(self) -> IdleStopGpuQueueSpec:

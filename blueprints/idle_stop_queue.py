@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 from sdk import sizing
 from sdk.constructs.bucket import SecureBucket
 from sdk.constructs.cluster import Cluster
+from sdk.constructs.gateway import JobGateway
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import Statement, TaskRoles
 from sdk.constructs.job_table import JobTable
@@ -33,6 +34,7 @@ from sdk.constructs.service import GpuService
 from sdk.constructs.stack import claim_name, in_stack_region, required_stack_region, stack_region
 from sdk.constructs.structs import new
 from sdk.constructs.task import GpuTask, definition_size_problems
+from sdk.gateway_spec import GatewaySpec
 from sdk.grants import Grant, check_kms_key_arn, kms_key_statements
 from sdk.hints import BlueprintHints, GpuCapacityHint
 from sdk.jobs.config import (
@@ -311,6 +313,9 @@ class IdleStopGpuQueueSpec(Spec):
     enable_exec: bool = Field(default=True, description="ECS Exec into workers (audited). Default True.")
     grants: tuple[Grant, ...] = Field(default=(), description="Extra task role permissions. Default none.")
     alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
+    gateway: GatewaySpec | None = Field(
+        default=None, description="An HTTPS job API (docs/job_gateway.md). Default None: boto3 submitters only."
+    )
 
     @field_validator("prefix")
     @classmethod
@@ -494,6 +499,13 @@ class IdleStopGpuQueue(Construct):
         self._service()
         self._scaling()
         self._alarms()
+        if spec.gateway is not None:
+            jobs = self.jobs
+            self.gateway = JobGateway(
+                self, "gateway", name=name, spec=spec.gateway, region=self.region, queue_url=jobs.queue.url,
+                table_name=jobs.table.name, bucket_name=jobs.bucket.name, bucket_arn=jobs.bucket.arn,
+                prefix=spec.prefix, submitter_policy_arn=jobs.submitter_policy.arn, alarm_topic_arn=self.topic.arn,
+            )  # fmt: skip
         stable_output(self, "cluster_name", value=self.cluster.cluster.name)
         stable_output(self, "service_name", value=self.service.service.name)
         record_hints(self, self.hints())

@@ -11,6 +11,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sdk.lambda_zip import write_assets
+
 STACKS_DIR = "stacks"
 STACK_FILE = "cdk.tf.json"
 EXAMPLES_APP = "blueprints.examples"
@@ -102,6 +104,7 @@ def write_stacks(stacks: dict[str, dict[str, Any]], out_dir: Path, *, prune: boo
     for name, tf in stacks.items():
         (out_dir / name).mkdir(exist_ok=True)
         (out_dir / name / STACK_FILE).write_text(json.dumps(tf, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_assets(tf, out_dir / name)  # the gateway Lambda's zip, next to the JSON that names it
     return others
 
 
