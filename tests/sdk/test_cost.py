@@ -278,3 +278,19 @@ def test_a_us_east_1_stack_carries_no_pricing_note():
     estimate = estimate_stack(_in_region("us-east-1", "g5.xlarge"))
     assert (estimate.region, estimate.pricing_note) == ("us-east-1", "")
     assert not [line for line in estimate.lines if "priced as us-east-1" in line.assumption]
+
+
+def test_a_job_gateway_is_priced_as_api_requests_plus_lambda_requests_and_gb_seconds():
+    # GIVEN a stack with one HTTP API and its 512 MiB handler
+    tf = {
+        "resource": {
+            "aws_apigatewayv2_api": {"api": {"name": "q-jobs-gateway", "protocol_type": "HTTP"}},
+            "aws_lambda_function": {"fn": {"function_name": "q-jobs-gateway", "memory_size": 512}},
+        }
+    }
+    # WHEN it is estimated
+    (line,) = [x for x in estimate_stack(tf).lines if x.component.startswith("Job gateway")]
+    # THEN per million requests: $1 (API) + $0.20 (Lambda) + 0.5 GB x 0.15 s x 1M x $0.0000166667
+    per_million = 1.00 + 0.20 + 0.5 * 0.150 * 1e6 * 0.0000166667
+    assert (line.min_usd, line.typical_usd, line.max_usd) == (0, round(per_million, 2), round(10 * per_million, 2))
+    assert "150 ms x 512 MiB" in line.assumption
