@@ -5,7 +5,6 @@ from typing import Any
 
 import cdktf
 import pytest
-from pydantic import ValidationError
 
 from sdk import lambda_zip
 from sdk.constructs.gateway import JobGateway
@@ -152,28 +151,3 @@ def test_a_custom_domain_gets_tls_1_2_and_the_default_endpoint_is_turned_off():
 
 def test_synthesizing_twice_gives_the_same_bytes():
     assert json.dumps(synth(), sort_keys=True) == json.dumps(synth(), sort_keys=True)
-
-
-@pytest.mark.parametrize(
-    ("spec", "field"),
-    [
-        ({}, "jwt_issuer"),
-        ({"jwt_issuer": "http://insecure.example.com", "jwt_audience": ("a",)}, "jwt_issuer"),
-        ({"jwt_issuer": ISSUER}, "jwt_audience"),
-        ({"auth": "none", "jwt_issuer": None}, "auth"),
-        ({"auth": "iam", "jwt_issuer": ISSUER}, "jwt_issuer"),
-        ({"auth": "iam", "domain_name": "jobs.example.com"}, "certificate_arn"),
-        ({"auth": "iam", "submit_scope": "two words"}, "submit_scope"),
-    ],
-)
-def test_a_bad_gateway_spec_is_one_error_naming_the_field_and_the_fix(spec, field):
-    with pytest.raises(ValidationError) as error:
-        GatewaySpec(**spec)
-    assert error.value.error_count() == 1
-    assert field in str(error.value) and ("Fix" in str(error.value) or "Input should be" in str(error.value))
-
-
-def test_anonymous_access_only_by_its_explicit_name():
-    spec = GatewaySpec(auth="none_i_understand")
-    assert spec.settings().allow_anonymous is True
-    assert GatewaySpec(auth="iam").settings().allow_anonymous is False
