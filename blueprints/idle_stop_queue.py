@@ -19,9 +19,9 @@ from pydantic import Field, field_validator, model_validator
 from sdk import sizing
 from sdk.constructs.bucket import SecureBucket
 from sdk.constructs.cluster import Cluster
-from sdk.constructs.gateway import JobGateway
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.iam import Statement, TaskRoles
+from sdk.constructs.job_gateway import JobGateway
 from sdk.constructs.job_table import JobTable
 from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
 from sdk.constructs.network import Network, https_out_security_group, network_summary, share_network

@@ -1,4 +1,4 @@
-"""GatewaySpec: the job gateway of an IdleStopGpuQueue (no cdktf here; sdk/constructs/gateway.py builds it)."""
+"""GatewaySpec: the job gateway of an IdleStopGpuQueue (no cdktf here; sdk/constructs/job_gateway.py builds it)."""
 
 import re
 from typing import Literal

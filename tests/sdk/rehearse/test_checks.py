@@ -63,4 +63,3 @@ def test_routes_and_stage_throttles_read_back_as_emitted_and_a_difference_is_nam
     problems = dict(http_apis(tf, state, boto3.client))
     assert "jobs/read" in str(problems["aws_apigatewayv2_route.r"])
     assert "throttles" in str(problems["aws_apigatewayv2_stage.s"])
-

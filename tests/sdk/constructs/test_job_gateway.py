@@ -7,7 +7,7 @@ import cdktf
 import pytest
 
 from sdk import lambda_zip
-from sdk.constructs.gateway import JobGateway
+from sdk.constructs.job_gateway import JobGateway
 from sdk.constructs.stack import GpuStack
 from sdk.gateway_spec import GatewaySpec
 from sdk.jobs.gateway import ROUTES, GatewaySettings
