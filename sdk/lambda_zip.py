@@ -1,16 +1,18 @@
 """The job gateway's Lambda package: sdk/jobs + pydantic, as a byte-stable zip (no cdktf, no Docker).
 
 The Lambda Python runtimes ship boto3 but not pydantic (docs.aws.amazon.com/lambda/latest/dg/lambda-python.html),
-and sdk.jobs validates with pydantic, so the zip bundles the installed pydantic and its pure-Python dependencies
-plus pydantic_core's extension module. That module is built for this interpreter: the zip is for RUNTIME on
-ARCHITECTURE (manylinux2014 x86_64, glibc 2.17, which both Amazon Linux 2 and 2023 runtimes exceed). Entries are
-sorted, dated 1980-01-01 and mode 0644, so the same sources give the same bytes and the same file name.
+and sdk.jobs validates with pydantic, so the zip bundles the installed pydantic and its pure-Python dependencies.
+pydantic_core is compiled per Python version: its RUNTIME build comes from the PyPI wheel in sdk/lambda_wheels/
+(the same version as the installed one; pydantic refuses any other). The same page lists python3.11 (Amazon Linux 2)
+as deprecated on 2026-06-30 with function creation blocked from 2026-07-31, so the zip targets python3.12 (Amazon
+Linux 2023, deprecated 2028-10-31), x86_64. Entries are sorted, dated 1980-01-01 and mode 0644, so the same sources
+give the same bytes and the same file name.
 """
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import io
-import sys
 import zipfile
 from collections.abc import Iterator
 from functools import cache
@@ -18,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 HANDLER = "sdk.jobs.gateway.handler"
-RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
+RUNTIME = "python3.12"
 ARCHITECTURE = "x86_64"
 ASSET_PREFIX = "assets/job-gateway-"
-BUNDLED = ("pydantic", "pydantic_core", "typing_extensions", "annotated_types", "typing_inspection")
+BUNDLED = ("pydantic", "typing_extensions", "annotated_types", "typing_inspection")  # pure Python: any 3.x
+WHEELS = Path(__file__).with_name("lambda_wheels")
+_WHEEL_TAG = "cp312-cp312-manylinux2014_x86_64.manylinux_2_17_x86_64"
 _SKIP_PARTS = {"__pycache__", "v1", "experimental"}
 _SKIP_FILES = {"mypy.py"}
 # The checkout's sdk/__init__.py sets up cdktf's Node: the Lambda gets a bare package instead.
@@ -44,13 +48,28 @@ def _files(module: str) -> Iterator[tuple[str, Path]]:
             yield relative.as_posix(), path
 
 
+def _compiled() -> dict[str, bytes]:
+    """pydantic_core for RUNTIME, from its PyPI wheel (same version as installed)."""
+    version = importlib.metadata.version("pydantic-core")
+    wheel = WHEELS / f"pydantic_core-{version}-{_WHEEL_TAG}.whl"
+    if not wheel.is_file():
+        raise RuntimeError(
+            f"{wheel} is missing: the {RUNTIME} Lambda needs pydantic_core {version} built for it. Fix: pip download "
+            f"pydantic-core=={version} --python-version 3.12 --platform manylinux2014_x86_64 --only-binary=:all: "
+            f"--no-deps -d {WHEELS}"
+        )
+    with zipfile.ZipFile(wheel) as archive:
+        names = [n for n in archive.namelist() if n.startswith("pydantic_core/") and n.endswith((".py", ".so"))]
+        return {name: archive.read(name) for name in names}
+
+
 def _entries() -> dict[str, bytes]:
     jobs = Path(__file__).with_name("jobs")
     entries = {"sdk/__init__.py": _SDK_INIT}
     entries.update({f"sdk/jobs/{p.name}": p.read_bytes() for p in jobs.glob("*.py")})
     for module in BUNDLED:
         entries.update({name: path.read_bytes() for name, path in _files(module)})
-    return entries
+    return {**entries, **_compiled()}
 
 
 @cache

@@ -3,19 +3,30 @@
 import io
 import json
 import os
+import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from sdk import lambda_zip
 
 # What the Lambda Python runtime provides besides the standard library: boto3 and its dependencies.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 SITE = Path(boto3.__file__).resolve().parents[1]
+
+
+def runtime_python() -> str | None:
+    """An interpreter of the Lambda runtime's Python version (PATH, then pyenv), if this machine has one."""
+    found = [shutil.which("python3.12"), *map(str, sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")))]
+    check = "import sys; assert sys.version_info[:2] == (3, 12)"
+    return next((p for p in found if p and subprocess.run([p, "-c", check], capture_output=True).returncode == 0), None)
+
+
+RUNTIME_PYTHON = runtime_python()
 
 PROBE = """
 import json, sys
@@ -43,7 +54,8 @@ def test_every_entry_has_a_fixed_date_and_mode_and_the_entries_are_sorted():
     assert not any(n.startswith(("cdktf", "sdk/constructs", "blueprints")) for n in names)
 
 
-def test_the_packaged_handler_serves_requests_with_only_boto3_beside_it(tmp_path, job_resources):
+@pytest.mark.skipif(RUNTIME_PYTHON is None, reason="needs a Python 3.12 interpreter (the Lambda runtime's version)")
+def test_the_packaged_handler_serves_requests_on_python_3_12_with_only_boto3_beside_it(tmp_path, job_resources):
     # GIVEN the zip unpacked, and a folder holding only the packages a Lambda Python runtime has
     code, runtime = tmp_path / "task", tmp_path / "runtime"
     zipfile.ZipFile(io.BytesIO(lambda_zip.gateway_zip())).extractall(code)
@@ -60,15 +72,17 @@ def test_the_packaged_handler_serves_requests_with_only_boto3_beside_it(tmp_path
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env.update(job_resources.worker_env())
-    # WHEN a Python without site-packages (-S -I) imports the handler from them and calls it
+    # WHEN Python 3.12 without site-packages (-S -I) imports the handler from them and calls it
+    assert lambda_zip.RUNTIME == "python3.12" and RUNTIME_PYTHON is not None
     out = subprocess.run(
-        [sys.executable, "-S", "-I", "-c", PROBE, str(code), str(runtime), json.dumps(events)],
+        [RUNTIME_PYTHON, "-S", "-I", "-c", PROBE, str(code), str(runtime), json.dumps(events)],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    # THEN it answers health and submits a job against the moto server, with the zip's pydantic and no cdktf
+    # THEN it answers health and submits a job against the moto server, with the zip's pydantic (its cp312
+    # pydantic_core) and no cdktf
     assert out.returncode == 0, out.stderr
     report: dict[str, Any] = json.loads(out.stdout)
     health, submitted = report["out"]
@@ -87,3 +101,8 @@ def test_write_assets_writes_the_named_zip_and_drops_stale_ones(tmp_path):
     # WHEN the assets are written THEN the folder holds exactly the current zip
     assert lambda_zip.write_assets(tf, tmp_path) == [tmp_path / name]
     assert (tmp_path / name).read_bytes() == lambda_zip.gateway_zip() and not stale.exists()
+
+
+def test_the_compiled_part_is_built_for_the_lambda_runtime_not_for_this_interpreter():
+    names = zipfile.ZipFile(io.BytesIO(lambda_zip.gateway_zip())).namelist()
+    assert [n for n in names if n.endswith(".so")] == ["pydantic_core/_pydantic_core.cpython-312-x86_64-linux-gnu.so"]
