@@ -19,6 +19,7 @@ from render_worker.contract import (
 from sdk import sizing
 from sdk.catalog import CATALOG
 from sdk.container_definition import definition_size_problems
+from sdk.gateway_spec import GatewaySpec
 from sdk.job_specs import JobResourcesSpec
 from sdk.jobs.config import ENV_PREFIX as JOBS_ENV_PREFIX
 from sdk.jobs.sqs_limits import MAX_VISIBILITY_SECONDS
@@ -188,6 +189,9 @@ class FractionalRendererSpec(Spec):
         default=None, description="Whole-GPU fallback consumer. Default None: fractional hosts only."
     )
     alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
+    gateway: GatewaySpec | None = Field(
+        default=None, description="An HTTPS job API on the primary queue (docs/job_gateway.md). Default None."
+    )
 
     @model_validator(mode="after")
     def _cross_field(self) -> "FractionalRendererSpec":
@@ -291,6 +295,7 @@ class FractionalRendererSpec(Spec):
             jobs=self.jobs_spec,
             shares_queue_with=f"{self.name}{FALLBACK_SUFFIX}" if self.fallback is not None else None,
             alarms=self.alarms,
+            gateway=self.gateway,
         )
 
     def fallback_queue_spec(self) -> IdleStopGpuQueueSpec:

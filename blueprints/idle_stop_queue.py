@@ -85,7 +85,7 @@ def backlog_steps(max_workers: int) -> list[dict[str, Any]]:
 
 
 class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
-    """Children (GpuServiceBase's plus): `.jobs`, `.scaling_alarms`, `.alarms`."""
+    """Children (GpuServiceBase's plus): `.jobs`, `.scaling_alarms`, `.alarms`, `.gateway` (JobGateway or None)."""
 
     def __init__(
         self,
@@ -120,6 +120,10 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
         self._build_service(min_tasks=0, max_tasks=self.spec.max_workers, environment=environment)
         self._scaling()
         self._alarms()
+        gateway, name = self.spec.gateway, self.spec.name
+        self.gateway = gateway and self.jobs.add_gateway(
+            self, "gateway", name=name, spec=gateway, region=self.region, alarm_topic_arn=self.topic.arn
+        )
         self._finish()
 
     def _job_stream(self, given: JobResources | None) -> JobResources:

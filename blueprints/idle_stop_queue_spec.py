@@ -5,6 +5,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from blueprints.service_spec import GpuServiceSpec, network_field, region_field
+from sdk.gateway_spec import GatewaySpec
 from sdk.grants import Grant
 from sdk.job_specs import JobResourcesSpec
 from sdk.jobs.config import ENV_PREFIX
@@ -72,6 +73,9 @@ class IdleStopGpuQueueSpec(GpuServiceSpec):
     enable_exec: bool = Field(default=True, description="ECS Exec into workers (audited). Default True.")
     grants: tuple[Grant, ...] = Field(default=(), description="Extra task role permissions. Default none.")
     alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
+    gateway: GatewaySpec | None = Field(
+        default=None, description="An HTTPS job API (docs/job_gateway.md). Default None: boto3 submitters only."
+    )
 
     most_tasks_field: ClassVar[str] = "max_workers"
 

@@ -3,6 +3,7 @@
 from blueprints.idle_stop_queue import IdleStopGpuQueue, IdleStopGpuQueueSpec
 from sdk.constructs.engine import Construct
 from sdk.constructs.stack import GpuStack
+from sdk.gateway_spec import GatewaySpec
 from sdk.job_specs import JobResourcesSpec
 from sdk.specs import AlarmsSpec, CapacitySpec, ContainerSpec, SpotSpec
 
@@ -39,6 +40,11 @@ def comfyui_queue(app: Construct) -> IdleStopGpuQueue:
             jobs=JobResourcesSpec(job_timeout_seconds=600),
             oldest_message_age_alarm_seconds=1200,
             alarms=AlarmsSpec(create_topic=True),
+            # Placeholders that validate: your user pool's issuer and app client id (docs/job_gateway.md).
+            gateway=GatewaySpec(
+                jwt_issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_EXAMPLE00",
+                jwt_audience=("example-app-client-id",),
+            ),
         ),
     )
 

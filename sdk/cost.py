@@ -302,6 +302,27 @@ def _alarm_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
     )
 
 
+def _gateway_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
+    """Job gateways: HTTP API requests, and the Lambda each request invokes (requests + GB-seconds)."""
+    p, a = {k: v.usd for k, v in book.price.items()}, book.assume
+    functions = {f["function_name"]: f for f in resources(tf_json, "aws_lambda_function").values()}
+    lines = []
+    for api in resources(tf_json, "aws_apigatewayv2_api").values():
+        function = functions.get(api["name"], {})
+        gb_seconds = function.get("memory_size", 128) / 1024 * a["gateway_handler_ms"] / 1000 * 1e6
+        per_million = p["http_api_million_requests"] + p["lambda_million_requests"] + gb_seconds * p["lambda_gb_second"]
+        lines.append(
+            _line(
+                f"Job gateway {api['name']} (HTTP API + Lambda)",
+                [m * per_million for m in a["gateway_million_requests"]],
+                f"{_slashed(a['gateway_million_requests'])}M requests/month at ${p['http_api_million_requests']}/M "
+                f"(API) + ${p['lambda_million_requests']}/M and {a['gateway_handler_ms']:g} ms x "
+                f"{function.get('memory_size', 128)} MiB at ${p['lambda_gb_second']:.10f}/GB-s (Lambda)",
+            )
+        )
+    return lines
+
+
 def _small_usage_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
     a, p = book.assume, {k: v.usd for k, v in book.price.items()}
     queues = len(resources(tf_json, "aws_sqs_queue"))
@@ -401,6 +422,7 @@ def estimate_stack(tf_json: dict[str, Any]) -> CostEstimate:
         _endpoint_lines,
         _log_lines,
         _alarm_lines,
+        _gateway_lines,
         _small_usage_lines,
     ):
         lines += part(tf_json, book)

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sdk.lambda_zip import write_assets
 from sdk.settings import default_out
 from sdk.tfjson import STACK_FILE, count_resources, load_stacks, stack_file
 
@@ -89,6 +90,7 @@ def write_stacks(stacks: dict[str, dict[str, Any]], out_dir: Path, *, prune: boo
     for name, tf in stacks.items():
         (out_dir / name).mkdir(exist_ok=True)
         stack_file(out_dir, name).write_text(json.dumps(tf, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_assets(tf, out_dir / name)  # the gateway Lambda's zip, next to the JSON that names it
     return others
 
 

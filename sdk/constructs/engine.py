@@ -35,6 +35,13 @@ from cdktf import (
 from constructs import Construct, IConstruct
 
 # The provider classes our code uses (mypy sees each as its class); anything else: aws.<submodule>.<Class>.
+Apigatewayv2Api = aws.apigatewayv2_api.Apigatewayv2Api
+Apigatewayv2ApiMapping = aws.apigatewayv2_api_mapping.Apigatewayv2ApiMapping
+Apigatewayv2Authorizer = aws.apigatewayv2_authorizer.Apigatewayv2Authorizer
+Apigatewayv2DomainName = aws.apigatewayv2_domain_name.Apigatewayv2DomainName
+Apigatewayv2Integration = aws.apigatewayv2_integration.Apigatewayv2Integration
+Apigatewayv2Route = aws.apigatewayv2_route.Apigatewayv2Route
+Apigatewayv2Stage = aws.apigatewayv2_stage.Apigatewayv2Stage
 AppautoscalingPolicy = aws.appautoscaling_policy.AppautoscalingPolicy
 AppautoscalingTarget = aws.appautoscaling_target.AppautoscalingTarget
 AutoscalingGroup = aws.autoscaling_group.AutoscalingGroup
@@ -64,6 +71,8 @@ IamRolePolicyAttachment = aws.iam_role_policy_attachment.IamRolePolicyAttachment
 InternetGateway = aws.internet_gateway.InternetGateway
 KmsAlias = aws.kms_alias.KmsAlias
 KmsKey = aws.kms_key.KmsKey
+LambdaFunction = aws.lambda_function.LambdaFunction
+LambdaPermission = aws.lambda_permission.LambdaPermission
 LaunchTemplate = aws.launch_template.LaunchTemplate
 Lb = aws.lb.Lb
 LbListener = aws.lb_listener.LbListener
@@ -98,6 +107,13 @@ Wafv2WebAclAssociation = aws.wafv2_web_acl_association.Wafv2WebAclAssociation
 ENGINE_PACKAGES = frozenset({"cdktf", "constructs", "cdktf_cdktf_provider_aws"})
 
 __all__ = [
+    "Apigatewayv2Api",
+    "Apigatewayv2ApiMapping",
+    "Apigatewayv2Authorizer",
+    "Apigatewayv2DomainName",
+    "Apigatewayv2Integration",
+    "Apigatewayv2Route",
+    "Apigatewayv2Stage",
     "App",
     "AppautoscalingPolicy",
     "AppautoscalingTarget",
@@ -132,6 +148,8 @@ __all__ = [
     "InternetGateway",
     "KmsAlias",
     "KmsKey",
+    "LambdaFunction",
+    "LambdaPermission",
     "LaunchTemplate",
     "Lb",
     "LbListener",

@@ -8,12 +8,14 @@ from pydantic import ValidationError
 from sdk.constructs.bucket import SecureBucket
 from sdk.constructs.engine import Construct, IamPolicy, IamRole, IamRolePolicyAttachment
 from sdk.constructs.iam import Statement, TaskRoles
+from sdk.constructs.job_gateway import JobGateway
 from sdk.constructs.job_table import JobTable
 from sdk.constructs.naming import IAM_POLICY_NAME_MAX, iam_name, policy_json
 from sdk.constructs.outputs import stable_output
 from sdk.constructs.queue import JobQueue
 from sdk.constructs.stack import required_stack_region, stack_region
 from sdk.constructs.structs import new
+from sdk.gateway_spec import GatewaySpec
 from sdk.grants import kms_key_statements
 from sdk.job_specs import JobResourcesSpec
 from sdk.jobs.config import (
@@ -90,6 +92,16 @@ class JobResources(Construct):
             return []
         actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
         return kms_key_statements("JobTableKey", key, actions, "dynamodb", stack_region(self))
+
+    def add_gateway(
+        self, scope: Construct, id_: str, *, name: str, spec: GatewaySpec, region: str, alarm_topic_arn: str | None
+    ) -> JobGateway:
+        """An HTTPS job API (API Gateway HTTP API + Lambda handler) in front of this stream, as its submitter."""
+        return JobGateway(
+            scope, id_, name=name, spec=spec, region=region, queue_url=self.queue.url, table_name=self.table.name,
+            bucket_name=self.bucket.name, bucket_arn=self.bucket.arn, prefix=self.spec.prefix,
+            submitter_policy_arn=self.submitter_policy.arn, alarm_topic_arn=alarm_topic_arn,
+        )  # fmt: skip
 
     def grant_submit(self, role: IamRole) -> IamRolePolicyAttachment:
         """Let `role` submit jobs and read their rows and outputs (attaches `.submitter_policy`)."""

@@ -4,7 +4,7 @@ UpdateItem on the table, and s3:PutObject/GetObject/ListBucket on the job prefix
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,33 +63,94 @@ class JobClient:
         kind: str,
         payload: Mapping[str, Any] | None = None,
         inputs: Mapping[str, InputData] | None = None,
+        *,
+        owner: str | None = None,
+        uploads: Sequence[str] = (),
     ) -> str:
         """Write the PENDING row, upload inputs, send the message; returns the job_id.
 
-        Bad arguments raise ValueError before anything is written. A failure after the row exists marks it
-        FAILED with the reason and raises JobSubmitError, so no job is left PENDING without a message.
+        `uploads`: input names the caller uploads itself (upload_urls); the message waits for start(job_id).
+        `owner`: recorded in the row (the gateway's caller). Bad arguments raise ValueError before anything is
+        written. A failure after the row exists marks it FAILED with the reason and raises JobSubmitError, so no
+        job is left PENDING without a message.
         """
         job_id = uuid.uuid4().hex
         files = _check_inputs(inputs or {})
+        clash = sorted(set(files) & set(uploads))
+        if clash:
+            raise ValueError(f"inputs: {clash} given both inline and as uploads; give each name once")
         message = JobMessage(
             job_id=job_id,
             kind=kind,
             payload=dict(payload or {}),
-            inputs={name: input_key(self.prefix, job_id, name) for name in files},
+            inputs={name: input_key(self.prefix, job_id, name) for name in [*files, *uploads]},
         )
         body = message.to_body()
-        self._store.create(message, self.retention_days)
+        self._store.create(message, self.retention_days, owner=owner, awaiting=tuple(uploads))
+        self._send(message, files, body if not uploads else None)
+        return job_id
+
+    def start(self, job_id: str) -> bool:
+        """Send the message of a job submitted with `uploads` once its files are in S3. True when this call sent
+        it; False when it was already sent. ValueError names the inputs still missing."""
+        record = self.status(job_id)
+        missing = [n for n in record.awaiting_uploads if not self._exists(record.inputs.get(n, ""))]
+        if missing:
+            raise ValueError(f"inputs: {missing} not uploaded yet; PUT them to their upload URLs, then start")
+        applied, current = self._store.start(job_id)
+        if not applied or current is None:
+            return False
+        message = JobMessage(
+            job_id=job_id,
+            kind=current.kind,
+            payload=current.payload,
+            inputs=current.inputs,
+            submitted_at=current.created_at,
+        )
+        self._send(message, {}, message.to_body())
+        return True
+
+    def _send(self, message: JobMessage, files: Mapping[str, InputData], body: str | None) -> None:
         step = "uploading inputs"
         try:
             for name, data in files.items():
                 upload(self._s3, data, self.bucket, message.inputs[name], self.sse)
             step = "sending the message"
-            self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
+            if body is not None:
+                self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=body)
         except (ClientError, BotoCoreError, Boto3Error) as exc:
             reason = f"submit failed while {step}: {exc}"
-            self._store.fail_unowned(job_id, reason, kind)
-            raise JobSubmitError(job_id, reason) from exc
-        return job_id
+            self._store.fail_unowned(message.job_id, reason, message.kind)
+            raise JobSubmitError(message.job_id, reason) from exc
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError:
+            return False
+        return True
+
+    def upload_urls(self, job_id: str, names: Sequence[str], expires_seconds: int) -> dict[str, str]:
+        """Presigned PUT URL per input name (send the `x-amz-server-side-encryption` header when sse is set)."""
+        extra = {"ServerSideEncryption": self.sse} if self.sse else {}
+        return {
+            name: self._s3.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": self.bucket, "Key": input_key(self.prefix, job_id, name), **extra},
+                ExpiresIn=expires_seconds,
+            )
+            for name in names
+        }
+
+    def output_urls(self, job_id: str, expires_seconds: int) -> dict[str, str]:
+        """Relative output path -> presigned GET URL."""
+        base = outputs_prefix(self.prefix, job_id)
+        return {
+            key.removeprefix(base): self._s3.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_seconds
+            )
+            for key in self.outputs(job_id)
+        }
 
     def status(self, job_id: str) -> JobRecord:
         """The job's row; a result the worker stored in S3 (over INLINE_RESULT_BYTES) is read back into `result`."""
@@ -145,6 +206,10 @@ class JobClient:
         """FAILED for unfinished jobs whose message is in the DLQ with no result recorded (see dead_letters);
         workers do this when idle, this is the operator's way. Returns the job ids it marked."""
         return fail_dead_letters(self._sqs, self._store, dlq_url, limit)
+
+    def count_submission(self, key: str, limit: int, expires_at: int) -> bool:
+        """Count one submission on the counter item `key` of the job table; False once it holds `limit`."""
+        return self._store.count(key, limit, expires_at)
 
     def output_key(self, job_id: str, relative: str) -> str:
         return output_key(self.prefix, job_id, relative)

@@ -5,7 +5,8 @@ strings that sort by time), `expires_at` (TTL, epoch seconds), `attempts` (claim
 `payload`/`result` (JSON strings, so floats survive DynamoDB), `result_key` (S3 key of a result too large
 for the row, instead of `result`), `inputs` (name -> S3 key), `worker_id`,
 `lease_until` (epoch seconds), `started_at`, `finished_at`, `updated_at`, `error` (why it FAILED),
-`last_error` (the latest retried error).
+`last_error` (the latest retried error), `owner` (who submitted it through the gateway), `awaiting_uploads`
+(input names a client still uploads; the message is sent once they are there).
 """
 
 import json
@@ -154,6 +155,11 @@ class JobRecord(BaseModel):
     started_at: datetime | None = Field(default=None, description="Latest claim time. Default None.")
     finished_at: datetime | None = Field(default=None, description="Time it became terminal. Default None.")
     expires_at: int | None = Field(default=None, description="TTL, epoch seconds. Default None (kept).")
+    owner: str | None = Field(default=None, description="Caller that submitted it (gateway). Default None.")
+    awaiting_uploads: list[str] = Field(
+        default_factory=list,
+        description="Inputs a client still uploads; the message is sent on start. Default []: already sent.",
+    )
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> "JobRecord":

@@ -27,12 +27,15 @@ from sdk.jobs.schema import (
 )
 
 DEFAULT_RETENTION_DAYS = 30
+AWAITING_ATTRIBUTE = "awaiting_uploads"
+OWNER_ATTRIBUTE = "owner"
 _NAMES = {
     "#jid": HASH_KEY,
     "#st": STATUS_ATTRIBUTE,
     "#at": ATTEMPTS_ATTRIBUTE,
     "#wk": "worker_id",
     "#ls": "lease_until",
+    "#aw": AWAITING_ATTRIBUTE,
 }
 _OWNED = "#st = :c_running AND #wk = :c_me AND #at = :c_attempt"
 _CLAIMABLE = "#st = :c_pending OR (#st = :c_running AND (attribute_not_exists(#ls) OR #ls < :c_stale))"
@@ -68,7 +71,15 @@ class JobStore:
         self._db = client
         self.table_name = table_name
 
-    def create(self, message: JobMessage, retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
+    def create(
+        self,
+        message: JobMessage,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
+        *,
+        owner: str | None = None,
+        awaiting: tuple[str, ...] = (),
+    ) -> None:
+        """The PENDING row; `awaiting`: inputs a client still uploads (start() sends the message after them)."""
         now = iso(message.submitted_at)
         row = {
             HASH_KEY: message.job_id,
@@ -80,6 +91,8 @@ class JobStore:
             "payload": json.dumps(message.payload),
             "inputs": message.inputs,
             TTL_ATTRIBUTE: int(time.time()) + retention_days * 86400,
+            **({OWNER_ATTRIBUTE: owner} if owner else {}),
+            **({AWAITING_ATTRIBUTE: list(awaiting)} if awaiting else {}),
         }
         self._db.put_item(
             TableName=self.table_name,
@@ -168,6 +181,27 @@ class JobStore:
             "#st IN (:c_pending, :c_running)",
             {},
         )
+
+    def start(self, job_id: str) -> tuple[bool, JobRecord | None]:
+        """Clear `awaiting_uploads` of a PENDING row: only the caller that applied it sends the message."""
+        return self._update(job_id, {}, "attribute_exists(#aw) AND #st = :c_pending", {}, remove=(AWAITING_ATTRIBUTE,))
+
+    def count(self, key: str, limit: int, expires_at: int) -> bool:
+        """Add 1 to the counter item `key` unless it reached `limit` (atomic); False when it had."""
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=_item({HASH_KEY: key}),
+                UpdateExpression="ADD #n :one SET #ttl = if_not_exists(#ttl, :ttl)",
+                ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
+                ExpressionAttributeNames={"#n": "count", "#ttl": TTL_ATTRIBUTE},
+                ExpressionAttributeValues=_item({":one": 1, ":limit": limit, ":ttl": expires_at}),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def _owned(
         self,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sdk.lambda_zip import write_assets
 from sdk.rehearse import checks, terraform
 from sdk.rehearse.emulator import Emulator
 from sdk.rehearse.terraform import ProviderFacts, Toolchain, ToolMissing, find_toolchain, provider_facts
@@ -115,6 +116,7 @@ class StackRun:
         """Override files, init, validate and plan."""
         write = terraform.write_json
         write(self.folder / STACK_FILE, self.tf)
+        write_assets(self.tf, self.folder)
         write(self.folder / "rehearsal_version_override.tf.json", terraform.version_override(self.tool))
         write(
             self.folder / "rehearsal_provider_override.tf.json",

@@ -161,6 +161,39 @@ def iam_roles(tf: dict[str, Any], state: State, client: Client) -> Finding:
         yield address, None if same else f"inline policy {values['name']} on {role} differs from the emitted one"
 
 
+def http_apis(tf: dict[str, Any], state: State, client: Client) -> Finding:
+    """Each route's auth and scopes, and each stage's default and per-route throttles, as deployed."""
+    api = client("apigatewayv2")
+    for address, _config in of_type(tf, "aws_apigatewayv2_route"):
+        values = state[address]
+        found = api.get_route(ApiId=values["api_id"], RouteId=values["id"])
+        got = (found.get("AuthorizationType"), sorted(found.get("AuthorizationScopes") or []))
+        want = (values["authorization_type"], sorted(values.get("authorization_scopes") or []))
+        yield address, None if got == want else f"auth {got}, expected {want}"
+    for address, _config in of_type(tf, "aws_apigatewayv2_stage"):
+        values = state[address]
+        found = api.get_stage(ApiId=values["api_id"], StageName=values["name"])
+        yield address, _throttles(found, values)
+
+
+def _throttles(found: dict[str, Any], values: dict[str, Any]) -> str | None:
+    def pair(settings: dict[str, Any], rate: str, burst: str) -> tuple[float, int]:
+        return float(settings.get(rate) or 0), int(settings.get(burst) or 0)
+
+    default = (values.get("default_route_settings") or [{}])[0]
+    want = {"": pair(default, "throttling_rate_limit", "throttling_burst_limit")}
+    want |= {
+        r["route_key"]: pair(r, "throttling_rate_limit", "throttling_burst_limit")
+        for r in values.get("route_settings") or []
+    }
+    got = {"": pair(found.get("DefaultRouteSettings") or {}, "ThrottlingRateLimit", "ThrottlingBurstLimit")}
+    got |= {
+        key: pair(r, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+        for key, r in (found.get("RouteSettings") or {}).items()
+    }
+    return None if got == want else f"throttles {got}, expected {want}"
+
+
 CHECKS: tuple[Callable[[dict[str, Any], State, Client], Finding], ...] = (
     ecs_services,
     task_definitions,
@@ -169,6 +202,7 @@ CHECKS: tuple[Callable[[dict[str, Any], State, Client], Finding], ...] = (
     alarms,
     listeners,
     iam_roles,
+    http_apis,
 )
 
 
@@ -224,6 +258,8 @@ def inventory(client: Client) -> set[str]:
     elbv2 = client("elbv2")
     found |= {f"load-balancer:{lb['LoadBalancerName']}" for lb in elbv2.describe_load_balancers()["LoadBalancers"]}
     found |= {f"target-group:{tg['TargetGroupName']}" for tg in elbv2.describe_target_groups()["TargetGroups"]}
+    found |= {f"http-api:{a['Name']}" for a in client("apigatewayv2").get_apis()["Items"]}
+    found |= {f"function:{f['FunctionName']}" for f in client("lambda").list_functions()["Functions"]}
     targets = client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
     found |= {f"scalable-target:{t['ResourceId']}" for t in targets}
     kms = client("kms")

@@ -31,6 +31,16 @@ FORCES_REPLACEMENT: dict[str, frozenset[str]] = {
     "aws_appautoscaling_target": frozenset({"resource_id", "scalable_dimension", "service_namespace"}),
     "aws_appautoscaling_policy": frozenset({"name", "resource_id", "scalable_dimension", "service_namespace"}),
     "aws_cloudwatch_metric_alarm": frozenset({"alarm_name"}),
+    # Job gateway (provider source internal/service/apigatewayv2/*.go and lambda/{function,permission}.go).
+    "aws_apigatewayv2_api": frozenset({"protocol_type", "credentials_arn", "route_key", "target"}),
+    "aws_apigatewayv2_authorizer": frozenset({"api_id"}),
+    "aws_apigatewayv2_integration": frozenset({"api_id", "integration_type", "integration_subtype"}),
+    "aws_apigatewayv2_route": frozenset({"api_id"}),
+    "aws_apigatewayv2_stage": frozenset({"api_id", "name"}),
+    "aws_lambda_function": frozenset({"function_name", "package_type", "tenancy_config"}),
+    "aws_lambda_permission": frozenset(
+        {"action", "function_name", "principal", "source_arn", "source_account", "statement_id", "qualifier"}
+    ),
     "aws_cloudwatch_log_group": frozenset({"name", "name_prefix", "log_group_class"}),
     "aws_iam_role": frozenset({"name", "name_prefix", "path"}),
     "aws_iam_role_policy": frozenset({"name", "name_prefix", "role"}),

@@ -1,4 +1,5 @@
-"""What a stack exposes to networks: listeners, security-group ingress and public IPs, with CIDRs."""
+"""What a stack exposes to networks: listeners, security-group ingress, public IPs (with CIDRs) and API routes
+(with their auth)."""
 
 import re
 from collections.abc import Iterator
@@ -11,13 +12,13 @@ from sdk.tfjson import resources
 
 OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 
-Kind = Literal["listener", "ingress", "public_ip"]
+Kind = Literal["listener", "ingress", "public_ip", "api"]
 
 
 class Exposure(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Kind = Field(description="listener, ingress or public_ip (no default)")
+    kind: Kind = Field(description="listener, ingress, public_ip or api (no default)")
     address: str = Field(description="Terraform address of the resource that opens it (no default)")
     detail: str = Field(description="Port/protocol and target, in words (no default)")
     sources: tuple[str, ...] = Field(default=(), description="CIDRs or groups allowed (default none)")
@@ -132,6 +133,31 @@ def _public_ips(tf_json: dict[str, Any]) -> Iterator[Exposure]:
             )
 
 
+def _route_auth(route: dict[str, Any], authorizers: dict[str, Any]) -> str:
+    kind = str(route.get("authorization_type", "NONE"))
+    if kind == "JWT":
+        (name,) = referenced(route, "aws_apigatewayv2_authorizer") or {""}
+        jwt = authorizers.get(name, {}).get("jwt_configuration", {})
+        scopes = ", ".join(route.get("authorization_scopes", [])) or "any scope"
+        return f"JWT from {jwt.get('issuer')} (audience {', '.join(jwt.get('audience', []))}; {scopes})"
+    return {"AWS_IAM": "IAM (SigV4)", "NONE": "no auth: anyone"}.get(kind, kind)
+
+
+def _apis(tf_json: dict[str, Any]) -> Iterator[Exposure]:
+    """HTTP API routes: API Gateway endpoints are on the internet; what guards each is its auth."""
+    apis, authorizers = resources(tf_json, "aws_apigatewayv2_api"), resources(tf_json, "aws_apigatewayv2_authorizer")
+    for name, route in resources(tf_json, "aws_apigatewayv2_route").items():
+        (api,) = referenced(route, "aws_apigatewayv2_api") or {""}
+        yield Exposure(
+            kind="api",
+            address=f"aws_apigatewayv2_route.{name}",
+            detail=f"HTTPS {route.get('route_key')} on API {apis.get(api, {}).get('name', api)}: "
+            f"{_route_auth(route, authorizers)}",
+            sources=("0.0.0.0/0",),
+            public=True,
+        )
+
+
 def exposures(tf_json: dict[str, Any]) -> tuple[Exposure, ...]:
-    """Every listener, ingress rule and public IP of a stack."""
-    return (*_listeners(tf_json), *_ingress(tf_json), *_public_ips(tf_json))
+    """Every listener, ingress rule, public IP and API route of a stack."""
+    return (*_listeners(tf_json), *_ingress(tf_json), *_public_ips(tf_json), *_apis(tf_json))

@@ -21,6 +21,7 @@ from examples.renderer import heavy_renderer, validation_renderer
 from render_worker.config import RenderOptions, WorkerSettings
 from sdk.constructs.engine import App
 from sdk.constructs.stack import GpuStack
+from sdk.gateway_spec import GatewaySpec
 from sdk.hints import read_hints
 from sdk.specs import CapacitySpec, ContainerSpec, WarmPoolSpec
 from sdk.tfjson import load_stacks
@@ -467,3 +468,12 @@ def test_the_heavy_renderers_zones_must_offer_the_fallbacks_type_too(stacks):
     # THEN both the primary's and the fallback's types choose the AZs, and the summary says so
     assert offered == {"g6f.4xlarge", "g6.xlarge"}
     assert summary == ["AZs: first 2 (sorted) where g6f.4xlarge, g6.xlarge are offered"]
+
+
+def test_the_renderers_gateway_goes_to_its_primary_queue_only():
+    # GIVEN a renderer with an IAM-auth gateway WHEN its queue specs are derived
+    gateway = GatewaySpec(auth="iam")
+    renderer = spec(gateway=gateway)
+    # THEN the primary queue carries it (one API per job stream)
+    assert renderer.queue_spec().gateway == gateway
+    assert spec().queue_spec().gateway is None

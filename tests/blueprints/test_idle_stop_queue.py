@@ -798,3 +798,20 @@ def test_a_second_consumer_declares_its_start_delay_and_scales_only_on_its_own_j
     idle = next(q for q in alarms["edits-fb-idle"]["metric_query"] if q.get("return_data"))["expression"]
     assert "FILL(in_flight, 0) - FILL(other_running, 0)" in idle
     assert alarms["edits-fb-backlog"]["alarm_description"].startswith("A job waited past start_after")
+
+
+def test_the_example_gateway_runs_on_the_queues_own_job_resources_and_alarms_to_its_topic(comfyui):
+    # GIVEN the comfyui example (gateway with a JWT authorizer)
+    (function,) = comfyui["resource"]["aws_lambda_function"].values()
+    env = function["environment"]["variables"]
+    # THEN the handler talks to this queue, table and bucket, with the queue's submitter policy and alarm topic
+    assert env["GPU_JOBS_QUEUE_URL"] == ref(comfyui, "aws_sqs_queue", "url", name="comfyui-jobs")
+    assert env["GPU_JOBS_TABLE"].startswith("${aws_dynamodb_table.") and env["GPU_JOBS_PREFIX"] == "jobs/"
+    attachments = [a["policy_arn"] for a in comfyui["resource"]["aws_iam_role_policy_attachment"].values()]
+    assert ref(comfyui, "aws_iam_policy", "arn", name="comfyui-us-east-1-jobs-submitter") in attachments
+    assert alarm_named(comfyui, "comfyui-gateway-5xx")["alarm_actions"] == [ref(comfyui, "aws_sns_topic", "arn")]
+    assert "comfyui_gateway_api_url" in comfyui["output"]
+
+
+def test_without_a_gateway_spec_no_api_is_created(stacks):
+    assert "aws_apigatewayv2_api" not in stacks["bridge"]["resource"]

@@ -305,3 +305,19 @@ def test_a_four_gpu_host_publishes_each_measurement_per_gpu():
     prices = load_prices().price
     expected = 25 * prices["custom_metric_month"].usd + 43.8 * prices["put_metric_data_1k_requests"].usd
     assert low == round(expected, 2) and CATALOG.get("g5.12xlarge").gpus == 4
+
+
+def test_a_job_gateway_is_priced_as_api_requests_plus_lambda_requests_and_gb_seconds():
+    # GIVEN a stack with one HTTP API and its 512 MiB handler
+    tf = {
+        "resource": {
+            "aws_apigatewayv2_api": {"api": {"name": "q-jobs-gateway", "protocol_type": "HTTP"}},
+            "aws_lambda_function": {"fn": {"function_name": "q-jobs-gateway", "memory_size": 512}},
+        }
+    }
+    # WHEN it is estimated
+    (line,) = [x for x in estimate_stack(tf).lines if x.component.startswith("Job gateway")]
+    # THEN per million requests: $1 (API) + $0.20 (Lambda) + 0.5 GB x 0.15 s x 1M x $0.0000166667
+    per_million = 1.00 + 0.20 + 0.5 * 0.150 * 1e6 * 0.0000166667
+    assert (line.min_usd, line.typical_usd, line.max_usd) == (0, round(per_million, 2), round(10 * per_million, 2))
+    assert "150 ms x 512 MiB" in line.assumption

@@ -3,9 +3,8 @@ target-tracking policy can scale on."""
 
 import json
 
-import cdktf
-
 import sdk.constructs  # noqa: F401  (points jsii at a supported Node before cdktf starts it)
+from sdk.constructs.engine import Testing
 from sdk.constructs.gpu_capacity import GpuCapacity
 from sdk.constructs.gpu_metrics import gpu_alarms, host_endpoints, utilisation_metric
 from sdk.constructs.observability import AlarmTopic
@@ -18,7 +17,7 @@ TOPIC = "arn:aws:sns:us-west-2:123456789012:pager"
 
 
 def alarms_for(metrics: GpuMetricsSpec) -> dict[str, dict]:
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-west-2")
+    stack = GpuStack(Testing.app(), "s", region="us-west-2")
     capacity = GpuCapacity(
         stack,
         "gpu",
@@ -34,7 +33,7 @@ def alarms_for(metrics: GpuMetricsSpec) -> dict[str, dict]:
         stack, "topic", name="svc", spec=AlarmsSpec(sns_topic_arn=TOPIC), region="us-west-2", account_id="1"
     )
     gpu_alarms(stack, capacity, name="svc", topic=topic)
-    alarms = json.loads(cdktf.Testing.synth(stack))["resource"].get("aws_cloudwatch_metric_alarm", {})
+    alarms = json.loads(Testing.synth(stack))["resource"].get("aws_cloudwatch_metric_alarm", {})
     return {a["alarm_name"]: a for a in alarms.values()}
 
 
@@ -71,13 +70,13 @@ def test_a_capacity_without_gpu_metrics_gets_no_gpu_alarms_and_needs_no_endpoint
 
 def test_a_service_can_track_the_groups_average_gpu_utilisation_as_a_customized_metric():
     # GIVEN a service's scaling target
-    stack = GpuStack(cdktf.Testing.app(), "s", region="us-west-2")
+    stack = GpuStack(Testing.app(), "s", region="us-west-2")
     scaling = ServiceScaling(
         stack, "scaling", cluster_name="c", service_name="svc", min_tasks=1, max_tasks=4, depends_on=[]
     )
     # WHEN it tracks 60% average GPU utilisation of group svc-gpu
     scaling.target_tracking("gpu", name="svc-gpu", metric=utilisation_metric(GpuMetricsSpec(), "svc-gpu"), target=60)
-    (policy,) = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_appautoscaling_policy"].values()
+    (policy,) = json.loads(Testing.synth(stack))["resource"]["aws_appautoscaling_policy"].values()
     config = policy["target_tracking_scaling_policy_configuration"]
     # THEN the policy reads the group aggregate's average, not a predefined metric
     assert config["target_value"] == 60 and "predefined_metric_specification" not in config

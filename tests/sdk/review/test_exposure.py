@@ -56,3 +56,43 @@ def test_inline_ingress_public_subnets_and_public_ip_templates_are_found():
     assert by_address["aws_security_group.ssh"].detail == "tcp 22"
     assert by_address["aws_security_group.ssh"].open_to_world
     assert by_address["aws_subnet.pub"].public and by_address["aws_launch_template.lt"].public
+
+
+def test_each_api_route_is_public_exposure_that_names_its_auth():
+    # GIVEN an HTTP API with a JWT route (scoped), an IAM route and an open route
+    tf = {
+        "resource": {
+            "aws_apigatewayv2_api": {"api": {"name": "q-jobs-gateway"}},
+            "aws_apigatewayv2_authorizer": {
+                "jwt": {"jwt_configuration": {"issuer": "https://issuer.example.com/", "audience": ["aud-1"]}}
+            },
+            "aws_apigatewayv2_route": {
+                "submit": {
+                    "api_id": "${aws_apigatewayv2_api.api.id}",
+                    "route_key": "POST /jobs",
+                    "authorization_type": "JWT",
+                    "authorizer_id": "${aws_apigatewayv2_authorizer.jwt.id}",
+                    "authorization_scopes": ["jobs/submit"],
+                },
+                "signed": {
+                    "api_id": "${aws_apigatewayv2_api.api.id}",
+                    "route_key": "GET /x",
+                    "authorization_type": "AWS_IAM",
+                },
+                "open": {
+                    "api_id": "${aws_apigatewayv2_api.api.id}",
+                    "route_key": "GET /health",
+                    "authorization_type": "NONE",
+                },
+            },
+        }
+    }
+    # WHEN its exposure is listed
+    found = {e.address: e for e in exposures(tf) if e.kind == "api"}
+    # THEN every route is public, and each says who may call it
+    assert all(e.public for e in found.values()) and len(found) == 3
+    assert found["aws_apigatewayv2_route.submit"].detail == (
+        "HTTPS POST /jobs on API q-jobs-gateway: JWT from https://issuer.example.com/ (audience aud-1; jobs/submit)"
+    )
+    assert found["aws_apigatewayv2_route.signed"].detail.endswith(": IAM (SigV4)")
+    assert found["aws_apigatewayv2_route.open"].detail.endswith(": no auth: anyone")
