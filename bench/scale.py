@@ -7,6 +7,11 @@ points alternated) and peak RSS of the synthesizing Python process (its own `get
 separate process, its peak is reported beside it). Then least squares: wall = intercept + slope x stacks, with R².
 
     .venv/bin/python bench/scale.py [--runs 3] [--stacks 1 5 20 50]
+
+`--first-synth`: instead, 5 stacks with jsii's package cache empty (a fresh JSII_RUNTIME_PACKAGE_CACHE_ROOT per run:
+what the first synth on a machine pays) against the same cache filled, alternated.
+
+    .venv/bin/python bench/scale.py --first-synth [--runs 3]
 """
 
 import argparse
@@ -22,6 +27,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_SLOPE_S = 0.2
+JSII_CACHE_ROOT = (
+    "JSII_RUNTIME_PACKAGE_CACHE_ROOT"  # @jsii/kernel src/tar-cache (default ~/.cache/aws/jsii/package-cache)
+)
 
 
 def build_copies(app, count: int) -> None:
@@ -63,11 +71,11 @@ def child(count: int, out_dir: str) -> None:
     print(json.dumps({"stacks": len(stacks), "python_peak_mib": peak_kib / 1024}))
 
 
-def measure(count: int, out_dir: Path) -> dict[str, float]:
+def measure(count: int, out_dir: Path, env: dict[str, str] | None = None) -> dict[str, float]:
     """Wall seconds, the Python process's peak RSS and the largest peak among its children (the Node kernel)."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", str(count), "--out", str(out_dir)]
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True, env=env)
     stdout = process.stdout.read() if process.stdout else ""
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
@@ -97,6 +105,25 @@ def least_squares(xs: list[float], ys: list[float]) -> tuple[float, float, float
     return slope, intercept, 1 - residual / total if total else 1.0
 
 
+def first_synth(runs: int, tmp: Path) -> None:
+    """5 stacks with an empty jsii package cache vs a filled one (JSII_RUNTIME_PACKAGE_CACHE_ROOT), alternated."""
+    results: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
+    warm_env = {**os.environ, JSII_CACHE_ROOT: str(tmp / "jsii-warm")}
+    measure(5, tmp / "fill", warm_env)  # not counted: fills the warm cache
+    for run in range(runs):
+        cold_env = {**os.environ, JSII_CACHE_ROOT: str(tmp / f"jsii-cold-{run}")}
+        results["cold"].append(measure(5, tmp / f"cold-{run}", cold_env))
+        results["warm"].append(measure(5, tmp / f"warm-{run}", warm_env))
+    print(f"{'jsii cache':<10} {'wall s':>7} {'CPU s':>7} {'Python MiB':>11} {'max MiB':>8}  walls (medians; peaks)")
+    for mode, measured in results.items():
+        wall, cpu = (statistics.median(r[key] for r in measured) for key in ("wall", "cpu"))
+        python_mib, max_mib = (max(r[key] for r in measured) for key in ("python_mib", "max_process_mib"))
+        walls = " ".join(f"{r['wall']:.2f}" for r in measured)
+        print(f"{mode:<10} {wall:>7.2f} {cpu:>7.2f} {python_mib:>11.0f} {max_mib:>8.0f}  {walls}")
+    cold, warm = (statistics.median(r["wall"] for r in results[mode]) for mode in ("cold", "warm"))
+    print(f"cold / warm wall = {cold / warm:.2f}")
+
+
 def load_average() -> str:
     return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -105,6 +132,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="counted runs per point (default: %(default)s)")
     parser.add_argument("--stacks", type=int, nargs="+", default=[1, 5, 20, 50], help="points (default: 1 5 20 50)")
+    parser.add_argument("--first-synth", action="store_true", help="empty vs filled jsii package cache, 5 stacks")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -113,6 +141,11 @@ def main() -> int:
         return 0
 
     print(f"{os.cpu_count()} CPUs, load average before: {load_average()} (1/5/15 min)")
+    if args.first_synth:
+        with tempfile.TemporaryDirectory(prefix="bench-first-synth-") as tmp:
+            first_synth(args.runs, Path(tmp))
+        print(f"load average after: {load_average()}")
+        return 0
     results: dict[int, list[dict[str, float]]] = {count: [] for count in args.stacks}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         measure(1, Path(tmp, "warm-up"))  # not counted: bytecode and jsii's package cache
