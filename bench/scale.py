@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # this checkout's sdk and blueprints, not the ones the venv was installed from
 GOAL_SLOPE_S = 0.2
 JSII_CACHE_ROOT = (
     "JSII_RUNTIME_PACKAGE_CACHE_ROOT"  # @jsii/kernel src/tar-cache (default ~/.cache/aws/jsii/package-cache)
@@ -62,13 +63,14 @@ def build_copies(app, count: int) -> None:
 
 def child(count: int, out_dir: str) -> None:
     """One synth of `count` stacks; prints a JSON line with this process's peak RSS and the stack count seen."""
-    import sdk  # noqa: F401  (first: the lazy provider import and jsii's Node)
+    import sdk  # first: the lazy provider import and jsii's Node
     from sdk.synth import synth_with, write_stacks
 
     stacks = synth_with(lambda app: build_copies(app, count))
     write_stacks(stacks, Path(out_dir))
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"stacks": len(stacks), "python_peak_mib": peak_kib / 1024}))
+    repo = str(Path(sdk.__file__).resolve().parents[1])
+    print(json.dumps({"stacks": len(stacks), "python_peak_mib": peak_kib / 1024, "repo": repo}))
 
 
 def measure(count: int, out_dir: Path, env: dict[str, str] | None = None) -> dict[str, float]:
@@ -83,6 +85,8 @@ def measure(count: int, out_dir: Path, env: dict[str, str] | None = None) -> dic
     if process.returncode != 0:
         raise SystemExit(f"--child {count} exited {process.returncode}")
     report = json.loads(stdout.strip().splitlines()[-1])
+    if report["repo"] != str(REPO):
+        raise SystemExit(f"--child imported sdk from {report['repo']}, not {REPO}")
     if report["stacks"] != count:
         raise SystemExit(f"--child {count} synthesized {report['stacks']} stacks")
     # wait4's ru_maxrss is the largest of the child and the descendants it waited for (Linux: RUSAGE_BOTH).
