@@ -37,6 +37,8 @@ lint: setup
 
 bench: setup
 	$(PY) bench/synth.py
+	$(PY) bench/scale.py
+	$(PY) bench/review.py
 	$(PY) bench/render.py
 	$(PY) bench/rehearse.py
 

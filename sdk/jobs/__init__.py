@@ -14,27 +14,70 @@ s3:GetObject on `{prefix}*/outputs/*` and s3:ListBucket (outputs) on the same re
 Set GPU_JOBS_SSE when the bucket policy or the PutObject grant requires a ServerSideEncryption header.
 """
 
-from sdk.jobs.client import JobClient
-from sdk.jobs.config import OPTIONAL_WORKER_ENV_VARS, WORKER_ENV_VARS, WorkerConfig
-from sdk.jobs.errors import (
-    InvalidJobMessage,
-    JobConfigError,
-    JobError,
-    JobNotFoundError,
-    JobSubmitError,
-    PermanentJobError,
-)
-from sdk.jobs.protection import TaskProtection
-from sdk.jobs.schema import (
-    ATTEMPTS_ATTRIBUTE,
-    HASH_KEY,
-    STATUS_INDEX,
-    TTL_ATTRIBUTE,
-    JobMessage,
-    JobRecord,
-    JobStatus,
-)
-from sdk.jobs.worker import Handler, JobContext, Worker
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sdk.jobs.client import JobClient
+    from sdk.jobs.config import OPTIONAL_WORKER_ENV_VARS, WORKER_ENV_VARS, WorkerConfig
+    from sdk.jobs.errors import (
+        InvalidJobMessage,
+        JobConfigError,
+        JobError,
+        JobNotFoundError,
+        JobSubmitError,
+        PermanentJobError,
+    )
+    from sdk.jobs.protection import TaskProtection
+    from sdk.jobs.schema import (
+        ATTEMPTS_ATTRIBUTE,
+        HASH_KEY,
+        STATUS_INDEX,
+        TTL_ATTRIBUTE,
+        JobMessage,
+        JobRecord,
+        JobStatus,
+    )
+    from sdk.jobs.worker import Handler, JobContext, Worker
+
+# Loaded on first use (PEP 562): `sdk.jobs.schema` and friends import without the client and worker, whose boto3
+# import costs about a second; a synth needs only the schema and the config.
+_EXPORTS = {
+    "JobClient": "sdk.jobs.client",
+    "OPTIONAL_WORKER_ENV_VARS": "sdk.jobs.config",
+    "WORKER_ENV_VARS": "sdk.jobs.config",
+    "WorkerConfig": "sdk.jobs.config",
+    "InvalidJobMessage": "sdk.jobs.errors",
+    "JobConfigError": "sdk.jobs.errors",
+    "JobError": "sdk.jobs.errors",
+    "JobNotFoundError": "sdk.jobs.errors",
+    "JobSubmitError": "sdk.jobs.errors",
+    "PermanentJobError": "sdk.jobs.errors",
+    "TaskProtection": "sdk.jobs.protection",
+    "ATTEMPTS_ATTRIBUTE": "sdk.jobs.schema",
+    "HASH_KEY": "sdk.jobs.schema",
+    "STATUS_INDEX": "sdk.jobs.schema",
+    "TTL_ATTRIBUTE": "sdk.jobs.schema",
+    "JobMessage": "sdk.jobs.schema",
+    "JobRecord": "sdk.jobs.schema",
+    "JobStatus": "sdk.jobs.schema",
+    "Handler": "sdk.jobs.worker",
+    "JobContext": "sdk.jobs.worker",
+    "Worker": "sdk.jobs.worker",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sdk.jobs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "ATTEMPTS_ATTRIBUTE",

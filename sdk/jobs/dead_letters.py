@@ -8,11 +8,13 @@ the DLQ. Messages stay in the DLQ: the sweep makes them visible again when it is
 """
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sdk.jobs.schema import job_id_of
 from sdk.jobs.sqs_limits import MAX_RECEIVE_BATCH
-from sdk.jobs.store import JobStore
+
+if TYPE_CHECKING:  # only annotations: importing the store imports boto3, which synth (SWEEP_LIMIT) does not need
+    from sdk.jobs.store import JobStore
 
 SWEEP_LIMIT = 100  # DLQ messages one worker sweep reads
 REASON = "message dead-lettered before a worker recorded a result; last error: {last}"
@@ -31,7 +33,7 @@ def dlq_url_of(sqs: Any, dlq_arn: str) -> str:
     return str(sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
 
 
-def fail_dead_letters(sqs: Any, store: JobStore, dlq_url: str, limit: int = 1000) -> list[str]:
+def fail_dead_letters(sqs: Any, store: "JobStore", dlq_url: str, limit: int = 1000) -> list[str]:
     """Mark FAILED every unfinished job named by a DLQ message; returns the job ids it marked."""
     messages = _receive_all(sqs, dlq_url, limit)
     try:
@@ -41,7 +43,7 @@ def fail_dead_letters(sqs: Any, store: JobStore, dlq_url: str, limit: int = 1000
             sqs.change_message_visibility(QueueUrl=dlq_url, ReceiptHandle=receipt, VisibilityTimeout=0)
 
 
-def _fail(store: JobStore, body: str) -> str | None:
+def _fail(store: "JobStore", body: str) -> str | None:
     job_id = job_id_of(body)
     record = store.get(job_id) if job_id else None
     if job_id is None or (record is not None and record.status.terminal):

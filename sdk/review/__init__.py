@@ -23,7 +23,7 @@ from sdk.hints import read_hints
 from sdk.review.diff import ResourceChange, diff_stacks
 from sdk.review.exposure import Exposure, exposures
 from sdk.review.iam import RoleAccess, role_access
-from sdk.review.policy import PolicyResult, run_checkov
+from sdk.review.policy import PolicyResult, default_cache_dir, run_checkov
 from sdk.tfjson import load_stacks, resources, stack_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -188,7 +188,7 @@ def _policy_results(stacks: Mapping[str, dict[str, Any]]) -> dict[str, PolicyRes
         for name, tf_json in stacks.items():
             (Path(tmp) / name).mkdir()
             stack_file(Path(tmp), name).write_text(json.dumps(tf_json, indent=2), encoding="utf-8")
-        return run_checkov(Path(tmp), REPO_ROOT)
+        return run_checkov(Path(tmp), REPO_ROOT, cache_dir=default_cache_dir())
 
 
 def review_stacks(

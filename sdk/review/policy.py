@@ -1,5 +1,8 @@
 """checkov (framework terraform_json) over the synthesized stacks, when checkov is installed."""
 
+import contextlib
+import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -15,6 +18,8 @@ from sdk.hints import CHECKOV_SKIP_PATH
 from sdk.tfjson import each_resource
 
 CONFIG_FILE = ".checkov.yaml"
+CACHE_ENV = "GPU_BLUEPRINTS_CACHE_DIR"
+CACHE_FORMAT = "checkov-items-1"
 
 
 class Finding(BaseModel):
@@ -130,16 +135,95 @@ def _load_stacks(stacks_dir: Path) -> dict[str, _Stack]:
     return {name: _Stack(tf_json) for name, tf_json in tf_jsons.items()}
 
 
-def run_checkov(stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
+def default_cache_dir() -> Path:
+    """Where `python -m sdk review` keeps checkov results: $GPU_BLUEPRINTS_CACHE_DIR, else
+    $XDG_CACHE_HOME/gpu-blueprints, else ~/.cache/gpu-blueprints (never generated/)."""
+    if explicit := os.environ.get(CACHE_ENV):
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gpu-blueprints"
+
+
+def run_checkov(stacks_dir: Path, repo_root: Path, *, cache_dir: Path | None = None) -> dict[str, PolicyResult]:
     """Results per stack folder name; one checkov run over `stacks_dir`. Empty-handed when not installed.
 
     checkov runs every check; the skips (.checkov.yaml and each resource's own) are applied here, so a skip whose
-    check no longer fails is seen as stale instead of hiding a future regression."""
+    check no longer fails is seen as stale instead of hiding a future regression. With `cache_dir`, a stack whose
+    checked JSON, checkov version and skip list match a stored run reuses its raw checkov results; checkov runs
+    only over the other stacks (not at all when every stack is stored)."""
     binary = _checkov()
     if binary is None:
         return {}
+    skips = documented_skips(repo_root)
     with tempfile.TemporaryDirectory(prefix="checkov-") as scratch:
-        return _run_checkov(binary, _checkov_input(stacks_dir, Path(scratch)), stacks_dir, repo_root)
+        checked = _checkov_input(stacks_dir, Path(scratch))
+        cache = _ResultCache(cache_dir / "checkov", _checkov_version(binary), skips) if cache_dir else None
+        try:
+            items = _checked_items(binary, checked, cache)
+        except ValueError as error:  # installed but broken: the gate must not pass as if nothing was checked
+            folders = sorted(p.name for p in stacks_dir.iterdir() if p.is_dir())
+            return {name: PolicyResult(available=True, error=str(error), documented_skips=skips) for name in folders}
+    return _by_stack(items, _load_stacks(stacks_dir), global_skips(repo_root), skips)
+
+
+Items = dict[str, list[dict[str, Any]]]  # checkov's result bucket (passed_checks, ...) -> its items for one stack
+
+
+def _checked_items(binary: str, checked: Path, cache: "_ResultCache | None") -> dict[str, Items]:
+    """Raw checkov items per stack: stored ones from the cache, the rest from one checkov run (then stored)."""
+    keys = {folder.name: cache.key(folder) for folder in checked.iterdir()} if cache else {}
+    items = {name: found for name, key in keys.items() if cache and (found := cache.load(key)) is not None}
+    for name in items:
+        shutil.rmtree(checked / name)
+    if not any(checked.iterdir()):
+        return items
+    fresh = _items_by_stack(_checkov_reports(binary, checked), [p.name for p in checked.iterdir()])
+    for name, found in fresh.items():
+        if cache and name in keys:
+            cache.store(keys[name], found)
+    return items | fresh
+
+
+def _checkov_version(binary: str) -> str:
+    """The version of the checkov that `binary` runs (the package metadata when it is this venv's)."""
+    if Path(binary).parent == Path(sys.executable).parent:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version("checkov")
+    run = subprocess.run([binary, "--version"], capture_output=True, encoding="utf-8", check=False)
+    return run.stdout.strip() or f"unknown {binary}"
+
+
+class _ResultCache:
+    """Raw checkov items of one stack, one JSON file per key (checkov version, skip list, checked files' bytes)."""
+
+    def __init__(self, directory: Path, version: str, skips: tuple[str, ...]) -> None:
+        self.directory = directory
+        self.salt = json.dumps([CACHE_FORMAT, version, skips]).encode()
+
+    def key(self, folder: Path) -> str:
+        digest = hashlib.sha256(self.salt)
+        for path in sorted(folder.glob("*.tf.json")):
+            digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
+    def load(self, key: str) -> Items | None:
+        """The stored items, or None when absent or unreadable (a corrupt entry is ignored and rewritten)."""
+        try:
+            found = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        valid = isinstance(found, dict) and all(
+            isinstance(bucket, list) and all(isinstance(i, dict) for i in bucket) for bucket in found.values()
+        )
+        return found if valid else None
+
+    def store(self, key: str, items: Items) -> None:
+        """Written whole or not at all (a concurrent review reads either the old file or the new one)."""
+        with contextlib.suppress(OSError):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=self.directory, suffix=".tmp", delete=False) as handle:
+                json.dump(items, handle)
+            os.replace(handle.name, self.directory / f"{key}.json")
 
 
 def _checkov_input(stacks_dir: Path, scratch: Path) -> Path:
@@ -157,7 +241,8 @@ def _checkov_input(stacks_dir: Path, scratch: Path) -> Path:
     return scratch
 
 
-def _run_checkov(binary: str, checked_dir: Path, stacks_dir: Path, repo_root: Path) -> dict[str, PolicyResult]:
+def _checkov_reports(binary: str, checked_dir: Path) -> list[Any]:
+    """checkov's JSON reports over every stack folder in `checked_dir`; ValueError naming why when it gave none."""
     command = [
         binary,
         "-d",
@@ -172,28 +257,30 @@ def _run_checkov(binary: str, checked_dir: Path, stacks_dir: Path, repo_root: Pa
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
     # cwd is the stacks folder: no .checkov.yaml is picked up (its `quiet` would drop the passed checks we count).
     run = subprocess.run(command, capture_output=True, encoding="utf-8", env=env, cwd=checked_dir)
-    skips = documented_skips(repo_root)
     try:
-        return _by_stack(json.loads(run.stdout), _load_stacks(stacks_dir), global_skips(repo_root), skips)
-    except ValueError:  # installed but broken: the gate must not pass as if nothing was checked
+        reports = json.loads(run.stdout)
+    except ValueError:
         tail = (run.stderr or run.stdout).strip().splitlines()[-1:] or [f"exit {run.returncode}"]
-        error = f"checkov exited {run.returncode} without a JSON report: {tail[0][:300]}"
-        folders = sorted(p.name for p in stacks_dir.iterdir() if p.is_dir())
-        return {name: PolicyResult(available=True, error=error, documented_skips=skips) for name in folders}
+        raise ValueError(f"checkov exited {run.returncode} without a JSON report: {tail[0][:300]}") from None
+    return reports if isinstance(reports, list) else [reports]  # one framework: one report, not a list
 
 
-def _by_stack(
-    reports: Any, stacks: dict[str, _Stack], global_reasons: dict[str, str], skips: tuple[str, ...]
-) -> dict[str, PolicyResult]:
-    reports = reports if isinstance(reports, list) else [reports]  # checkov always prints a report
-    items: dict[str, dict[str, list[dict[str, Any]]]] = {name: {} for name in stacks}
+def _items_by_stack(reports: list[Any], names: list[str]) -> dict[str, Items]:
+    items: dict[str, Items] = {name: {} for name in names}
     for report in reports:
-        if report.get("check_type") == "terraform_json":
+        if isinstance(report, dict) and report.get("check_type") == "terraform_json":
             for bucket in ("passed_checks", "failed_checks", "skipped_checks"):
                 for item in report.get("results", {}).get(bucket, []):
                     items.setdefault(_stack_of(item), {}).setdefault(bucket, []).append(item)
+    return items
+
+
+def _by_stack(
+    items: dict[str, Items], stacks: dict[str, _Stack], global_reasons: dict[str, str], skips: tuple[str, ...]
+) -> dict[str, PolicyResult]:
     results = {
-        name: _classify(found, stacks.get(name) or _Stack({}), global_reasons, skips) for name, found in items.items()
+        name: _classify(items.get(name, {}), stacks.get(name) or _Stack({}), global_reasons, skips)
+        for name in sorted(set(items) | set(stacks))
     }
     failing = {f.check_id for result in results.values() for f in result.skipped if f.scope == "global"}
     unused = tuple(check for check in global_reasons if check not in failing)

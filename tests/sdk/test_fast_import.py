@@ -284,3 +284,57 @@ def test_the_node_hook_defers_every_require_of_the_real_provider_index(tmp_path:
     # THEN nothing loaded up front, reading `vpc` loaded only vpc, once, and every submodule is still exported
     assert len(targets) > 2000
     assert result == {"before": [], "after": ["vpc"], "name": "vpc", "keys": len(targets)}
+
+
+TYPE_ERRORS = """
+import json, sys
+from sdk import fast_import
+from sdk.constructs.engine import App, SqsQueue, TerraformStack
+stack = TerraformStack(App(), "s")
+errors = []
+for index in range(2):
+    try:
+        SqsQueue(stack, f"q{index}", name=123)
+    except TypeError as error:
+        errors.append(str(error))
+remembering = SqsQueue.__init__.__globals__["typing"] is fast_import.REMEMBERING_TYPING
+print(json.dumps({"errors": errors, "remembering": remembering, "remembered": len(fast_import._type_hints)}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["lazy", "stock"])
+def test_a_wrong_argument_type_to_a_provider_class_still_raises_a_clear_type_error(mode: str):
+    # GIVEN a provider resource given an int where its name must be a string, twice (the second call reuses the
+    # remembered type hints of the first in lazy mode)
+    # WHEN it runs
+    probe = json.loads(_run_python(TYPE_ERRORS, mode=mode))
+    # THEN both calls raise typeguard's TypeError naming the argument, the expected and the given type
+    expected = "type of argument name must be one of (str, NoneType); got int instead"
+    assert probe["errors"] == [expected, expected]
+    # AND only the lazy mode changes the provider's `typing` (stock runs as shipped)
+    assert probe["remembering"] is (mode == "lazy")
+    assert (probe["remembered"] > 0) is (mode == "lazy")
+
+
+def test_type_hints_are_computed_once_per_function_and_handed_out_as_fresh_dicts():
+    # GIVEN a function whose string annotation counts its evaluations (as jsii's _typecheckingstub__ functions'
+    # string annotations are evaluated by every typing.get_type_hints call)
+    evaluations = []
+
+    def counted() -> type:
+        evaluations.append(1)
+        return int
+
+    namespace = {"counted": counted}
+    exec("def stub(value: 'counted()') -> None: ...", namespace)
+    stub = namespace["stub"]
+    # WHEN its hints are asked for three times
+    answers = [fast_import.remembered_type_hints(stub) for _ in range(3)]
+    # THEN they are typing.get_type_hints' answer, evaluated once, and a caller changing its dict changes no other
+    assert answers[0] == {"value": int, "return": type(None)}
+    assert len(evaluations) == 1
+    answers[0]["value"] = str
+    assert fast_import.remembered_type_hints(stub)["value"] is int
+    # AND calls with namespaces are passed through, not remembered
+    assert fast_import.remembered_type_hints(stub, {"counted": counted}) == {"value": int, "return": type(None)}
+    assert len(evaluations) == 2

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from sdk.review import exit_code, render_markdown, review_stack
-from sdk.review.policy import PolicyResult, global_skips, run_checkov
+from sdk.review.policy import CACHE_ENV, PolicyResult, default_cache_dir, global_skips, run_checkov
 from sdk.tfjson import stack_file
 
 pytestmark = pytest.mark.skipif(
@@ -121,3 +122,108 @@ def test_a_stack_that_pins_the_terraform_version_is_checked_with_the_line_number
     plain = next(f for f in result.failed if f.resource == "aws_sqs_queue.plain")
     low = int(plain.lines.split("-")[0])
     assert text.splitlines()[low - 1].strip() == '"plain": {'
+
+
+OTHER = {"resource": {"aws_sqs_queue": {"encrypted": {"name": "d", "sqs_managed_sse_enabled": True}}}}
+
+
+@pytest.fixture(scope="module")
+def two_stacks(tmp_path_factory) -> Path:
+    """A repo with .checkov.yaml and two stacks, `s` (fails checks) and `t` (passes them)."""
+    root = tmp_path_factory.mktemp("cached")
+    (root / ".checkov.yaml").write_text(CONFIG, encoding="utf-8")
+    for name, stack in (("s", STACK), ("t", OTHER)):
+        (root / "stacks" / name).mkdir(parents=True)
+        stack_file(root / "stacks", name).write_text(json.dumps(stack, indent=2), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def uncached(two_stacks) -> dict[str, PolicyResult]:
+    return run_checkov(two_stacks / "stacks", two_stacks)
+
+
+@pytest.fixture(scope="module")
+def warm_cache(two_stacks, tmp_path_factory) -> tuple[Path, dict[str, PolicyResult]]:
+    """A cache dir filled by one run over both stacks, and that run's results."""
+    cache = tmp_path_factory.mktemp("cache")
+    return cache, run_checkov(two_stacks / "stacks", two_stacks, cache_dir=cache)
+
+
+@pytest.fixture
+def checkov_calls(monkeypatch) -> list[list[str]]:
+    """The stack folders of each real checkov run (subprocess.run still runs it; this only counts)."""
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(command, *args, **kwargs):
+        if Path(command[0]).name == "checkov" and "-d" in command:
+            calls.append(sorted(p.name for p in Path(command[command.index("-d") + 1]).iterdir()))
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    return calls
+
+
+def copied(cache: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(cache, tmp_path / "cache"))
+
+
+def test_a_cached_run_finds_the_same_as_an_uncached_one(uncached, warm_cache):
+    # GIVEN two stacks checked once without a cache and once filling an empty cache
+    _, first = warm_cache
+    # THEN both runs report the same findings, skips and counts for every stack
+    assert first == uncached
+    assert first["s"].failed and first["t"].passed
+
+
+def test_a_stack_whose_json_did_not_change_reuses_its_stored_result_without_running_checkov(
+    two_stacks, uncached, warm_cache, checkov_calls, tmp_path
+):
+    # GIVEN a cache filled by a run over the same two stacks
+    cache = copied(warm_cache[0], tmp_path)
+    # WHEN the review checks them again
+    again = run_checkov(two_stacks / "stacks", two_stacks, cache_dir=cache)
+    # THEN checkov does not run at all and the findings are those of an uncached run
+    assert checkov_calls == []
+    assert again == uncached
+
+
+def test_a_changed_stack_reruns_checkov_over_that_stack_only(two_stacks, warm_cache, checkov_calls, tmp_path):
+    # GIVEN a filled cache, and stack t changed: its queue is no longer encrypted
+    cache = copied(warm_cache[0], tmp_path)
+    stacks = Path(shutil.copytree(two_stacks / "stacks", tmp_path / "stacks"))
+    changed = {"resource": {"aws_sqs_queue": {"encrypted": {"name": "d"}}}}
+    stack_file(stacks, "t").write_text(json.dumps(changed), encoding="utf-8")
+    # WHEN checked again
+    results = run_checkov(stacks, two_stacks, cache_dir=cache)
+    # THEN checkov runs once, over t alone, and t's new failure is reported while s keeps its stored findings
+    assert checkov_calls == [["t"]]
+    assert "CKV_AWS_27" in {f.check_id for f in results["t"].failed}
+    assert results["s"] == warm_cache[1]["s"]
+
+
+def test_a_corrupt_cache_entry_is_ignored_and_checkov_runs_again(
+    two_stacks, uncached, warm_cache, checkov_calls, tmp_path
+):
+    # GIVEN a filled cache whose entries were cut short (a full disk, a killed process)
+    cache = copied(warm_cache[0], tmp_path)
+    entries = list(cache.rglob("*.json"))
+    for entry in entries:
+        entry.write_text(entry.read_text(encoding="utf-8")[:20], encoding="utf-8")
+    # WHEN checked again
+    results = run_checkov(two_stacks / "stacks", two_stacks, cache_dir=cache)
+    # THEN checkov runs over both stacks, finds what an uncached run finds, and the entries are readable again
+    assert len(entries) == 2 and checkov_calls == [["s", "t"]]
+    assert results == uncached
+    assert all(isinstance(json.loads(entry.read_text(encoding="utf-8")), dict) for entry in entries)
+
+
+def test_the_cache_lives_under_xdg_cache_home_unless_pointed_elsewhere(monkeypatch, tmp_path):
+    # GIVEN XDG_CACHE_HOME set and no explicit cache dir
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    # THEN the cache is gpu-blueprints under it; GPU_BLUEPRINTS_CACHE_DIR overrides it
+    assert default_cache_dir() == tmp_path / "xdg" / "gpu-blueprints"
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
+    assert default_cache_dir() == tmp_path / "mine"
