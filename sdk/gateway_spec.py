@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from sdk.grants import check_kms_key_arn
-from sdk.jobs.gateway import GatewaySettings
+from sdk.jobs.gateway import MAX_URL_SECONDS, GatewaySettings
 from sdk.specs import Spec, arn_parts, problems_to_error
 
 NO_AUTH = "none_i_understand"
@@ -54,7 +54,9 @@ class GatewaySpec(Spec):
         description="Largest request body in KiB (inline inputs, base64); larger inputs use upload URLs. "
         "Default 1024 (Lambda's synchronous limit is 6 MB).",
     )
-    url_seconds: int = Field(default=900, ge=60, le=43200, description="Presigned URL lifetime. Default 900 s.")
+    url_seconds: int = Field(
+        default=900, ge=60, le=MAX_URL_SECONDS, description="Presigned URL lifetime. Default 900 s."
+    )
     reserved_concurrency: int = Field(
         default=10,
         ge=1,

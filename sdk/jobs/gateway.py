@@ -39,6 +39,9 @@ ROUTES: dict[str, str | None] = {
 }
 QUOTA_KEY_PREFIX = "quota#"  # '#' is not in JOB_ID_PATTERN: a counter item never collides with a job
 ENV_PREFIX = "GPU_JOBS_GATEWAY_"
+# A URL signed with temporary credentials (the handler's role) stops working when they expire (Amazon S3 user guide,
+# "Sharing objects with presigned URLs"), so a lifetime past an hour would promise what it cannot keep.
+MAX_URL_SECONDS = 3600
 
 
 class GatewaySettings(BaseModel):
@@ -55,7 +58,9 @@ class GatewaySettings(BaseModel):
         description="Largest request body (inline inputs are base64 in it; Lambda's synchronous payload limit is 6 "
         "MB). Default 1 MiB: larger inputs go through upload URLs.",
     )
-    url_seconds: int = Field(default=900, ge=60, le=43200, description="Presigned URL lifetime. Default 900 s.")
+    url_seconds: int = Field(
+        default=900, ge=60, le=MAX_URL_SECONDS, description="Presigned URL lifetime. Default 900 s."
+    )
     submit_scope: str | None = Field(
         default=None, description="JWT scope submit/start/cancel need. Default None: API Gateway's check only."
     )

@@ -21,6 +21,7 @@ STAR_ONLY_ACTIONS = frozenset(
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
         "logs:DescribeLogGroups",  # lists groups; the ECS Exec and flow-log role docs grant it on "*"
+        "ec2:DescribeTags",  # EC2 Describe* actions have no resource-level permissions (the CloudWatch agent's)
     }
 )
 

@@ -10,7 +10,9 @@ from types import ModuleType
 import pytest
 
 from render_worker.config import Limits, RenderOptions, WorkerSettings
+from render_worker.cycles import DeviceChoice
 from render_worker.isolation import RenderProcess
+from render_worker.report import Dimensions, RenderReport, ViewReport
 
 # ../shared beside the checkout; a git worktree sits one level deeper (wt/<name>), so look upwards for it.
 SAMPLES = next(
@@ -62,3 +64,23 @@ def lib3mf_loaded() -> None:
     import lib3mf
 
     lib3mf.get_wrapper().CreateModel()
+
+
+def sample_report() -> RenderReport:
+    """A two-view CPU render's report, as the Blender child returns it."""
+    return RenderReport(
+        model="cube.3mf",
+        format="3mf",
+        input_bytes=1234,
+        triangles=12,
+        parts=1,
+        dimensions=Dimensions(model_units=(10.0, 10.0, 10.0), unit_mm=1.0, warnings=("texture ignored",)),
+        device=DeviceChoice("cpu", ("CPU",), ("optix: no device",)),
+        options=RenderOptions(views=("front", "iso")),
+        views=(
+            ViewReport(name="front", file="front.png", seconds=0.5),
+            ViewReport(name="iso", file="iso.png", seconds=0.7),
+        ),
+        timings_s={"render": 1.2, "total": 2.0},
+        blender="5.0.1",
+    )

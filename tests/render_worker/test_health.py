@@ -13,8 +13,10 @@ import pytest
 from render_worker.config import Limits, RenderOptions, WorkerSettings
 from render_worker.health import AFTER_JOB_S, SLACK_S, Liveness, check
 from render_worker.isolation import START_TIMEOUT_S
+from render_worker.report import RenderReport
 from render_worker.worker import RenderHandler, StampingWorker
 from sdk.jobs import JobContext, WorkerConfig
+from tests.render_worker.conftest import sample_report
 
 NOW = 1_000_000.0
 
@@ -80,8 +82,8 @@ def test_a_render_hung_past_the_jobs_timeout_makes_the_container_unhealthy(tmp_p
 def test_a_finished_render_gives_the_upload_its_own_bound(tmp_path: Path) -> None:
     # GIVEN a handler whose render returns at once
     class Quick:
-        def render(self, model: Path, out_dir: Path, options: RenderOptions) -> dict:
-            return {"views": [], "device": {"backend": "cpu"}, "triangles": 0, "timings_s": {"total": 0.0}}
+        def render(self, model: Path, out_dir: Path, options: RenderOptions) -> RenderReport:
+            return sample_report()
 
     path = tmp_path / "hb"
     handler = RenderHandler(Quick(), WorkerSettings(heartbeat_file=path), Liveness(path))  # type: ignore[arg-type]
@@ -93,7 +95,8 @@ def test_a_finished_render_gives_the_upload_its_own_bound(tmp_path: Path) -> Non
 
 
 def test_the_job_loop_stamps_before_each_poll(tmp_path: Path, monkeypatch) -> None:
-    # GIVEN the render worker's loop with its receive step replaced by an empty queue
+    # GIVEN the render worker's loop (its AWS clients in a region) with its receive step replaced by an empty queue
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     config = WorkerConfig(queue_url="https://sqs.us-east-1.amazonaws.com/1/q", table_name="t", bucket="b",
                           wait_seconds=20)  # fmt: skip
     path = tmp_path / "hb"
