@@ -243,7 +243,9 @@ WIDGET_WIDTH, WIDGET_HEIGHT, GRID_COLUMNS = 12, 6, 24
 
 
 def dashboard_body(widgets: list[Widget], region: str) -> str:
-    """The dashboard JSON: widgets in reading order, two a row; keys sorted so the body is byte-stable."""
+    """The dashboard JSON: widgets in reading order, two a row; keys sorted so the body is byte-stable. Shape:
+    CloudWatch user guide, CloudWatch-Dashboard-Body-Structure.html (metric widget properties, metric array format:
+    id/stat/label/visible; annotations.horizontal; yAxis.left)."""
     per_row = GRID_COLUMNS // WIDGET_WIDTH
     placed = [
         {
