@@ -10,8 +10,9 @@ from blueprints.alb_inference_spec import (
 from sdk import sizing
 from sdk.constructs.engine import Construct, VpcSecurityGroupIngressRule
 from sdk.constructs.foundation import GpuServiceBase, TaskSettings
+from sdk.constructs.gpu_metrics import utilisation_metric
 from sdk.constructs.load_balancer import LoadBalancer
-from sdk.constructs.metrics import error_rate_query, missing_tasks_query
+from sdk.constructs.metrics import Widget, alb_metrics, error_rate_query, missing_tasks_query
 from sdk.constructs.network import Network, network_summary
 from sdk.constructs.observability import alarm
 from sdk.constructs.outputs import stable_output
@@ -59,7 +60,7 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
             value=self.load_balancer.alb.dns_name,
             description=f"DNS name of the {self.spec.name} ALB (point your CNAME/alias here)",
         )
-        self._finish()
+        self._finish(self._widgets(), gpu_target=self.spec.scaling.gpu_utilisation_target)
 
     def _load_balancer(self) -> None:
         spec, port, tasks = self.spec, self.spec.container.port, self.task_security_group
@@ -105,10 +106,35 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
             metric="ECSServiceAverageCPUUtilization",
             target=spec.cpu_target_percent,
         )
+        if (gpu_target := spec.gpu_utilisation_target) is not None:
+            self.scaling.target_tracking(
+                "gpu",
+                name=f"{self.spec.name}-gpu-utilisation",
+                metric=utilisation_metric(self.capacity.gpu_metrics, self.capacity.asg_name),
+                target=gpu_target,
+            )
+
+    @property
+    def _alb_dimensions(self) -> dict[str, str]:
+        lb = self.load_balancer
+        return {"LoadBalancer": lb.alb.arn_suffix, "TargetGroup": lb.target_group.arn_suffix}
+
+    def _widgets(self) -> tuple[Widget, ...]:
+        """What the on-call person reads first: traffic, latency against its budget, errors, healthy targets."""
+        spec, dims = self.spec.scaling, self._alb_dimensions
+        alb = alb_metrics(dims)
+        budget = spec.p95_latency_budget_ms / 1000
+        return (
+            Widget("Requests", (alb["requests"],), "requests/min"),
+            Widget("Target latency p50/p95/p99", (alb["p50"], alb["p95"], alb["p99"]), "s", (("p95 budget", budget),)),
+            Widget("4xx / 5xx responses", (alb["target_4xx"], alb["target_5xx"], alb["elb_5xx"]), "responses/min"),
+            Widget("Target 5xx rate", (error_rate_query(dims),), "%", (("alarm", spec.error_rate_alarm_percent),)),
+            Widget("Targets: healthy vs unhealthy", (alb["healthy"], alb["unhealthy"]), "targets"),
+        )
 
     def _alarms(self) -> None:
-        spec, name, lb = self.spec.scaling, self.spec.name, self.load_balancer
-        dims = {"LoadBalancer": lb.alb.arn_suffix, "TargetGroup": lb.target_group.arn_suffix}
+        spec, name, dims = self.spec.scaling, self.spec.name, self._alb_dimensions
+        alb = alb_metrics(dims)
         self.alarms = {
             "running_below_desired": alarm(
                 self,
@@ -139,11 +165,7 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
                 name=f"{name}-p95-latency",
                 topic=self.topic,
                 description=f"Target p95 latency over {spec.p95_latency_budget_ms} ms",
-                namespace="AWS/ApplicationELB",
-                metric_name="TargetResponseTime",
-                dimensions=dims,
-                extended_statistic="p95",
-                period=60,
+                **alb["p95"].alarm_fields(),
                 evaluation_periods=5,
                 datapoints_to_alarm=3,
                 threshold=spec.p95_latency_budget_ms / 1000,
@@ -155,11 +177,7 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
                 name=f"{name}-unhealthy-targets",
                 topic=self.topic,
                 description="Targets failing the ALB health check",
-                namespace="AWS/ApplicationELB",
-                metric_name="UnHealthyHostCount",
-                dimensions=dims,
-                statistic="Maximum",
-                period=60,
+                **alb["unhealthy"].alarm_fields(),
                 evaluation_periods=3,
                 threshold=0,
                 comparison_operator="GreaterThanThreshold",

@@ -45,6 +45,13 @@ class InferenceScalingSpec(Spec):
         description="Share of rps_per_task to scale at. Default 70.",
     )
     cpu_target_percent: int = Field(default=70, ge=10, le=95, description="CPU target tracking. Default 70.")
+    gpu_utilisation_target: int | None = Field(
+        default=None,
+        ge=10,
+        le=100,
+        description="Target tracking on the group's average GPU utilisation, percent, beside requests and CPU "
+        "(needs capacity.gpu_metrics). Default None: no GPU scaling policy.",
+    )
     p95_latency_budget_ms: int = Field(default=1000, ge=10, description="p95 alarm bound. Default 1000 ms.")
     error_rate_alarm_percent: float = Field(default=5.0, gt=0, le=100, description="5xx alarm bound. Default 5%.")
     health_check_grace_seconds: int | None = Field(
@@ -134,12 +141,18 @@ class AlbInferenceSpec(GpuServiceSpec):
         return problems
 
     def _scaling_problems(self) -> list[str]:
+        problems = []
         if self.scaling.min_tasks > self.scaling.max_tasks:
-            return [
+            problems.append(
                 f"scaling.min_tasks: {self.scaling.min_tasks} is more than max_tasks "
                 f"{self.scaling.max_tasks}. Fix: min_tasks <= max_tasks."
-            ]
-        return []
+            )
+        if self.scaling.gpu_utilisation_target is not None and not self.capacity.gpu_metrics.enabled:
+            problems.append(
+                "scaling.gpu_utilisation_target: GPU scaling reads the GPU metrics, which capacity.gpu_metrics turns "
+                "off. Fix: enable capacity.gpu_metrics, or leave gpu_utilisation_target unset."
+            )
+        return problems
 
     @property
     def most_tasks(self) -> int:

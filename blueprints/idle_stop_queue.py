@@ -17,7 +17,15 @@ from sdk import sizing
 from sdk.constructs.engine import CloudwatchMetricAlarm, Construct
 from sdk.constructs.foundation import GpuServiceBase, TaskSettings
 from sdk.constructs.jobs import JobResources, field_error
-from sdk.constructs.metrics import Query, consumer_queries, outstanding_jobs_query
+from sdk.constructs.metrics import (
+    Query,
+    Widget,
+    consumer_queries,
+    job_metrics,
+    outstanding_jobs_query,
+    queue_metrics,
+    sqs_metric,
+)
 from sdk.constructs.network import Network, network_summary
 from sdk.constructs.observability import alarm
 from sdk.constructs.structs import new
@@ -124,7 +132,7 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
         self.gateway = gateway and self.jobs.add_gateway(
             self, "gateway", name=name, spec=gateway, region=self.region, alarm_topic_arn=self.topic.arn
         )
-        self._finish()
+        self._finish(self._widgets())
 
     def _job_stream(self, given: JobResources | None) -> JobResources:
         """The given job stream (spec.jobs left as it is: the given one's settings win), or a created one."""
@@ -218,11 +226,32 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
             self.jobs.alarmed_by = self
             self.alarms |= self._queue_alarms(common)
 
+    def _queue_metrics(self) -> dict[str, Any]:
+        """The job stream's metrics, as the alarms and the dashboard read them."""
+        queue = self.jobs.queue
+        return {
+            **queue_metrics(queue.name),
+            **job_metrics(JOBS_METRICS_NAMESPACE, queue.name),
+            "dlq": sqs_metric(queue.dlq_name, "ApproximateNumberOfMessagesVisible"),
+        }
+
+    def _widgets(self) -> tuple[Widget, ...]:
+        """The queue first (backlog, waiting time, outcomes, durations, dead letters); the base adds workers, hosts
+        and GPUs."""
+        m, spec = self._queue_metrics(), self.spec
+        return (
+            Widget("Jobs waiting (visible) and running (in flight)", (m["visible"], m["in_flight"]), "jobs"),
+            Widget("Oldest job age", (m["age"],), "s", (("alarm", spec.oldest_message_age_alarm_seconds),)),
+            Widget("Jobs started / succeeded / failed", (m["started"], m["succeeded"], m["failed"]), "jobs/min"),
+            Widget("Job duration", (m["duration_p50"], m["duration_p95"], m["duration_Maximum"]), "s"),
+            Widget("Dead-letter queue depth", (m["dlq"],), "messages", (("alarm", SWEEP_LIMIT),)),
+        )
+
     def _queue_alarms(self, common: dict[str, Any]) -> dict[str, CloudwatchMetricAlarm]:
         """One failed job pages once, through jobs_failed (every FAILED; dead-lettered ones once a sweep marks them).
         The DLQ keeps failed jobs' messages 14 days, so "DLQ not empty" would page with it on the first failure and
         stay in alarm: the DLQ alarm fires only when it outgrows what one sweep reads."""
-        spec, queue, name = self.spec, self.jobs.queue, self.jobs.spec.name
+        spec, name, m = self.spec, self.jobs.spec.name, self._queue_metrics()
         return {
             "jobs_failed": alarm(
                 self,
@@ -230,11 +259,7 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
                 name=f"{name}-jobs-failed",
                 description="Jobs ended FAILED in 5 min (handler error, job timeout, bad input, or dead-lettered "
                 "and found by a worker's sweep); each job's row says why",
-                namespace=JOBS_METRICS_NAMESPACE,
-                metric_name="JobsFailed",
-                dimensions={"Queue": queue.name},
-                statistic="Sum",
-                period=300,
+                **m["failed"].alarm_fields(period=300),
                 threshold=0,
                 **common,
             ),
@@ -244,11 +269,7 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
                 name=f"{name}-oldest-job-age",
                 description=f"A job has waited over {spec.oldest_message_age_alarm_seconds} s (no capacity or "
                 "workers stuck)",
-                namespace="AWS/SQS",
-                metric_name="ApproximateAgeOfOldestMessage",
-                dimensions={"QueueName": queue.name},
-                statistic="Maximum",
-                period=300,
+                **m["age"].alarm_fields(period=300),
                 threshold=spec.oldest_message_age_alarm_seconds,
                 **common,
             ),
@@ -259,11 +280,7 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
                 description=f"The DLQ holds {SWEEP_LIMIT}+ failed jobs' messages (kept 14 days); a worker's sweep "
                 f"reads {SWEEP_LIMIT}, so a job dead-lettered before its failure was recorded may stay unfinished. "
                 "Inspect, then purge or redrive the DLQ",
-                namespace="AWS/SQS",
-                metric_name="ApproximateNumberOfMessagesVisible",
-                dimensions={"QueueName": queue.dlq_name},
-                statistic="Maximum",
-                period=300,
+                **m["dlq"].alarm_fields(period=300),
                 threshold=SWEEP_LIMIT,
                 **{**common, "comparison_operator": "GreaterThanOrEqualToThreshold"},
             ),

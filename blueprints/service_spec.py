@@ -39,6 +39,13 @@ class GpuServiceSpec(Spec):
 
     most_tasks_field: ClassVar[str]  # the field that bounds the tasks, as error messages name it
 
+    dashboard: bool = Field(
+        default=True,
+        description="A CloudWatch dashboard of the service (traffic or jobs, tasks, hosts, GPUs) and its URL as an "
+        "output; it enables the Auto Scaling group metrics it reads (free). Default True: the first 3 dashboards "
+        "of an account are free, then $3/month each.",
+    )
+
     if TYPE_CHECKING:
         name: str
         region: str | None

@@ -112,7 +112,9 @@ def llm_internal(app: Construct) -> None:
                     size_gib=15,
                 ),
             ),
-            scaling=InferenceScalingSpec(min_tasks=2, max_tasks=4, rps_per_task=4, p95_latency_budget_ms=2500),
+            scaling=InferenceScalingSpec(
+                min_tasks=2, max_tasks=4, rps_per_task=4, p95_latency_budget_ms=2500, gpu_utilisation_target=80
+            ),
             alb=AlbSpec(
                 certificate_arn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/7a1b2c3d-2222-4e5f-8a9b-0c1d2e3f4a5b",
                 internal=True,

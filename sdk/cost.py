@@ -302,6 +302,17 @@ def _alarm_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
     )
 
 
+def _dashboard_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
+    count, price = len(resources(tf_json, "aws_cloudwatch_dashboard")), book.price["dashboard_month"].usd
+    return _per_resource(
+        count,
+        "CloudWatch dashboards",
+        price,
+        (0, 0, 0),
+        f"{count} dashboard(s) at ${price}/month (an account's first 3 are free; not counted here)",
+    )
+
+
 def _gateway_lines(tf_json: dict[str, Any], book: PriceBook) -> list[CostLine]:
     """Job gateways: HTTP API requests, and the Lambda each request invokes (requests + GB-seconds)."""
     p, a = {k: v.usd for k, v in book.price.items()}, book.assume
@@ -422,6 +433,7 @@ def estimate_stack(tf_json: dict[str, Any]) -> CostEstimate:
         _endpoint_lines,
         _log_lines,
         _alarm_lines,
+        _dashboard_lines,
         _gateway_lines,
         _small_usage_lines,
     ):

@@ -46,6 +46,7 @@ AppautoscalingPolicy = aws.appautoscaling_policy.AppautoscalingPolicy
 AppautoscalingTarget = aws.appautoscaling_target.AppautoscalingTarget
 AutoscalingGroup = aws.autoscaling_group.AutoscalingGroup
 AwsProvider = aws.provider.AwsProvider
+CloudwatchDashboard = aws.cloudwatch_dashboard.CloudwatchDashboard
 CloudwatchLogGroup = aws.cloudwatch_log_group.CloudwatchLogGroup
 CloudwatchMetricAlarm = aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm
 CloudwatchMetricAlarmMetricQuery = aws.cloudwatch_metric_alarm.CloudwatchMetricAlarmMetricQuery
@@ -119,6 +120,7 @@ __all__ = [
     "AppautoscalingTarget",
     "AutoscalingGroup",
     "AwsProvider",
+    "CloudwatchDashboard",
     "CloudwatchLogGroup",
     "CloudwatchMetricAlarm",
     "CloudwatchMetricAlarmMetricQuery",

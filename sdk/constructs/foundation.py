@@ -10,10 +10,18 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 from sdk.constructs.cluster import Cluster
+from sdk.constructs.dashboard import Dashboard
 from sdk.constructs.engine import Construct, DataAwsCallerIdentity, ITerraformDependable, SecurityGroup
 from sdk.constructs.gpu_capacity import GpuCapacity
-from sdk.constructs.gpu_metrics import gpu_alarms, host_endpoints
+from sdk.constructs.gpu_metrics import (
+    MEMORY_ALARM_PERCENT,
+    gpu_alarms,
+    host_endpoints,
+    memory_used_percent,
+    utilisation_metric,
+)
 from sdk.constructs.iam import TaskRoles
+from sdk.constructs.metrics import Widget, host_metrics, tasks_metrics
 from sdk.constructs.network import Network, https_out_security_group, share_network
 from sdk.constructs.observability import AlarmTopic, LogGroup
 from sdk.constructs.outputs import stable_output
@@ -47,6 +55,8 @@ class ServiceSpec(Protocol):
     def max_hosts(self) -> int: ...
     @property
     def tasks_per_host(self) -> int: ...
+    @property
+    def dashboard(self) -> bool: ...
 
 
 SpecT = TypeVar("SpecT", bound=ServiceSpec)
@@ -113,6 +123,7 @@ class GpuServiceBase(Construct, Generic[SpecT]):
             max_hosts=spec.max_hosts,
             region=self.region,
             prepull=[spec.container.image],
+            group_metrics=spec.dashboard,
         )
         self.cluster.attach_capacity_providers([self.capacity.provider_name])
         self.logs = LogGroup(self, "logs", name=f"/ecs/{spec.name}", retention_days=spec.container.log_retention_days)
@@ -204,11 +215,45 @@ class GpuServiceBase(Construct, Generic[SpecT]):
             "assign_public_ip": False,
         }
 
-    def _finish(self) -> None:
-        """The cluster and service outputs and the review hints (call last: hints read every child)."""
+    def _finish(self, widgets: tuple[Widget, ...] = (), *, gpu_target: float | None = None) -> None:
+        """The dashboard (the variant's `widgets` first, then the tasks, hosts and GPUs), the cluster and service
+        outputs and the review hints (call last: hints read every child). `gpu_target`: a GPU utilisation target
+        to draw."""
+        self.dashboard: Dashboard | None = None
+        if self.spec.dashboard:
+            self.dashboard = Dashboard(
+                self,
+                "dashboard",
+                name=self.spec.name,
+                region=self.region,
+                widgets=[*widgets, *self._service_widgets(gpu_target)],
+            )
         stable_output(self, "cluster_name", value=self.cluster.cluster.name)
         stable_output(self, "service_name", value=self.service.service.name)
         record_hints(self, self.hints())
+
+    def _service_widgets(self, gpu_target: float | None) -> list[Widget]:
+        """What every GPU service shows: its tasks, its hosts (and warm pool) and, with GPU metrics, its GPUs."""
+        tasks = tasks_metrics(self.cluster.name, self.service.name)
+        warm = self.spec.capacity.warm_pool is not None
+        hosts = host_metrics(self.capacity.asg_name, warm_pool=warm)
+        widgets = [
+            Widget("Tasks: running vs desired", (tasks["running"], tasks["desired"]), "tasks"),
+            Widget("GPU hosts" + (" (and warm pool)" if warm else ""), tuple(hosts.values()), "hosts"),
+        ]
+        gpu, asg = self.capacity.gpu_metrics, self.capacity.asg_name
+        if gpu.enabled:
+            target = (("scaling target", gpu_target),) if gpu_target is not None else ()
+            widgets += [
+                Widget("GPU utilisation (group average)", (utilisation_metric(gpu, asg),), "%", target),
+                Widget(
+                    "GPU memory used (fullest GPU)",
+                    (memory_used_percent(gpu, asg),),
+                    "%",
+                    (("alarm", MEMORY_ALARM_PERCENT),),
+                ),
+            ]
+        return widgets
 
     def capacity_hint(self, *, min_hosts: int, typical_hosts: int, **extra: Any) -> GpuCapacityHint:
         """The cost estimate's view of the GPU hosts; the variant says how many run at least and typically."""

@@ -18,6 +18,7 @@ from sdk.constructs.engine import (
 )
 from sdk.constructs.gpu_metrics import host_statements
 from sdk.constructs.iam import InstanceRole
+from sdk.constructs.metrics import host_metrics
 from sdk.constructs.network import https_out_security_group
 from sdk.constructs.stack import is_destroyable
 from sdk.constructs.structs import new
@@ -116,7 +117,9 @@ class GpuCapacity(Construct):
         max_hosts: int,
         region: str,
         prepull: list[str] | None = None,
+        group_metrics: bool = False,
     ) -> None:
+        """`group_metrics`: enable the Auto Scaling group metrics a dashboard reads (sdk.constructs.metrics)."""
         super().__init__(scope, id_)
         images = prepull_images(spec, prepull or [])
         warm = spec.warm_pool is not None
@@ -143,7 +146,7 @@ class GpuCapacity(Construct):
             cluster_name=cluster_name, asg_name=self.asg_name, spec=spec, region=region, images=images
         )
         self.launch_template = self._launch_template(name, spec, ami)
-        self.asg = self._asg(name, spec, subnet_ids, max_hosts)
+        self.asg = self._asg(name, spec, subnet_ids, max_hosts, group_metrics)
         if spec.gpu_metrics.enabled:  # read by sdk.cost (Terraform ignores "//")
             self.asg.add_override(
                 f"//.{GPU_METRICS_KEY}",
@@ -208,7 +211,9 @@ class GpuCapacity(Construct):
             ],
         )
 
-    def _asg(self, name: str, spec: CapacitySpec, subnet_ids: list[str], max_hosts: int) -> AutoscalingGroup:
+    def _asg(
+        self, name: str, spec: CapacitySpec, subnet_ids: list[str], max_hosts: int, group_metrics: bool
+    ) -> AutoscalingGroup:
         spot = spec.spot
         distribution = {
             "on_demand_allocation_strategy": "prioritized",
@@ -253,6 +258,10 @@ class GpuCapacity(Construct):
             health_check_type="EC2",
             health_check_grace_period=300,
             default_instance_warmup=300,
+            # Free at 1-minute granularity, but only once enabled (EC2 Auto Scaling user guide,
+            # ec2-auto-scaling-metrics.html).
+            enabled_metrics=list(host_metrics(self.asg_name, warm_pool=warm is not None)) if group_metrics else None,
+            metrics_granularity="1Minute" if group_metrics else None,
             **placement,
             warm_pool=None
             if warm is None

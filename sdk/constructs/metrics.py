@@ -1,11 +1,17 @@
-"""CloudWatch metric queries: the one home of the metrics and metric math that alarms, scaling alarms (and dashboards)
-read. Plain data (alarm `metric_query` dicts), no cdktf."""
+"""CloudWatch metric queries: the one home of the metrics and metric math that alarms, scaling alarms and dashboards
+read. Plain data (alarm `metric_query` dicts, dashboard widget JSON), no cdktf."""
 
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 Query = dict[str, Any]
 PERIOD_SECONDS = 60
+PERCENTILE = re.compile(r"p\d+(\.\d+)?")
+# Auto Scaling group metrics the dashboards read (free at 1-minute granularity once enabled on the group).
+HOST_METRICS = ("GroupInServiceInstances", "GroupDesiredCapacity")
+WARM_POOL_METRICS = ("WarmPoolWarmedCapacity",)
 
 
 @dataclass(frozen=True)
@@ -14,6 +20,19 @@ class Metric:
     name: str
     dimensions: dict[str, str]
     stat: str = "Maximum"
+    label: str = ""
+
+    def alarm_fields(self, period: int = PERIOD_SECONDS) -> dict[str, Any]:
+        """An alarm's single-metric arguments: a percentile goes in extended_statistic."""
+        stat = "extended_statistic" if PERCENTILE.fullmatch(self.stat) else "statistic"
+        fields = {"namespace": self.namespace, "metric_name": self.name, "dimensions": self.dimensions}
+        return {**fields, stat: self.stat, "period": period}
+
+    def widget_line(self, **options: Any) -> list[Any]:
+        """This metric as one line of a dashboard widget's `metrics` array."""
+        dimensions = [part for item in self.dimensions.items() for part in item]
+        shown = {"stat": self.stat, **({"label": self.label} if self.label else {}), **options}
+        return [self.namespace, self.name, *dimensions, shown]
 
     def query(self, id_: str) -> Query:
         """One `metric_query` entry that feeds an expression (not returned itself)."""
@@ -60,8 +79,48 @@ def running_tasks_metric(cluster_name: str, service_name: str) -> Metric:
     return service_metric(cluster_name, service_name, "RunningTaskCount")
 
 
-def alb_metric(name: str, dimensions: dict[str, str]) -> Metric:
-    return Metric("AWS/ApplicationELB", name, dimensions, "Sum")
+def alb_metric(name: str, dimensions: dict[str, str], stat: str = "Sum", label: str = "") -> Metric:
+    return Metric("AWS/ApplicationELB", name, dimensions, stat, label)
+
+
+def alb_metrics(dimensions: dict[str, str]) -> dict[str, Metric]:
+    """A target group's ALB metrics (`dimensions`: LoadBalancer and TargetGroup); ELB 5xx is the load balancer's."""
+    latency = {f"p{p}": alb_metric("TargetResponseTime", dimensions, f"p{p}", f"p{p}") for p in (50, 95, 99)}
+    return {
+        "requests": alb_metric("RequestCount", dimensions, label="requests"),
+        **latency,
+        "target_4xx": alb_metric("HTTPCode_Target_4XX_Count", dimensions, label="target 4xx"),
+        "target_5xx": alb_metric("HTTPCode_Target_5XX_Count", dimensions, label="target 5xx"),
+        "elb_5xx": alb_metric(
+            "HTTPCode_ELB_5XX_Count", {"LoadBalancer": dimensions["LoadBalancer"]}, label="load balancer 5xx"
+        ),
+        "healthy": alb_metric("HealthyHostCount", dimensions, "Minimum", "healthy"),
+        "unhealthy": alb_metric("UnHealthyHostCount", dimensions, "Maximum", "unhealthy"),
+    }
+
+
+def host_metrics(asg_name: str, *, warm_pool: bool) -> dict[str, Metric]:
+    """The GPU group's Auto Scaling group metrics (GpuCapacity enables exactly these when a dashboard reads them)."""
+    names = HOST_METRICS + (WARM_POOL_METRICS if warm_pool else ())
+    labels = {
+        "GroupInServiceInstances": "in service",
+        "GroupDesiredCapacity": "desired",
+        "WarmPoolWarmedCapacity": "warm pool",
+    }
+    return {n: Metric("AWS/AutoScaling", n, {"AutoScalingGroupName": asg_name}, "Average", labels[n]) for n in names}
+
+
+def job_metrics(namespace: str, queue_name: str) -> dict[str, Metric]:
+    """The worker's EMF metrics of one queue (sdk.jobs.telemetry: dimension Queue)."""
+    counts = {
+        key: Metric(namespace, f"Jobs{key.title()}", {"Queue": queue_name}, "Sum", key)
+        for key in ("started", "succeeded", "failed", "retried")
+    }
+    duration = {
+        f"duration_{stat}": Metric(namespace, "JobDuration", {"Queue": queue_name}, stat, stat)
+        for stat in ("p50", "p95", "Maximum")
+    }
+    return counts | duration
 
 
 def metric_math(metrics: dict[str, Metric], expression: str, *, id_: str, label: str) -> list[Query]:
@@ -111,11 +170,17 @@ def consumer_queries(queue_name: str, *, own: str, other: str, after_seconds: in
     }
 
 
+def tasks_metrics(cluster_name: str, service_name: str) -> dict[str, Metric]:
+    return {
+        "desired": replace(service_metric(cluster_name, service_name, "DesiredTaskCount", "Average"), label="desired"),
+        "running": replace(service_metric(cluster_name, service_name, "RunningTaskCount", "Average"), label="running"),
+    }
+
+
 def missing_tasks_query(cluster_name: str, service_name: str) -> list[Query]:
     """Desired minus running tasks of a service (Container Insights averages)."""
     return [
-        service_metric(cluster_name, service_name, "DesiredTaskCount", "Average").query("desired"),
-        service_metric(cluster_name, service_name, "RunningTaskCount", "Average").query("running"),
+        *(m.query(key) for key, m in tasks_metrics(cluster_name, service_name).items()),
         {"id": "gap", "expression": "desired - running", "label": "missing tasks", "return_data": True},
     ]
 
@@ -123,8 +188,8 @@ def missing_tasks_query(cluster_name: str, service_name: str) -> list[Query]:
 def error_rate_query(dimensions: dict[str, str]) -> list[Query]:
     """Target 5xx responses as a percentage of an ALB target group's requests (0 without requests)."""
     return [
-        alb_metric("HTTPCode_Target_5XX_Count", dimensions).query("errors"),
-        alb_metric("RequestCount", dimensions).query("requests"),
+        alb_metrics(dimensions)["target_5xx"].query("errors"),
+        alb_metrics(dimensions)["requests"].query("requests"),
         {
             "id": "rate",
             "expression": "IF(requests > 0, 100 * errors / requests, 0)",
@@ -132,3 +197,69 @@ def error_rate_query(dimensions: dict[str, str]) -> list[Query]:
             "return_data": True,
         },
     ]
+
+
+Series = Metric | list[Query]  # one metric, or an alarm's metric math (the expression is the line shown)
+
+
+def _lines(series: Series) -> list[list[Any]]:
+    if isinstance(series, Metric):
+        return [series.widget_line()]
+    lines: list[list[Any]] = []
+    for query in series:
+        if "expression" in query:
+            lines.append([{"expression": query["expression"], "id": query["id"], "label": query["label"]}])
+        else:
+            m = query["metric"]
+            hidden = Metric(m["namespace"], m["metric_name"], m["dimensions"], m["stat"])
+            lines.append(hidden.widget_line(id=query["id"], visible=False))
+    return lines
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A time-series graph of `series`; `lines`: (label, value) horizontal annotations (budgets, alarm bounds)."""
+
+    title: str
+    series: tuple[Series, ...]
+    unit: str = ""
+    lines: tuple[tuple[str, float], ...] = field(default=())
+
+    def properties(self, region: str) -> dict[str, Any]:
+        props: dict[str, Any] = {
+            "title": self.title,
+            "region": region,
+            "view": "timeSeries",
+            "period": PERIOD_SECONDS,
+            "metrics": [line for series in self.series for line in _lines(series)],
+            "yAxis": {"left": {"min": 0, "label": self.unit, "showUnits": False}},
+        }
+        if self.lines:
+            props["annotations"] = {"horizontal": [{"label": label, "value": value} for label, value in self.lines]}
+        return props
+
+
+WIDGET_WIDTH, WIDGET_HEIGHT, GRID_COLUMNS = 12, 6, 24
+
+
+def dashboard_body(widgets: list[Widget], region: str) -> str:
+    """The dashboard JSON: widgets in reading order, two a row; keys sorted so the body is byte-stable. Shape:
+    CloudWatch user guide, CloudWatch-Dashboard-Body-Structure.html (metric widget properties, metric array format:
+    id/stat/label/visible; annotations.horizontal; yAxis.left)."""
+    per_row = GRID_COLUMNS // WIDGET_WIDTH
+    placed = [
+        {
+            "type": "metric",
+            "x": (index % per_row) * WIDGET_WIDTH,
+            "y": (index // per_row) * WIDGET_HEIGHT,
+            "width": WIDGET_WIDTH,
+            "height": WIDGET_HEIGHT,
+            "properties": widget.properties(region),
+        }
+        for index, widget in enumerate(widgets)
+    ]
+    return json.dumps({"widgets": placed}, sort_keys=True, separators=(",", ":"))
+
+
+def dashboard_url(region: str, name: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"

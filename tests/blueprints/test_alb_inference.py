@@ -6,7 +6,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from blueprints.alb_inference import AlbInferenceSpec
+from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec
+from sdk.constructs.engine import Testing
+from sdk.constructs.stack import GpuStack
 from sdk.hints import read_hints
 from sdk.tfjson import load_stack, resources
 from tests.blueprints.conftest import only, user_data
@@ -201,6 +203,74 @@ def test_scaling_tracks_requests_per_target_from_the_rps_figure_and_cpu(sdxl):
     assert (target["min_capacity"], target["max_capacity"]) == (1, 6)
 
 
+def test_the_llm_example_also_tracks_the_groups_average_gpu_utilisation(llm, sdxl):
+    # GIVEN llm-internal with gpu_utilisation_target=80, and sdxl-public without one
+    def tracked(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        configs = [
+            p["target_tracking_scaling_policy_configuration"]
+            for p in resources(stack, "aws_appautoscaling_policy").values()
+        ]
+        return {
+            c["customized_metric_specification"]["metric_name"]: c
+            for c in configs
+            if "customized_metric_specification" in c
+        }
+
+    # WHEN synthesized THEN llm tracks nvidia_smi_utilization_gpu averaged over its GPU group at 80%
+    gpu = tracked(llm)["nvidia_smi_utilization_gpu"]
+    assert gpu["target_value"] == 80
+    assert gpu["customized_metric_specification"] == {
+        "namespace": "GpuBlueprints",
+        "metric_name": "nvidia_smi_utilization_gpu",
+        "statistic": "Average",
+        "dimensions": [{"name": "AutoScalingGroupName", "value": only(llm, "aws_autoscaling_group")["name"]}],
+    }
+    # AND beside the request and CPU policies (three target-tracking policies in all)
+    assert len(resources(llm, "aws_appautoscaling_policy")) == 3
+    # AND sdxl has no GPU policy
+    assert tracked(sdxl) == {}
+
+
+def test_the_dashboard_shows_traffic_latency_against_the_budget_errors_targets_tasks_hosts_and_gpus(llm):
+    # GIVEN the llm example (p95 budget 2500 ms, 5xx alarm at 5%, GPU target 80%)
+    body = json.loads(only(llm, "aws_cloudwatch_dashboard")["dashboard_body"])
+    widgets = {w["properties"]["title"]: w["properties"] for w in body["widgets"]}
+    # WHEN its widgets are read THEN the on-call order is traffic first, then the service, hosts and GPUs
+    assert list(widgets) == [
+        "Requests",
+        "Target latency p50/p95/p99",
+        "4xx / 5xx responses",
+        "Target 5xx rate",
+        "Targets: healthy vs unhealthy",
+        "Tasks: running vs desired",
+        "GPU hosts",
+        "GPU utilisation (group average)",
+        "GPU memory used (fullest GPU)",
+    ]
+    latency = widgets["Target latency p50/p95/p99"]
+    assert [line[-1]["stat"] for line in latency["metrics"]] == ["p50", "p95", "p99"]
+    assert latency["annotations"]["horizontal"] == [{"label": "p95 budget", "value": 2.5}]
+    # AND the 5xx rate is the alarm's own metric math, with the alarm's bound drawn
+    alarm = next(
+        a for a in resources(llm, "aws_cloudwatch_metric_alarm").values() if a["alarm_name"].endswith("5xx-rate")
+    )
+    rate = widgets["Target 5xx rate"]
+    expression = next(q for q in alarm["metric_query"] if "expression" in q)
+    assert [{"expression": expression["expression"], "id": "rate", "label": "5xx percent"}] in rate["metrics"]
+    assert rate["annotations"]["horizontal"] == [{"label": "alarm", "value": 5.0}]
+    # AND the GPU utilisation widget draws the scaling target
+    assert widgets["GPU utilisation (group average)"]["annotations"]["horizontal"][0]["value"] == 80
+
+
+def test_a_service_without_a_dashboard_emits_none_and_no_group_metrics():
+    # GIVEN a spec with dashboard=False WHEN synthesized
+    stack = synth_spec(AlbInferenceSpec.model_validate(base_spec(dashboard=False)))
+    # THEN there is no dashboard, no URL output and the group collects no metrics
+    assert resources(stack, "aws_cloudwatch_dashboard") == {}
+    assert not [o for o in stack["output"] if o.endswith("dashboard_url")]
+    assert "enabled_metrics" not in only(stack, "aws_autoscaling_group")
+
+
 def test_task_role_holds_only_the_typed_grants_and_the_execution_role_only_its_repo_and_logs(sdxl):
     policies = {p["name"]: json.loads(p["policy"]) for p in resources(sdxl, "aws_iam_role_policy").values()}
     task = policies["sdxl-us-east-1-task-policy"]["Statement"]
@@ -305,6 +375,12 @@ def base_spec(**changes: Any) -> dict[str, Any]:
     return spec
 
 
+def synth_spec(spec: AlbInferenceSpec) -> dict[str, Any]:
+    stack = GpuStack(Testing.app(), "s", region="us-east-1")
+    AlbInferenceService(stack, "svc", spec=spec)
+    return json.loads(Testing.synth(stack))
+
+
 BAD_INPUT = [
     ("more GPUs than any type offers", {"container.gpu": 2}, "container.gpu"),
     ("more GPU memory than offered", {"container.gpu_memory_mib": 40000}, "container.gpu_memory_mib"),
@@ -320,6 +396,11 @@ BAD_INPUT = [
     ),
     ("health-check path without a slash", {"alb.health_check_path": "healthz"}, "alb.health_check_path"),
     ("min tasks above max tasks", {"scaling.min_tasks": 5, "scaling.max_tasks": 2}, "scaling.min_tasks"),
+    (
+        "GPU scaling without GPU metrics",
+        {"scaling.gpu_utilisation_target": 70, "capacity.gpu_metrics": {"enabled": False}},
+        "scaling.gpu_utilisation_target",
+    ),
     ("unknown instance type", {"capacity.instance_types": ["g9.huge"]}, "capacity.instance_types"),
     ("no container port", {"container.port": None}, "container.port"),
     ("malformed CIDR", {"alb.allowed_cidrs": ["10.0.0.0/33"]}, "alb.allowed_cidrs"),

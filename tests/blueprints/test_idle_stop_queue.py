@@ -815,3 +815,52 @@ def test_the_example_gateway_runs_on_the_queues_own_job_resources_and_alarms_to_
 
 def test_without_a_gateway_spec_no_api_is_created(stacks):
     assert "aws_apigatewayv2_api" not in stacks["bridge"]["resource"]
+
+
+def test_the_dashboard_shows_the_queue_the_jobs_outcomes_and_durations_then_workers_hosts_and_gpus(comfyui):
+    # GIVEN the comfyui example WHEN its dashboard is read
+    body = json.loads(only(comfyui, "aws_cloudwatch_dashboard")["dashboard_body"])
+    widgets = {w["properties"]["title"]: w["properties"] for w in body["widgets"]}
+    # THEN the queue comes first, then the workers (tasks), hosts and GPUs
+    assert list(widgets)[:5] == [
+        "Jobs waiting (visible) and running (in flight)",
+        "Oldest job age",
+        "Jobs started / succeeded / failed",
+        "Job duration",
+        "Dead-letter queue depth",
+    ]
+    assert {"Tasks: running vs desired", "GPU hosts", "GPU utilisation (group average)"} <= set(widgets)
+    # AND the job lines are the worker's EMF metrics of this queue, as the jobs-failed alarm reads them
+    queue = ref(comfyui, "aws_sqs_queue", "name", name="comfyui-jobs")
+    outcomes = widgets["Jobs started / succeeded / failed"]["metrics"]
+    assert [line[:4] for line in outcomes] == [
+        ["GpuBlueprints/Jobs", name, "Queue", queue] for name in ("JobsStarted", "JobsSucceeded", "JobsFailed")
+    ]
+    failed = next(
+        a for a in resources(comfyui, "aws_cloudwatch_metric_alarm").values() if a.get("metric_name") == "JobsFailed"
+    )
+    assert (failed["namespace"], failed["dimensions"]) == ("GpuBlueprints/Jobs", {"Queue": queue})
+    durations = widgets["Job duration"]["metrics"]
+    assert [(line[1], line[-1]["stat"]) for line in durations] == [
+        ("JobDuration", "p50"),
+        ("JobDuration", "p95"),
+        ("JobDuration", "Maximum"),
+    ]
+    # AND the DLQ widget reads the DLQ and draws the alarm's bound
+    dlq = widgets["Dead-letter queue depth"]
+    assert dlq["metrics"][0][3] == ref(comfyui, "aws_sqs_queue", "name", name="comfyui-jobs-dlq")
+    assert dlq["annotations"]["horizontal"] == [{"label": "alarm", "value": SWEEP_LIMIT}]
+
+
+def test_a_warm_pool_queue_shows_its_warm_hosts_from_group_metrics_the_group_enables():
+    # GIVEN the validation renderer, whose queue keeps a warm pool
+    stack = synth_app("examples")["renderer-validation"]
+    group = only(stack, "aws_autoscaling_group")
+    # WHEN its dashboard and group are read
+    body = json.loads(only(stack, "aws_cloudwatch_dashboard")["dashboard_body"])
+    hosts = next(w["properties"] for w in body["widgets"] if w["properties"]["title"].startswith("GPU hosts"))
+    # THEN the hosts widget adds the warm pool, and the group enables exactly the metrics it reads, every minute
+    assert hosts["title"] == "GPU hosts (and warm pool)"
+    assert [line[1] for line in hosts["metrics"]] == group["enabled_metrics"]
+    assert group["enabled_metrics"] == ["GroupInServiceInstances", "GroupDesiredCapacity", "WarmPoolWarmedCapacity"]
+    assert group["metrics_granularity"] == "1Minute"

@@ -81,6 +81,7 @@ def _stack(hints: dict[str, Any] | None = None) -> dict[str, Any]:
                     ]
                 },
             },
+            "aws_cloudwatch_dashboard": {"svc": {"dashboard_name": "svc"}},
             "aws_sqs_queue": {"jobs": {}, "dlq": {}},
             "aws_dynamodb_table": {"jobs": {"hash_key": "job_id"}},
             "aws_s3_bucket": {"outputs": {}},
@@ -321,3 +322,11 @@ def test_a_job_gateway_is_priced_as_api_requests_plus_lambda_requests_and_gb_sec
     per_million = 1.00 + 0.20 + 0.5 * 0.150 * 1e6 * 0.0000166667
     assert (line.min_usd, line.typical_usd, line.max_usd) == (0, round(per_million, 2), round(10 * per_million, 2))
     assert "150 ms x 512 MiB" in line.assumption
+
+
+def test_each_dashboard_costs_three_dollars_a_month_beyond_the_free_three():
+    # GIVEN a stack with one CloudWatch dashboard
+    lines = _by_component(_stack())
+    # WHEN the estimate is read
+    # THEN the dashboard is priced at $3/month at every load (the account's free three are not assumed)
+    assert lines["CloudWatch dashboards"] == pytest.approx((3.0, 3.0, 3.0))

@@ -261,7 +261,14 @@ def test_an_image_tag_from_a_terraform_variable_reaches_the_host_script_as_one_w
     assert code == 0 and next(c[2] for c in calls if c[:2] == ["docker", "pull"]) == f"{IMAGE.split(':')[0]}:{value}"
 
 
-def capacity_in_stack(spec: CapacitySpec, *, max_hosts: int = 2, prepull: list[str] | None = None, name: str = "gpu"):
+def capacity_in_stack(
+    spec: CapacitySpec,
+    *,
+    max_hosts: int = 2,
+    prepull: list[str] | None = None,
+    name: str = "gpu",
+    group_metrics: bool = False,
+):
     """A GpuCapacity alone in a us-west-2 stack: (stack, capacity)."""
     stack = GpuStack(Testing.app(), "s", region="us-west-2")
     capacity = GpuCapacity(
@@ -275,8 +282,28 @@ def capacity_in_stack(spec: CapacitySpec, *, max_hosts: int = 2, prepull: list[s
         max_hosts=max_hosts,
         region="us-west-2",
         prepull=prepull,
+        group_metrics=group_metrics,
     )
     return stack, capacity
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (CapacitySpec(instance_types=("g6.xlarge",)), ["GroupInServiceInstances", "GroupDesiredCapacity"]),
+        (WARM, ["GroupInServiceInstances", "GroupDesiredCapacity", "WarmPoolWarmedCapacity"]),
+    ],
+)
+def test_group_metrics_are_enabled_every_minute_only_when_asked_and_the_warm_pools_only_with_one(spec, expected):
+    # GIVEN a group asked for its dashboard metrics, and the same group not asked
+    asked, _ = capacity_in_stack(spec, group_metrics=True)
+    plain, _ = capacity_in_stack(spec)
+    # WHEN synthesized
+    (on,) = json.loads(Testing.synth(asked))["resource"]["aws_autoscaling_group"].values()
+    (off,) = json.loads(Testing.synth(plain))["resource"]["aws_autoscaling_group"].values()
+    # THEN the asked group collects exactly the host metrics at 1-minute granularity, the other none
+    assert (on["enabled_metrics"], on["metrics_granularity"]) == (expected, "1Minute")
+    assert "enabled_metrics" not in off and "metrics_granularity" not in off
 
 
 def test_the_warm_pool_holds_exactly_min_size_and_the_hook_times_out_after_a_short_heartbeat():

@@ -1,9 +1,14 @@
 """Metric queries: every metric an expression adds is FILLed, unused ones are left out; one home for alarms."""
 
+import json
 import re
 
 from sdk.constructs.metrics import (
+    Widget,
+    alb_metrics,
     consumer_queries,
+    dashboard_body,
+    dashboard_url,
     error_rate_query,
     metric_math,
     missing_tasks_query,
@@ -83,3 +88,61 @@ def test_a_fallback_consumer_counts_waiting_jobs_only_once_the_oldest_waited_its
     assert "FILL(in_flight, 0) - FILL(other_running, 0)" in queries["idle"][-1]["expression"]
     running = {q["id"]: q["metric"]["dimensions"] for q in queries["idle"] if "metric" in q}
     assert running["other_running"] == {"ClusterName": "main", "ServiceName": "main"}
+
+
+def test_a_percentile_goes_to_an_alarms_extended_statistic_and_other_stats_to_statistic():
+    # GIVEN the ALB's p95 latency and a Sum count
+    alb = alb_metrics({"LoadBalancer": "app/a/1", "TargetGroup": "targetgroup/t/2"})
+    # WHEN each becomes an alarm's single-metric arguments
+    # THEN the percentile is an extended statistic and the count a statistic, both at the given period
+    assert alb["p95"].alarm_fields() == {
+        "namespace": "AWS/ApplicationELB",
+        "metric_name": "TargetResponseTime",
+        "dimensions": {"LoadBalancer": "app/a/1", "TargetGroup": "targetgroup/t/2"},
+        "extended_statistic": "p95",
+        "period": 60,
+    }
+    assert alb["requests"].alarm_fields(period=300)["statistic"] == "Sum"
+    # AND the load balancer's own 5xx carries only the LoadBalancer dimension
+    assert alb["elb_5xx"].dimensions == {"LoadBalancer": "app/a/1"}
+
+
+def test_a_widget_draws_metric_math_as_its_expression_with_the_inputs_hidden():
+    # GIVEN a widget over the 5xx-rate metric math the alarm reads, with the alarm bound
+    dims = {"LoadBalancer": "app/a/1", "TargetGroup": "targetgroup/t/2"}
+    widget = Widget("5xx", (error_rate_query(dims),), "%", (("alarm", 5.0),))
+    # WHEN its properties are built
+    props = widget.properties("eu-west-1")
+    # THEN the inputs are hidden lines with their ids and the expression is the one line shown
+    assert props["metrics"] == [
+        [
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            *sum(dims.items(), ()),
+            {"stat": "Sum", "id": "errors", "visible": False},
+        ],
+        [
+            "AWS/ApplicationELB",
+            "RequestCount",
+            *sum(dims.items(), ()),
+            {"stat": "Sum", "id": "requests", "visible": False},
+        ],
+        [{"expression": "IF(requests > 0, 100 * errors / requests, 0)", "id": "rate", "label": "5xx percent"}],
+    ]
+    assert props["region"] == "eu-west-1"
+    assert props["annotations"] == {"horizontal": [{"label": "alarm", "value": 5.0}]}
+
+
+def test_the_dashboard_body_places_widgets_two_a_row_in_reading_order_as_sorted_compact_json():
+    # GIVEN three widgets
+    widgets = [Widget(f"w{i}", (sqs_metric("q", "ApproximateAgeOfOldestMessage"),)) for i in range(3)]
+    # WHEN the body is built
+    body = dashboard_body(widgets, "us-east-1")
+    placed = json.loads(body)["widgets"]
+    # THEN they fill 12-column halves row by row, and the JSON has sorted keys and no spaces
+    assert [(w["x"], w["y"], w["width"], w["height"]) for w in placed] == [(0, 0, 12, 6), (12, 0, 12, 6), (0, 6, 12, 6)]
+    assert body == json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+    # AND the console URL names the region and the dashboard
+    assert dashboard_url("eu-west-1", "svc") == (
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/svc"
+    )

@@ -32,6 +32,7 @@ def test_an_alb_service_and_a_queue_in_one_stack_output_names_a_ci_job_can_read(
         "sdxl_alb_dns_name",
         "sdxl_service_name",
         "sdxl_cluster_name",
+        "sdxl_dashboard_url",
         "edit_jobs_queue_url",
         "edit_jobs_dlq_url",
         "edit_jobs_table_name",
@@ -39,6 +40,7 @@ def test_an_alb_service_and_a_queue_in_one_stack_output_names_a_ci_job_can_read(
         "edit_jobs_submitter_policy_arn",
         "edit_jobs_cluster_name",
         "edit_jobs_service_name",
+        "edit_jobs_dashboard_url",
     }
     assert outputs["edit_jobs_queue_url"]["value"].startswith("${aws_sqs_queue.")
 
