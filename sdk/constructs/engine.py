@@ -60,6 +60,7 @@ EcsCapacityProvider = aws.ecs_capacity_provider.EcsCapacityProvider
 EcsCluster = aws.ecs_cluster.EcsCluster
 EcsClusterCapacityProviders = aws.ecs_cluster_capacity_providers.EcsClusterCapacityProviders
 EcsService = aws.ecs_service.EcsService
+EcsServiceAlarms = aws.ecs_service.EcsServiceAlarms
 EcsTaskDefinition = aws.ecs_task_definition.EcsTaskDefinition
 Eip = aws.eip.Eip
 FlowLog = aws.flow_log.FlowLog
@@ -76,6 +77,7 @@ LambdaPermission = aws.lambda_permission.LambdaPermission
 LaunchTemplate = aws.launch_template.LaunchTemplate
 Lb = aws.lb.Lb
 LbListener = aws.lb_listener.LbListener
+LbListenerRule = aws.lb_listener_rule.LbListenerRule
 LbTargetGroup = aws.lb_target_group.LbTargetGroup
 NatGateway = aws.nat_gateway.NatGateway
 Route = aws.route.Route
@@ -134,6 +136,7 @@ __all__ = [
     "EcsCluster",
     "EcsClusterCapacityProviders",
     "EcsService",
+    "EcsServiceAlarms",
     "EcsTaskDefinition",
     "Eip",
     "FlowLog",
@@ -153,6 +156,7 @@ __all__ = [
     "LaunchTemplate",
     "Lb",
     "LbListener",
+    "LbListenerRule",
     "LbTargetGroup",
     "LocalBackend",
     "NatGateway",
