@@ -60,7 +60,6 @@ EcsCapacityProvider = aws.ecs_capacity_provider.EcsCapacityProvider
 EcsCluster = aws.ecs_cluster.EcsCluster
 EcsClusterCapacityProviders = aws.ecs_cluster_capacity_providers.EcsClusterCapacityProviders
 EcsService = aws.ecs_service.EcsService
-EcsServiceAlarms = aws.ecs_service.EcsServiceAlarms
 EcsTaskDefinition = aws.ecs_task_definition.EcsTaskDefinition
 Eip = aws.eip.Eip
 FlowLog = aws.flow_log.FlowLog
@@ -136,7 +135,6 @@ __all__ = [
     "EcsCluster",
     "EcsClusterCapacityProviders",
     "EcsService",
-    "EcsServiceAlarms",
     "EcsTaskDefinition",
     "Eip",
     "FlowLog",

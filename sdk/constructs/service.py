@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sdk.constructs.engine import Construct, EcsService, EcsServiceAlarms, ITerraformDependable
+from sdk.constructs.engine import Construct, EcsService, ITerraformDependable
 from sdk.constructs.structs import new
 
 
@@ -62,7 +62,7 @@ class GpuService(Construct):
     def roll_back_on(self, alarm_names: list[str]) -> None:
         """Fail and roll back a deployment when one of these alarms fires (provider `alarms { alarm_names, enable,
         rollback }`; ECS developer guide, deployment-alarm-failure.html)."""
-        self.service.put_alarms(EcsServiceAlarms(alarm_names=alarm_names, enable=True, rollback=True))
+        self.service.put_alarms(alarm_names=alarm_names, enable=True, rollback=True)
 
 
 def deployment_configuration(
