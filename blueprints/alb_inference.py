@@ -226,7 +226,7 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
             ),
             summary=(
                 f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host} per GPU host; up to "
-                f"{spec.max_hosts} hosts (a deployment starts the new tasks before it stops the old)",
+                f"{spec.max_hosts} hosts ({self._deployment_summary()})",
                 *network_summary(self, self.network),
                 *self._grace_summary(),
             ),
@@ -236,6 +236,16 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
                 *spec.container.plain_secret_notes,
                 *spec.capacity.agent_config_notes,
             ),
+        )
+
+    def _deployment_summary(self) -> str:
+        deployment = self.spec.deployment
+        if not deployment.shifts_traffic:
+            return "a deployment starts the new tasks before it stops the old"
+        return (
+            f"a {deployment.strategy.replace('_', '/')} deployment runs a full green fleet beside blue, "
+            f"{deployment.peak_percent}% of the tasks, for ~{deployment.both_fleets_minutes} min after traffic "
+            "starts moving"
         )
 
     def _grace_notes(self) -> tuple[str, ...]:

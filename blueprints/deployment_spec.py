@@ -6,12 +6,11 @@ bake times 0-1440 minutes, canary_percent 0.1-100, step_percent 3-100).
 """
 
 import ipaddress
-import math
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sdk import sizing
+from sdk.deployments import peak_percent, traffic_shift_minutes
 from sdk.specs import Spec, cidr_block, problems_to_error
 
 Strategy = Literal["rolling", "blue_green", "canary", "linear"]
@@ -111,7 +110,7 @@ class DeploymentSpec(Spec):
     @property
     def peak_percent(self) -> int:
         """Tasks at the deployment's peak, percent of desired: the rolling surge, or blue plus a full green fleet."""
-        return sizing.BLUE_GREEN_PEAK_PERCENT if self.shifts_traffic else sizing.DEPLOYMENT_MAX_PERCENT
+        return peak_percent(self.strategy.upper())
 
     @property
     def bake(self) -> int:
@@ -126,11 +125,11 @@ class DeploymentSpec(Spec):
         return (self.step_percent or 25.0, 5 if self.step_bake_minutes is None else self.step_bake_minutes)
 
     @property
-    def shift_minutes(self) -> int:
+    def both_fleets_minutes(self) -> int:
         """Minutes from green's first traffic to the end of the bake: how long both fleets run."""
-        if self.strategy == "canary":
-            return self.canary[1] + self.bake
-        if self.strategy == "linear":
-            percent, step = self.linear
-            return (math.ceil(100 / percent) - 1) * step + self.bake
-        return self.bake if self.shifts_traffic else 0
+        return traffic_shift_minutes(
+            self.strategy.upper(),
+            bake=self.bake,
+            canary=self.canary if self.strategy == "canary" else None,
+            linear=self.linear if self.strategy == "linear" else None,
+        )
