@@ -532,7 +532,7 @@ def test_the_blue_green_example_shifts_traffic_between_two_target_groups_through
 
 def test_the_test_listener_has_its_own_port_and_admits_only_the_testers_cidrs(sdxl):
     # GIVEN the blue/green example with its test listener on 8443 for 198.51.100.0/24
-    listeners = {l["port"]: l for l in resources(sdxl, "aws_lb_listener").values()}
+    listeners = {lb["port"]: lb for lb in resources(sdxl, "aws_lb_listener").values()}
     ingress = [r for r in resources(sdxl, "aws_vpc_security_group_ingress_rule").values() if r["from_port"] == 8443]
     # THEN it is HTTPS with the production certificate and TLS policy, and reachable only from those CIDRs
     assert listeners[8443]["protocol"] == "HTTPS"
