@@ -107,7 +107,8 @@ def test_a_block_nested_in_a_list_of_blocks_is_named_and_dropped_in_every_item_a
     # WHEN checked and copied for the rehearsal
     unknown = unknown_arguments(tf, facts)
     copy = without(tf, unknown)
-    # THEN both newer arguments are named once each (not once per load balancer), and the copy keeps the alarms and both load balancers' known arguments
+    # THEN both newer arguments are named once each (not once per load balancer), and the copy keeps the alarms
+    # and both load balancers' known arguments
     assert unknown == [
         "aws_ecs_service.s.load_balancer.advanced_configuration",
         "aws_ecs_service.s.deployment_configuration",
