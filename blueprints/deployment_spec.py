@@ -77,7 +77,13 @@ class DeploymentSpec(Spec):
 
     def _strategy_problems(self) -> list[str]:
         allowed = STRATEGY_FIELDS[self.strategy] + (() if self.strategy == "rolling" else TRAFFIC_SHIFT_FIELDS)
-        stray = [f for f in self.model_fields_set if f not in (*allowed, "strategy", "rollback_on_alarms")]
+        # A field at its default is not set, so a dumped spec validates again (model_dump writes every field).
+        stray = [
+            f
+            for f in self.model_fields_set
+            if f not in (*allowed, "strategy", "rollback_on_alarms")
+            and getattr(self, f) != type(self).model_fields[f].default
+        ]
         return [
             f"deployment.{field}: a {self.strategy} deployment does not read it. Fix: drop it, or set a strategy "
             f"that does ({', '.join(s for s, fields in STRATEGY_FIELDS.items() if field in fields) or 'not rolling'})."

@@ -169,8 +169,11 @@ def test_alb_serves_tls13_redirects_http_and_drops_invalid_headers(sdxl):
     assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert listeners[443]["certificate_arn"].startswith("arn:aws:acm:us-east-1:")
     assert listeners[80]["default_action"][0]["redirect"]["protocol"] == "HTTPS"
-    tg = only(sdxl, "aws_lb_target_group")
-    assert (tg["health_check"]["path"], tg["health_check"]["matcher"], tg["target_type"]) == ("/healthz", "200", "ip")
+    # blue and green (blue/green deployment) target groups check health alike
+    groups = resources(sdxl, "aws_lb_target_group").values()
+    assert [(tg["health_check"]["path"], tg["health_check"]["matcher"], tg["target_type"]) for tg in groups] == [
+        ("/healthz", "200", "ip")
+    ] * 2
 
 
 def test_tasks_accept_traffic_only_from_the_alb_and_the_alb_only_from_allowed_cidrs(llm):

@@ -77,3 +77,11 @@ def test_a_bad_deployment_is_one_validation_error_naming_the_field_and_the_fix(f
     # THEN one error names the deployment field and what to do
     assert caught.value.error_count() == 1, caught.value
     assert named in str(caught.value) and "deployment" in str(caught.value), caught.value
+
+
+@pytest.mark.parametrize("strategy", ["rolling", "blue_green", "canary", "linear"])
+def test_a_dumped_spec_validates_again_with_its_unused_fields_at_their_defaults(strategy):
+    # GIVEN a service spec with a deployment, dumped as a dict (every field written, unused ones as None or ())
+    dumped = AlbInferenceSpec.model_validate({**SERVICE, "deployment": {"strategy": strategy}}).model_dump()
+    # WHEN validated again THEN it is the same spec
+    assert AlbInferenceSpec.model_validate(dumped).deployment == DeploymentSpec(strategy=strategy)
