@@ -197,6 +197,12 @@ class LoadBalancer(Construct):
         alb-resources-for-blue-green.html): an alternate target group and listener rules that forward to both
         groups, which ECS reweights; with `test_port`, an HTTPS test listener only `test_cidrs` reach."""
         self.alternate_target_group = self._target_group("alternate_target_group", f"{self._name}-alt")
+        skip_check(
+            self.alternate_target_group,
+            "CKV_AWS_378",
+            "HTTP to the tasks inside the VPC, as the primary group: clients reach it only through the HTTPS "
+            "listeners' rules, which checkov's listener connection does not follow",
+        )
         production = self._shifted_rule("production_rule", self.https_listener.arn)
         test_rule = None
         if test_port is not None:

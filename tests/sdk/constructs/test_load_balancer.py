@@ -114,3 +114,6 @@ def test_traffic_shift_without_a_test_port_adds_a_second_group_and_one_rule_and_
     assert "alb_https" in rule["listener_arn"] and rule["priority"] == 1
     ports = sorted(r["from_port"] for r in resources(stack, "aws_vpc_security_group_ingress_rule").values())
     assert ports == [80, 443]
+    # AND only the alternate group skips the HTTP-protocol check (the primary passes it through its listener)
+    skips = {address: checks for address, checks in resource_skips(stack).items() if "target_group" in address}
+    assert [set(c) for c in skips.values()] == [{"CKV_AWS_378"}] and "alternate_target_group" in next(iter(skips))
