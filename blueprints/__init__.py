@@ -7,6 +7,7 @@ from typing import Any
 _HOMES = {
     "AlbInferenceService": "blueprints.alb_inference",
     "AlbInferenceSpec": "blueprints.alb_inference_spec",
+    "DeploymentSpec": "blueprints.deployment_spec",
     "IdleStopGpuQueue": "blueprints.idle_stop_queue",
     "IdleStopGpuQueueSpec": "blueprints.idle_stop_queue_spec",
     "FractionalGpuRenderer": "blueprints.fractional_renderer",

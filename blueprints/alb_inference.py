@@ -1,6 +1,7 @@
 """AlbInferenceService: a GPU inference service on ECS-on-EC2 behind an HTTPS ALB."""
 
 import math
+from typing import Any
 
 from blueprints.alb_inference_spec import (
     MODEL_LOAD_GRACE_SECONDS,
@@ -11,17 +12,22 @@ from sdk import sizing
 from sdk.constructs.engine import Construct, VpcSecurityGroupIngressRule
 from sdk.constructs.foundation import GpuServiceBase, TaskSettings
 from sdk.constructs.gpu_metrics import utilisation_metric
+from sdk.constructs.iam import ecs_load_balancer_role
 from sdk.constructs.load_balancer import LoadBalancer
 from sdk.constructs.metrics import Widget, alb_metrics, error_rate_query, missing_tasks_query
 from sdk.constructs.network import Network, network_summary
 from sdk.constructs.observability import alarm
 from sdk.constructs.outputs import stable_output
+from sdk.constructs.service import deployment_configuration
 from sdk.constructs.structs import new
 from sdk.container_definition import CONTAINER_NAME
 from sdk.hints import BlueprintHints
 from sdk.validation import (
     model_source_notes,
 )
+
+# The service's own alarms that fail a deployment and roll it back.
+ROLLBACK_ALARMS = ("target_5xx_rate", "p95_latency", "unhealthy_hosts")
 
 __all__ = ["MODEL_LOAD_GRACE_SECONDS", "AlbInferenceService", "AlbInferenceSpec", "InferenceScalingSpec"]
 
@@ -49,11 +55,15 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
                 "target_group_arn": self.load_balancer.target_group.arn,
                 "container_name": CONTAINER_NAME,
                 "container_port": self.spec.container.port,
+                **self._advanced_configuration(),
             },
             health_check_grace_seconds=self.spec.health_check_grace_seconds,
+            deployment_configuration=self._deployment_configuration(),
         )
         self._scaling()
         self._alarms()
+        if self.spec.deployment.alarm_rollback:
+            self.service.roll_back_on([self.alarms[key].alarm_name for key in ROLLBACK_ALARMS])
         stable_output(
             self,
             "alb_dns_name",
@@ -87,6 +97,40 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
             to_port=port,
             referenced_security_group_id=self.load_balancer.security_group.id,
             description="container port from the ALB",
+        )
+
+    def _advanced_configuration(self) -> dict[str, Any]:
+        """Blue/green, canary, linear: the second target group, the listener rules ECS reweights and the role it
+        does so with (provider 6.25.0 `load_balancer.advanced_configuration`; hashicorp/terraform-provider-aws
+        internal/service/ecs/service.go: alternate_target_group_arn, production_listener_rule and role_arn required,
+        test_listener_rule optional)."""
+        deployment = self.spec.deployment
+        if not deployment.shifts_traffic:
+            return {}
+        shift = self.load_balancer.traffic_shift(
+            test_port=deployment.test_listener_port, test_cidrs=deployment.test_listener_cidrs
+        )
+        role = ecs_load_balancer_role(
+            self, "deployment_role", name=self.spec.name, region=self.region, account_id=self.account_id
+        )
+        advanced = {
+            "alternate_target_group_arn": shift.alternate_target_group_arn,
+            "production_listener_rule": shift.production_listener_rule,
+            "role_arn": role.arn,
+        }
+        if shift.test_listener_rule is not None:
+            advanced["test_listener_rule"] = shift.test_listener_rule
+        return {"advanced_configuration": advanced}
+
+    def _deployment_configuration(self) -> dict[str, Any] | None:
+        deployment = self.spec.deployment
+        if not deployment.shifts_traffic:
+            return None
+        return deployment_configuration(
+            deployment.strategy.upper(),
+            bake_minutes=deployment.bake,
+            canary=deployment.canary if deployment.strategy == "canary" else None,
+            linear=deployment.linear if deployment.strategy == "linear" else None,
         )
 
     def _scaling(self) -> None:
@@ -200,7 +244,7 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
             ),
             summary=(
                 f"{spec.scaling.min_tasks}-{spec.scaling.max_tasks} tasks, {per_host} per GPU host; up to "
-                f"{spec.max_hosts} hosts (a deployment starts the new tasks before it stops the old)",
+                f"{spec.max_hosts} hosts ({self._deployment_summary()})",
                 *network_summary(self, self.network),
                 *self._grace_summary(),
             ),
@@ -210,6 +254,16 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
                 *spec.container.plain_secret_notes,
                 *spec.capacity.agent_config_notes,
             ),
+        )
+
+    def _deployment_summary(self) -> str:
+        deployment = self.spec.deployment
+        if not deployment.shifts_traffic:
+            return "a deployment starts the new tasks before it stops the old"
+        return (
+            f"a {deployment.strategy.replace('_', '/')} deployment runs a full green fleet beside blue, "
+            f"{deployment.peak_percent}% of the tasks, for ~{deployment.both_fleets_minutes} min after traffic "
+            "starts moving"
         )
 
     def _grace_notes(self) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from blueprints.deployment_spec import DeploymentSpec
 from blueprints.service_spec import GpuServiceSpec, network_field, region_field
 from sdk import sizing
 from sdk.grants import Grant
@@ -100,6 +101,10 @@ class AlbInferenceSpec(GpuServiceSpec):
     alb: AlbSpec = Field(description="HTTPS ALB. Required (certificate, allowed CIDRs).")
     grants: tuple[Grant, ...] = Field(default=(), description="Task role permissions. Default none.")
     alarms: AlarmsSpec = Field(default_factory=AlarmsSpec, description="Default: alarms without notification.")
+    deployment: DeploymentSpec = Field(
+        default_factory=DeploymentSpec,
+        description="Rolling, blue/green, canary or linear rollout. Default rolling with circuit-breaker rollback.",
+    )
 
     most_tasks_field: ClassVar[str] = "scaling.max_tasks"
 
@@ -157,6 +162,10 @@ class AlbInferenceSpec(GpuServiceSpec):
     @property
     def most_tasks(self) -> int:
         return self.scaling.max_tasks
+
+    @property
+    def deployment_peak_percent(self) -> int:
+        return self.deployment.peak_percent
 
     @property
     def health_check_grace_seconds(self) -> int:

@@ -62,11 +62,21 @@ class GpuServiceSpec(Spec):
         return min_tasks_per_host(self.capacity.instance_types, self.container)
 
     @property
+    def deployment_peak_percent(self) -> int:
+        """Tasks at a deployment's peak, percent of desired (a variant with other strategies overrides it)."""
+        return sizing.DEPLOYMENT_MAX_PERCENT
+
+    @property
+    def deployment_hosts(self) -> int:
+        """Hosts for the most tasks at the deployment's peak."""
+        return sizing.deployment_hosts(self.most_tasks, self.tasks_per_host, self.deployment_peak_percent)
+
+    @property
     def max_hosts(self) -> int:
-        """Hosts for the most tasks during a 200% rolling deployment, unless the spec caps it."""
+        """Hosts for the most tasks at the deployment's peak, unless the spec caps it."""
         if self.capacity.max_hosts is not None:
             return self.capacity.max_hosts
-        return sizing.deployment_hosts(self.most_tasks, self.tasks_per_host)
+        return self.deployment_hosts
 
     def service_problems(self, *, network_mode: Literal["awsvpc", "bridge"], enable_exec: bool) -> list[str]:
         """The container against the hosts, the region, the model source and ECS's task-definition size."""

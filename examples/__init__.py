@@ -1,6 +1,7 @@
 """The bundled example app: `python -m sdk synth` writes these stacks to generated/."""
 
 from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec, InferenceScalingSpec
+from blueprints.deployment_spec import DeploymentSpec
 from examples.queue import comfyui_queue
 from examples.renderer import heavy_renderer, validation_renderer
 from sdk.constructs.engine import Construct
@@ -58,6 +59,11 @@ SDXL = AlbInferenceSpec(
     ),
     grants=(S3PutGrant(arn="arn:aws:s3:::sdxl-generated-images", prefix="outputs/"),),
     alarms=AlarmsSpec(create_topic=True),
+    # The green fleet takes all traffic at once and blue stays up 15 minutes for an instant rollback; the QA
+    # network tries green on 8443 first. Both fleets run meanwhile: up to 12 hosts (docs/alb_inference.md).
+    deployment=DeploymentSpec(
+        strategy="blue_green", bake_time_minutes=15, test_listener_port=8443, test_listener_cidrs=("198.51.100.0/24",)
+    ),
 )
 
 
@@ -123,6 +129,10 @@ def llm_internal(app: Construct) -> None:
             ),
             grants=(DynamoDbItemGrant(arn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/llm-sessions"),),
             alarms=AlarmsSpec(sns_topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:platform-alerts"),
+            # 10% of requests on the new model for 10 minutes, then all of it; rolled back on its own alarms.
+            deployment=DeploymentSpec(
+                strategy="canary", canary_percent=10, canary_bake_minutes=10, bake_time_minutes=10
+            ),
         ),
     )
 

@@ -7,8 +7,6 @@ Usage a stack cannot state (traffic, requests) is assumed there, and every assum
 estimate so a reviewer can judge it.
 """
 
-import json
-import re
 import tomllib
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -18,9 +16,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from sdk.catalog import CATALOG, on_demand_price
+from sdk.deployments import deployment_peaks
 from sdk.gpu_metrics import GPU_METRICS_KEY, PUT_REQUESTS_PER_HOST_MONTH, custom_metric_months
 from sdk.hints import GpuCapacityHint, read_hints
-from sdk.tfjson import resources
+from sdk.sizing import hosts_for_tasks
+from sdk.tfjson import referenced, resources
 
 _PRICES = Path(__file__).parent / "catalog" / "aws_prices.toml"
 
@@ -111,11 +111,6 @@ def _slashed(values: Sequence[float]) -> str:
     return "/".join(f"{v:g}" for v in values)
 
 
-def referenced(body: Any, resource_type: str) -> set[str]:
-    """Names of `resource_type` resources that `body` refers to through ${type.name.attr} tokens."""
-    return set(re.findall(rf"\b{re.escape(resource_type)}\.([A-Za-z0-9_-]+)\.", json.dumps(body)))
-
-
 def root_volume_gb(tf_json: dict[str, Any], asg_address: str) -> float:
     """GB of EBS per host: the block device mappings of the launch template(s) the ASG references."""
     asg = resources(tf_json, "aws_autoscaling_group").get(asg_address.split(".", 1)[1], {})
@@ -177,7 +172,26 @@ def _gpu_lines(tf_json: dict[str, Any], hint: GpuCapacityHint, book: PriceBook, 
         f"{gb:g} GB gp3 per host at ${gp3}/GB-month, running hosts + the stopped hosts of the emitted warm pool "
         f"({warm_pool_hosts(tf_json, hint.asg_address, 0):g} at rest)",
     )
+    yield from _deployment_lines(tf_json, hint, book, region, host_counts)
     yield from _gpu_metric_lines(tf_json, hint, book, host_counts)
+
+
+def _deployment_lines(
+    tf_json: dict[str, Any], hint: GpuCapacityHint, book: PriceBook, region: str, host_counts: Sequence[float]
+) -> Iterator[CostLine]:
+    """A blue/green, canary or linear deployment runs a green fleet as large as blue until the bake ends."""
+    price, priced = _host_price(hint.instance_types[0], region)
+    for peak in deployment_peaks(tf_json):
+        if peak.asg != hint.asg_address or peak.both_fleets_minutes == 0:
+            continue
+        hours, counts = peak.both_fleets_minutes / 60, book.assume["deployments_per_month"]
+        green = (*host_counts[:2], peak.hosts_needed - hosts_for_tasks(peak.max_tasks, hint.tasks_per_host))
+        yield _line(
+            f"Green fleet during {peak.strategy} deployments ({peak.service})",
+            [hosts * price * hours * count for hosts, count in zip(green, counts, strict=True)],
+            f"{_slashed(counts)} deployments/month; green hosts {_slashed(green)} for ~{peak.both_fleets_minutes} min "
+            f"each (traffic shift + bake; task start not counted); {priced}, all on-demand",
+        )
 
 
 def _gpu_metric_lines(

@@ -27,6 +27,9 @@ LATENCY_SPLIT = {"network": 0.10, "queueing": 0.20, "inference": 0.70}
 
 # ECS services roll out with maximumPercent 200: hosts must hold the old and the new tasks side by side.
 DEPLOYMENT_MAX_PERCENT = 200
+# ECS blue/green, canary and linear deployments start a full green fleet beside the blue one before any traffic
+# moves (ECS developer guide, deployment-type-blue-green.html): 100% + 100% of the desired tasks until the bake ends.
+BLUE_GREEN_PEAK_PERCENT = 200
 # Scale out before a task is saturated: track requests at 70% of what one task serves.
 TARGET_UTILIZATION_PERCENT = 70
 

@@ -4,6 +4,7 @@ One home for synth (writes the files), review, rehearse, cost and the tests (rea
 """
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,3 +49,8 @@ def addresses(tf_json: TfJson) -> dict[str, dict[str, Any]]:
     out = {f"{kind}.{name}": body for kind, name, body in each_resource(tf_json)}
     out.update({f"data.{kind}.{name}": body for kind, name, body in each_resource(tf_json, "data")})
     return out
+
+
+def referenced(body: Any, resource_type: str) -> set[str]:
+    """Names of `resource_type` resources that `body` refers to through ${type.name.attr} tokens."""
+    return set(re.findall(rf"\b{re.escape(resource_type)}\.([A-Za-z0-9_-]+)\.", json.dumps(body)))

@@ -77,6 +77,7 @@ LambdaPermission = aws.lambda_permission.LambdaPermission
 LaunchTemplate = aws.launch_template.LaunchTemplate
 Lb = aws.lb.Lb
 LbListener = aws.lb_listener.LbListener
+LbListenerRule = aws.lb_listener_rule.LbListenerRule
 LbTargetGroup = aws.lb_target_group.LbTargetGroup
 NatGateway = aws.nat_gateway.NatGateway
 Route = aws.route.Route
@@ -155,6 +156,7 @@ __all__ = [
     "LaunchTemplate",
     "Lb",
     "LbListener",
+    "LbListenerRule",
     "LbTargetGroup",
     "LocalBackend",
     "NatGateway",

@@ -159,6 +159,7 @@ class GpuServiceBase(Construct, Generic[SpecT]):
         load_balancer: dict[str, Any] | None = None,
         health_check_grace_seconds: int | None = None,
         environment: dict[str, str] | None = None,
+        deployment_configuration: dict[str, Any] | None = None,
     ) -> None:
         """The task definition (with the variant's extra `environment`), the service on the capacity provider
         (starting at `min_tasks`), its scaling target (`min_tasks`-`max_tasks`) and the alarm topic."""
@@ -191,6 +192,7 @@ class GpuServiceBase(Construct, Generic[SpecT]):
             load_balancer=load_balancer,
             health_check_grace_seconds=health_check_grace_seconds,
             enable_exec=settings.enable_exec,
+            deployment_configuration=deployment_configuration,
         )
         self.scaling = ServiceScaling(
             self,

@@ -184,3 +184,23 @@ class TaskRoles(Construct):
             self._task_policy = _policy(self, "task_policy", self.task_role, self._task_name, statements)
         else:
             self._task_policy.policy = terraform_literal(policy_json(statements))
+
+
+# The managed policy lives at the policy root, not under service-role/ (AWS Managed Policy Reference,
+# AmazonECSInfrastructureRolePolicyForLoadBalancers: "ARN: arn:aws:iam::aws:policy/AmazonECSInfrastructureRole...").
+ECS_LOAD_BALANCER_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+
+
+def ecs_load_balancer_role(scope: Construct, id_: str, *, name: str, region: str, account_id: str) -> IamRole:
+    """The infrastructure role ECS assumes to move traffic between target groups in a blue/green, canary or linear
+    deployment (ECS developer guide, AmazonECSInfrastructureRolePolicyForLoadBalancers.html), for this account only."""
+    role = _role(
+        scope,
+        id_,
+        iam_name(name, region, "ecs-lb"),
+        "ecs.amazonaws.com",
+        [],
+        conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+    )
+    new(IamRolePolicyAttachment, scope, f"{id_}_managed", role=role.name, policy_arn=ECS_LOAD_BALANCER_POLICY)
+    return role

@@ -175,7 +175,8 @@ def unknown_arguments(tf: dict[str, Any], facts: ProviderFacts) -> list[str]:
                     unknown.append(f"{prefix} (resource type)")
                     continue
                 unknown += _unknown_in(config, block["block"], prefix, top=True)
-    return unknown
+    # A list of blocks (several load_balancer blocks) repeats a path once per item: report each path once.
+    return list(dict.fromkeys(unknown))
 
 
 def _unknown_in(config: Any, block: dict[str, Any], prefix: str, *, top: bool = False) -> list[str]:

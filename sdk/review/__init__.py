@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sdk.catalog import CATALOG
 from sdk.cost import CostEstimate, estimate_stack
+from sdk.deployments import deployment_peaks
 from sdk.gpu_metrics import GPU_METRICS_KEY
 from sdk.hints import read_hints
 from sdk.review.diff import ResourceChange, diff_stacks
@@ -77,6 +78,9 @@ class StackReview(BaseModel):
     )
     policy: PolicyResult | None = Field(default=None, description="checkov results (default None: not run)")
     review_notes: tuple[str, ...] = Field(default=(), description="Blueprint notes (default none)")
+    deployment_problems: tuple[str, ...] = Field(
+        default=(), description="Services whose deployment peak needs more hosts than the ASG max (default none)"
+    )
     flags: tuple[str, ...] = Field(default=(), description="Why a reviewer must look (default none)")
 
 
@@ -143,6 +147,7 @@ def _flags(review: StackReview, threshold_percent: float) -> tuple[str, ...]:
     change = review.cost_change_percent
     if change is not None and change > threshold_percent:
         flags.append(f"typical cost up {change:.1f}% (threshold {threshold_percent:g}%)")
+    flags += [f"deployment does not fit the ASG maximum: {item}" for item in review.deployment_problems]
     if review.policy is not None:
         flags += [f"checkov {f.check_id} failed on {f.resource}: {f.check_name}" for f in review.policy.failed]
         flags += [f"stale checkov skip: {skip}" for skip in review.policy.stale_skips]
@@ -179,6 +184,7 @@ def review_stack(
         cost_change_percent=change,
         policy=policy,
         review_notes=tuple(note for hints in read_hints(new).values() for note in hints.review_notes),
+        deployment_problems=tuple(peak.problem for peak in deployment_peaks(new) if not peak.fits),
     )
     return review.model_copy(update={"flags": _flags(review, cost_threshold_percent)})
 

@@ -7,8 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sdk.cost import referenced
-from sdk.tfjson import resources
+from sdk.tfjson import referenced, resources
 
 OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 

@@ -6,8 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sdk.cost import referenced
-from sdk.tfjson import resources
+from sdk.tfjson import referenced, resources
 
 # Actions AWS documents as not supporting resource-level permissions: "*" is the only valid resource.
 STAR_ONLY_ACTIONS = frozenset(

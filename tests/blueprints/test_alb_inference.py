@@ -171,8 +171,11 @@ def test_alb_serves_tls13_redirects_http_and_drops_invalid_headers(sdxl):
     assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     assert listeners[443]["certificate_arn"].startswith("arn:aws:acm:us-east-1:")
     assert listeners[80]["default_action"][0]["redirect"]["protocol"] == "HTTPS"
-    tg = only(sdxl, "aws_lb_target_group")
-    assert (tg["health_check"]["path"], tg["health_check"]["matcher"], tg["target_type"]) == ("/healthz", "200", "ip")
+    # blue and green (blue/green deployment) target groups check health alike
+    groups = resources(sdxl, "aws_lb_target_group").values()
+    assert [(tg["health_check"]["path"], tg["health_check"]["matcher"], tg["target_type"]) for tg in groups] == [
+        ("/healthz", "200", "ip")
+    ] * 2
 
 
 def test_tasks_accept_traffic_only_from_the_alb_and_the_alb_only_from_allowed_cidrs(llm):
@@ -577,3 +580,85 @@ def test_the_cost_minimum_pays_for_the_hosts_min_tasks_keep_running(sdxl):
     line = next(line for line in estimate_stack(sdxl).lines if line.component.startswith("GPU hosts"))
     # THEN the Min column pays for the one on-demand host that always runs (g5.2xlarge, 730 h), not $0
     assert line.min_usd == pytest.approx(1.212 * 730, abs=0.01)
+
+
+def test_the_blue_green_example_shifts_traffic_between_two_target_groups_through_ecs_native_blue_green(sdxl):
+    # GIVEN the public SDXL example, deployed blue/green with a 15-minute bake and a test listener on 8443
+    service = only(sdxl, "aws_ecs_service")
+    groups = resources(sdxl, "aws_lb_target_group")
+    rules = resources(sdxl, "aws_lb_listener_rule")
+    # THEN the service deploys BLUE_GREEN, keeps the circuit breaker, and names both groups, both rules and the role
+    assert service["deployment_configuration"] == {"strategy": "BLUE_GREEN", "bake_time_in_minutes": "15"}
+    assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    advanced = service["load_balancer"][0]["advanced_configuration"]
+    primary = service["load_balancer"][0]["target_group_arn"]
+    alternate = advanced["alternate_target_group_arn"]
+    assert {primary, alternate} == {f"${{aws_lb_target_group.{name}.arn}}" for name in groups}
+    assert {advanced["production_listener_rule"], advanced["test_listener_rule"]} == {
+        f"${{aws_lb_listener_rule.{name}.arn}}" for name in rules
+    }
+    # AND each rule forwards all traffic to blue, 0 to green, and leaves ECS's reweighting alone
+    for rule in rules.values():
+        weights = [(g["arn"], g["weight"]) for g in rule["action"][0]["forward"]["target_group"]]
+        assert weights == [(primary, 100), (alternate, 0)]
+        assert rule["lifecycle"] == {"ignore_changes": ["action"]}
+    # AND the role ECS reweights with trusts ECS of this account only and carries the managed load-balancer policy
+    role_name = advanced["role_arn"].split(".")[1]
+    role = resources(sdxl, "aws_iam_role")[role_name]
+    trust = json.loads(role["assume_role_policy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "ecs.amazonaws.com"}
+    assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+    attached = [a for a in resources(sdxl, "aws_iam_role_policy_attachment").values() if role_name in a["role"]]
+    assert [a["policy_arn"] for a in attached] == [
+        "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+    ]
+
+
+def test_the_test_listener_has_its_own_port_and_admits_only_the_testers_cidrs(sdxl):
+    # GIVEN the blue/green example with its test listener on 8443 for 198.51.100.0/24
+    listeners = {lb["port"]: lb for lb in resources(sdxl, "aws_lb_listener").values()}
+    ingress = [r for r in resources(sdxl, "aws_vpc_security_group_ingress_rule").values() if r["from_port"] == 8443]
+    # THEN it is HTTPS with the production certificate and TLS policy, and reachable only from those CIDRs
+    assert listeners[8443]["protocol"] == "HTTPS"
+    assert listeners[8443]["ssl_policy"] == listeners[443]["ssl_policy"]
+    assert [r["cidr_ipv4"] for r in ingress] == ["198.51.100.0/24"]
+
+
+def test_a_traffic_shifting_deployment_rolls_back_on_the_services_own_5xx_latency_and_unhealthy_alarms(llm):
+    # GIVEN the internal LLM example, deployed canary: 10% for 10 minutes, then a 10-minute bake
+    service = only(llm, "aws_ecs_service")
+    alarms = resources(llm, "aws_cloudwatch_metric_alarm")
+    # THEN the deployment is CANARY with those figures as the provider's strings
+    assert service["deployment_configuration"] == {
+        "strategy": "CANARY",
+        "bake_time_in_minutes": "10",
+        "canary_configuration": {"canary_percent": 10, "canary_bake_time_in_minutes": "10"},
+    }
+    # AND a 5xx, p95 latency or unhealthy-target alarm of this service fails and rolls back the deployment
+    named = {a.split(".")[1] for a in service["alarms"]["alarm_names"]}
+    assert sorted(alarms[n]["alarm_name"] for n in named) == [
+        "llm-internal-5xx-rate",
+        "llm-internal-p95-latency",
+        "llm-internal-unhealthy-targets",
+    ]
+    assert (service["alarms"]["enable"], service["alarms"]["rollback"]) == (True, True)
+
+
+def test_a_rolling_spec_emits_exactly_what_it_did_before_deployments_were_configurable(tmp_path, sdxl):
+    # GIVEN the public example with its deployment set back to the default (rolling)
+    from blueprints.deployment_spec import DeploymentSpec
+    from examples import SDXL, sdxl_public
+    from sdk.constructs.engine import App
+
+    app = App(outdir=str(tmp_path))
+    sdxl_public(app, SDXL.model_copy(update={"deployment": DeploymentSpec()}))
+    app.synth()
+    stack = load_stack(tmp_path / "stacks", "sdxl-public")
+    service = only(stack, "aws_ecs_service")
+    # THEN there is no second target group, listener rule, deployment role, strategy or alarm block
+    assert "deployment_configuration" not in service and "alarms" not in service
+    assert "advanced_configuration" not in service["load_balancer"][0]
+    assert len(resources(stack, "aws_lb_target_group")) == 1 and resources(stack, "aws_lb_listener_rule") == {}
+    assert (service["deployment_maximum_percent"], service["deployment_circuit_breaker"]["rollback"]) == (200, True)
+    summary = next(iter(read_hints(stack).values())).summary[0]
+    assert "a deployment starts the new tasks before it stops the old" in summary

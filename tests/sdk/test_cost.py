@@ -330,3 +330,18 @@ def test_each_dashboard_costs_three_dollars_a_month_beyond_the_free_three():
     # WHEN the estimate is read
     # THEN the dashboard is priced at $3/month at every load (the account's free three are not assumed)
     assert lines["CloudWatch dashboards"] == pytest.approx((3.0, 3.0, 3.0))
+
+
+def test_a_blue_green_service_pays_for_its_green_fleet_for_each_deployment_and_a_rolling_one_does_not():
+    # GIVEN the committed blue/green example (g5.2xlarge, 1 / 4 / 6 hosts, 15 minutes with both fleets) and the
+    # rolling queue example
+    from sdk.tfjson import stack_file
+    from tests.sdk.review.conftest import GENERATED
+
+    public, queue = (json.loads(stack_file(GENERATED, s).read_text()) for s in ("sdxl-public", "comfyui-queue"))
+    price = CATALOG.get("g5.2xlarge").on_demand_usd_per_hour
+    # WHEN estimated
+    green = {k: v for k, v in _by_component(public).items() if k.startswith("Green fleet during BLUE_GREEN")}
+    # THEN green hosts x 1/4 h x 0 / 4 / 20 deployments a month are priced on-demand, once
+    assert list(green.values()) == [pytest.approx((0, 4 * price / 4 * 4, 6 * price / 4 * 20), abs=0.01)]
+    assert not any(k.startswith("Green fleet") for k in _by_component(queue))

@@ -85,3 +85,35 @@ def test_an_ipv6_block_is_refused_because_the_alb_is_ipv4_only():
     with pytest.raises(ValidationError) as error:
         AlbSpec(certificate_arn=CERTIFICATE, allowed_cidrs=("2001:db8::/32",))
     assert "allowed_cidrs" in str(error.value) and "IPv4-only. Fix: an IPv4 block" in str(error.value)
+
+
+def test_traffic_shift_without_a_test_port_adds_a_second_group_and_one_rule_and_opens_nothing(tmp_path):
+    # GIVEN an internal ALB whose service shifts traffic without a test listener
+    from sdk.tfjson import resources
+
+    def build(stack):
+        lb = LoadBalancer(
+            stack,
+            "alb",
+            name="svc",
+            spec=AlbSpec(certificate_arn=CERTIFICATE, allowed_cidrs=("10.0.0.0/8",), internal=True),
+            vpc_id="vpc-1",
+            subnet_ids=["subnet-1", "subnet-2"],
+            target_port=8080,
+            target_security_group_id="sg-1",
+            region="us-east-1",
+        )
+        shift = lb.traffic_shift(test_port=None, test_cidrs=())
+        assert shift.test_listener_rule is None and lb.test_listener is None
+
+    stack = synth(tmp_path, build)
+    # THEN a second target group and one rule on the HTTPS listener, and no ingress beyond 80/443
+    groups = resources(stack, "aws_lb_target_group")
+    assert sorted(g["name"] for g in groups.values()) == ["svc", "svc-alt"]
+    (rule,) = resources(stack, "aws_lb_listener_rule").values()
+    assert "alb_https" in rule["listener_arn"] and rule["priority"] == 1
+    ports = sorted(r["from_port"] for r in resources(stack, "aws_vpc_security_group_ingress_rule").values())
+    assert ports == [80, 443]
+    # AND only the alternate group skips the HTTP-protocol check (the primary passes it through its listener)
+    skips = {address: checks for address, checks in resource_skips(stack).items() if "target_group" in address}
+    assert [set(c) for c in skips.values()] == [{"CKV_AWS_378"}] and "alternate_target_group" in next(iter(skips))

@@ -75,3 +75,46 @@ def test_teardown_lifts_each_destroy_guard_the_stack_sets_and_nothing_else():
         "aws_lb": {"lb": {"enable_deletion_protection": False}},
         "aws_s3_bucket": {"b": {"force_destroy": True}},
     }
+
+
+def test_a_block_nested_in_a_list_of_blocks_is_named_and_dropped_in_every_item_and_nothing_else():
+    # GIVEN an ECS service as 5.100.0 knows it (load_balancer blocks, alarms) emitting 6.25.0's
+    # deployment_configuration and load_balancer.advanced_configuration
+    ecs = {
+        "block": {
+            "attributes": {"name": {}},
+            "block_types": {
+                "alarms": {"block": {"attributes": {"alarm_names": {}, "enable": {}, "rollback": {}}}},
+                "load_balancer": {"block": {"attributes": {"target_group_arn": {}, "container_port": {}}}},
+            },
+        }
+    }
+    facts = ProviderFacts(endpoints=("ecs",), schemas={"resource": {"aws_ecs_service": ecs}, "data": {}})
+    alarms = {"alarm_names": ["a"], "enable": True, "rollback": True}
+    balancer = {"target_group_arn": "tg", "container_port": 80, "advanced_configuration": {"role_arn": "r"}}
+    tf = {
+        "resource": {
+            "aws_ecs_service": {
+                "s": {
+                    "name": "s",
+                    "alarms": alarms,
+                    "load_balancer": [balancer, dict(balancer)],
+                    "deployment_configuration": {"strategy": "BLUE_GREEN"},
+                }
+            }
+        }
+    }
+    # WHEN checked and copied for the rehearsal
+    unknown = unknown_arguments(tf, facts)
+    copy = without(tf, unknown)
+    # THEN both newer arguments are named once each (not once per load balancer), and the copy keeps the alarms
+    # and both load balancers' known arguments
+    assert unknown == [
+        "aws_ecs_service.s.load_balancer.advanced_configuration",
+        "aws_ecs_service.s.deployment_configuration",
+    ]
+    assert copy["resource"]["aws_ecs_service"]["s"] == {
+        "name": "s",
+        "alarms": alarms,
+        "load_balancer": [{"target_group_arn": "tg", "container_port": 80}] * 2,
+    }

@@ -277,3 +277,19 @@ def test_the_capacity_table_says_which_gpu_metrics_each_group_publishes(tmp_path
     # THEN each row names the measurements and namespace, and the table has the column
     assert rows and {row.gpu_metrics for row in rows} == {"5 per GPU + group -> GpuBlueprints"}
     assert "| Warm pool | GPU metrics |" in text and "| 5 per GPU + group -> GpuBlueprints |" in text
+
+
+def test_a_blue_green_deployment_that_cannot_fit_the_asg_maximum_is_flagged(public_stack):
+    # GIVEN the blue/green public example (6 tasks at most, one per host: 12 hosts with the green fleet), its ASG
+    # capped at 8 hosts, e.g. by a capacity.max_hosts set for the rolling days
+    before = json.loads(json.dumps(public_stack))
+    for asg in public_stack["resource"]["aws_autoscaling_group"].values():
+        asg["max_size"] = 8
+    # WHEN reviewed, and the uncapped stack too
+    capped, fits = review_stack(PUBLIC, public_stack, before), review_stack(PUBLIC, before, before)
+    # THEN the capped one is flagged with the service, the peak and the hosts it needs; the uncapped one is not
+    flagged = [f for f in capped.flags if f.startswith("deployment does not fit the ASG maximum")]
+    assert len(flagged) == 1, capped.flags
+    assert "a BLUE_GREEN deployment at 6 tasks runs 12 and needs 12 hosts" in flagged[0]
+    assert "stops at 8" in flagged[0]
+    assert fits.deployment_problems == ()
