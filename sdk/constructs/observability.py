@@ -1,5 +1,6 @@
 """Observability: log groups, VPC flow logs, the alarm topic and CloudWatch alarms."""
 
+import re
 from typing import Any
 
 from sdk.constructs.engine import (
@@ -14,6 +15,7 @@ from sdk.constructs.engine import (
     SnsTopic,
     SnsTopicPolicy,
 )
+from sdk.constructs.metrics import Metric
 from sdk.constructs.naming import assume_role_policy, iam_name, policy_json
 from sdk.constructs.stack import required_stack_region
 from sdk.constructs.structs import new
@@ -145,10 +147,20 @@ class AlarmTopic(Construct):
 
 
 def alarm(
-    scope: Construct, id_: str, *, name: str, description: str, topic: AlarmTopic, **settings: Any
+    scope: Construct,
+    id_: str,
+    *,
+    name: str,
+    description: str,
+    topic: AlarmTopic,
+    metric: Metric | None = None,
+    **settings: Any,
 ) -> CloudwatchMetricAlarm:
-    """One alarm wired to the topic; missing data is not breaching unless the caller says otherwise."""
+    """One alarm wired to the topic, on one `metric` or on the `metric_query` in settings; missing data is not
+    breaching unless the caller says otherwise."""
     settings.setdefault("treat_missing_data", "notBreaching")
+    if metric is not None:
+        settings |= single_metric(metric)
     return new(
         CloudwatchMetricAlarm,
         scope,
@@ -159,3 +171,14 @@ def alarm(
         ok_actions=topic.actions(),
         **settings,
     )
+
+
+def single_metric(metric: Metric) -> dict[str, Any]:
+    """A single-metric alarm's arguments: a percentile (p95) is an extended statistic."""
+    statistic = "extended_statistic" if re.fullmatch(r"p\d+(\.\d+)?", metric.stat) else "statistic"
+    return {
+        "namespace": metric.namespace,
+        "metric_name": metric.name,
+        "dimensions": metric.dimensions,
+        statistic: metric.stat,
+    }
