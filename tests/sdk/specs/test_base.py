@@ -1,6 +1,8 @@
 """Spec (sdk/specs/base.py): the base every spec builds on, with a docstring on every model users meet."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,17 @@ def test_a_problem_list_becomes_one_error_naming_each_problem():
         base.problems_to_error(["a: bad. Fix: x", "b: bad. Fix: y"])
     # THEN one error lists both under the marker the Spec base collects
     assert str(caught.value) == "invalid spec:\n  - a: bad. Fix: x\n  - b: bad. Fix: y"
+
+
+def test_every_spec_module_imports_in_a_fresh_interpreter_without_cdktf_or_node():
+    # GIVEN every spec module there is (found by name, so a new one is covered too)
+    paths = [*(ROOT / "sdk" / "specs").glob("*.py"), *(ROOT / "blueprints").glob("*_spec.py")]
+    paths += [ROOT / "sdk" / "job_specs.py", ROOT / "sdk" / "gateway_spec.py"]
+    modules = sorted(".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__") for p in paths)
+    # WHEN a fresh interpreter imports them all
+    loaded = "sorted(m for m in sys.modules if m.split('.')[0] in ('cdktf', 'jsii'))"
+    probe = f"import {', '.join(modules)}, sys; print({loaded})"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    # THEN they import, and neither cdktf nor jsii (which starts Node) was loaded
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", modules
