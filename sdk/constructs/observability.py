@@ -1,6 +1,5 @@
 """Observability: log groups, VPC flow logs, the alarm topic and CloudWatch alarms."""
 
-import re
 from typing import Any
 
 from sdk.constructs.engine import (
@@ -20,6 +19,8 @@ from sdk.constructs.naming import assume_role_policy, iam_name, policy_json
 from sdk.constructs.stack import required_stack_region
 from sdk.constructs.structs import new
 from sdk.specs import AlarmsSpec
+
+BASIC_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 
 
 class LogGroup(Construct):
@@ -174,8 +175,9 @@ def alarm(
 
 
 def single_metric(metric: Metric) -> dict[str, Any]:
-    """A single-metric alarm's arguments: a percentile (p95) is an extended statistic."""
-    statistic = "extended_statistic" if re.fullmatch(r"p\d+(\.\d+)?", metric.stat) else "statistic"
+    """A single-metric alarm's arguments. PutMetricAlarm takes the five basic statistics as Statistic and any other
+    (p95, tm90, IQM) as ExtendedStatistic, never both (CloudWatch API reference, PutMetricAlarm)."""
+    statistic = "statistic" if metric.stat in BASIC_STATISTICS else "extended_statistic"
     return {
         "namespace": metric.namespace,
         "metric_name": metric.name,

@@ -90,6 +90,8 @@ def synth_metric_alarms() -> dict[str, Any]:
     common["comparison_operator"] = "GreaterThanThreshold"
     latency = Metric("AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/a/1"}, "p95")
     alarm(stack, "latency", name="svc-latency", description="slow", metric=latency, **common)
+    trimmed = Metric("AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/a/1"}, "tm90")
+    alarm(stack, "trimmed", name="svc-trimmed", description="slow", metric=trimmed, **common)
     alarm(
         stack,
         "age",
@@ -106,9 +108,10 @@ def test_an_alarm_on_one_metric_reads_its_namespace_name_dimensions_and_statisti
     # WHEN the stack is synthesized
     alarms = {a["alarm_name"]: a for a in synth_metric_alarms().values()}
     latency, age = alarms["svc-latency"], alarms["svc-age"]
-    # THEN a percentile is an extended statistic, any other stat a statistic, beside the metric's identity
+    # THEN a basic statistic is a statistic, any other (a percentile, a trimmed mean) an extended statistic
     assert (latency["namespace"], latency["metric_name"]) == ("AWS/ApplicationELB", "TargetResponseTime")
     assert latency["extended_statistic"] == "p95" and "statistic" not in latency
     assert latency["dimensions"] == {"LoadBalancer": "app/a/1"}
     assert (age["namespace"], age["statistic"], age["dimensions"]) == ("AWS/SQS", "Maximum", {"QueueName": "q"})
     assert "extended_statistic" not in age
+    assert alarms["svc-trimmed"]["extended_statistic"] == "tm90" and "statistic" not in alarms["svc-trimmed"]
