@@ -36,9 +36,9 @@ JSII_CACHE_ROOT = (
 def build_copies(app, count: int) -> None:
     """`count` copies of the README's service, each in its own stack `sdxl-<i>`."""
     from blueprints.alb_inference import AlbInferenceService, AlbInferenceSpec, InferenceScalingSpec
-    from sdk.constructs.load_balancer import AlbSpec
     from sdk.constructs.stack import GpuStack
     from sdk.specs import CapacitySpec, ContainerSpec, SpotSpec
+    from sdk.specs.load_balancer import AlbSpec
 
     spec = AlbInferenceSpec(
         name="sdxl",

@@ -177,57 +177,57 @@ class AlbInferenceService(GpuServiceBase[AlbInferenceSpec]):
         )
 
     def _alarms(self) -> None:
-        spec, name, dims = self.spec.scaling, self.spec.name, self._alb_dimensions
+        spec, dims = self.spec.scaling, self._alb_dimensions
         alb = alb_metrics(dims)
-        self.alarms = {
-            "running_below_desired": alarm(
-                self,
-                "running_below_desired",
-                name=f"{name}-running-below-desired",
-                topic=self.topic,
-                description="Fewer tasks run than desired for 10 minutes (capacity or crash loop)",
-                comparison_operator="GreaterThanThreshold",
-                threshold=0,
-                evaluation_periods=10,
-                metric_query=missing_tasks_query(self.cluster.name, self.service.name),
+        # key (construct id): (name suffix, description, settings); each alarms above its threshold
+        rules: dict[str, tuple[str, str, dict[str, Any]]] = {
+            "running_below_desired": (
+                "running-below-desired",
+                "Fewer tasks run than desired for 10 minutes (capacity or crash loop)",
+                {
+                    "threshold": 0,
+                    "evaluation_periods": 10,
+                    "metric_query": missing_tasks_query(self.cluster.name, self.service.name),
+                },
             ),
-            "target_5xx_rate": alarm(
-                self,
-                "target_5xx_rate",
-                name=f"{name}-5xx-rate",
-                topic=self.topic,
-                description=f"Target 5xx above {spec.error_rate_alarm_percent}% of requests",
-                comparison_operator="GreaterThanThreshold",
-                threshold=spec.error_rate_alarm_percent,
-                evaluation_periods=3,
-                datapoints_to_alarm=3,
-                metric_query=error_rate_query(dims),
+            "target_5xx_rate": (
+                "5xx-rate",
+                f"Target 5xx above {spec.error_rate_alarm_percent}% of requests",
+                {
+                    "threshold": spec.error_rate_alarm_percent,
+                    "evaluation_periods": 3,
+                    "datapoints_to_alarm": 3,
+                    "metric_query": error_rate_query(dims),
+                },
             ),
-            "p95_latency": alarm(
-                self,
-                "p95_latency",
-                name=f"{name}-p95-latency",
-                topic=self.topic,
-                description=f"Target p95 latency over {spec.p95_latency_budget_ms} ms",
-                **alb["p95"].alarm_fields(),
-                evaluation_periods=5,
-                datapoints_to_alarm=3,
-                threshold=spec.p95_latency_budget_ms / 1000,
-                comparison_operator="GreaterThanThreshold",
+            "p95_latency": (
+                "p95-latency",
+                f"Target p95 latency over {spec.p95_latency_budget_ms} ms",
+                {
+                    "metric": alb["p95"],
+                    "evaluation_periods": 5,
+                    "datapoints_to_alarm": 3,
+                    "threshold": spec.p95_latency_budget_ms / 1000,
+                },
             ),
-            "unhealthy_hosts": alarm(
-                self,
-                "unhealthy_hosts",
-                name=f"{name}-unhealthy-targets",
-                topic=self.topic,
-                description="Targets failing the ALB health check",
-                **alb["unhealthy"].alarm_fields(),
-                evaluation_periods=3,
-                threshold=0,
-                comparison_operator="GreaterThanThreshold",
+            "unhealthy_hosts": (
+                "unhealthy-targets",
+                "Targets failing the ALB health check",
+                {"metric": alb["unhealthy"], "evaluation_periods": 3},
             ),
-            **self.gpu_alarms,
         }
+        self.alarms = {
+            key: alarm(
+                self,
+                key,
+                name=f"{self.spec.name}-{suffix}",
+                topic=self.topic,
+                description=description,
+                comparison_operator="GreaterThanThreshold",
+                **{"threshold": 0, **settings},
+            )
+            for key, (suffix, description, settings) in rules.items()
+        } | self.gpu_alarms
 
     def hints(self) -> BlueprintHints:
         spec = self.spec

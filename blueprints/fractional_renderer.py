@@ -6,15 +6,14 @@ provider and service, started only when the primary falls behind.
 """
 
 from blueprints.fractional_renderer_spec import (
-    KERNEL_CACHE_PATH,
     FallbackSpec,
     FractionalRendererSpec,
-    RenderSettings,
-    RenderWorkerSpec,
     placement_constraint,
     render_families,
 )
 from blueprints.idle_stop_queue import IdleStopGpuQueue
+from blueprints.render_worker_spec import RenderSettings, RenderWorkerSpec
+from render_worker.contract import KERNEL_CACHE_PATH
 from sdk.constructs.engine import Construct
 from sdk.constructs.jobs import JobResources
 from sdk.constructs.network import Network

@@ -150,40 +150,28 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
         return given
 
     def _scaling(self) -> None:
+        """Backlog sets the workers to what the jobs need; idle sets them to 0 after idle_minutes of no jobs.
+        SQS stops publishing for a queue inactive for hours: there no data means idle."""
         spec, queries = self.spec, self._scaling_queries()
-        backlog = self.scaling.step_scaling(
-            "backlog",
-            name=f"{spec.name}-backlog",
-            adjustment_type="ExactCapacity",
-            steps=backlog_steps(spec.max_workers),
-        )
-        idle = self.scaling.step_scaling(
-            "idle",
-            name=f"{spec.name}-idle-stop",
-            adjustment_type="ExactCapacity",
-            steps=[{"metric_interval_upper_bound": "0", "scaling_adjustment": 0}],
-        )
-        self.scaling_alarms = {
-            "backlog": self._scaling_alarm(
-                "backlog_alarm",
-                name=f"{spec.name}-backlog",
-                query=queries["backlog"],
-                action=backlog.arn,
-                comparison_operator="GreaterThanThreshold",
-                evaluation_periods=1,
-                treat_missing_data="notBreaching",
-            ),
-            "idle": self._scaling_alarm(
-                "idle_alarm",
-                name=f"{spec.name}-idle",
-                query=queries["idle"],
-                action=idle.arn,
-                comparison_operator="LessThanOrEqualToThreshold",
-                evaluation_periods=spec.idle_minutes,
-                # SQS stops publishing for a queue inactive for hours: no data means idle.
-                treat_missing_data="breaching",
-            ),
+        idle_steps = [{"metric_interval_upper_bound": "0", "scaling_adjustment": 0}]
+        rules = {
+            "backlog": ("backlog", backlog_steps(spec.max_workers), "GreaterThanThreshold", 1, "notBreaching"),
+            "idle": ("idle-stop", idle_steps, "LessThanOrEqualToThreshold", spec.idle_minutes, "breaching"),
         }
+        self.scaling_alarms: dict[str, CloudwatchMetricAlarm] = {}
+        for key, (policy_name, steps, comparison, periods, missing) in rules.items():
+            policy = self.scaling.step_scaling(
+                key, name=f"{spec.name}-{policy_name}", adjustment_type="ExactCapacity", steps=steps
+            )
+            self.scaling_alarms[key] = self._scaling_alarm(
+                f"{key}_alarm",
+                name=f"{spec.name}-{key}",
+                query=queries[key],
+                action=policy.arn,
+                comparison_operator=comparison,
+                evaluation_periods=periods,
+                treat_missing_data=missing,
+            )
 
     def _scaling_queries(self) -> dict[str, tuple[str, list[Query]]]:
         """(description, metric math) of the backlog and idle alarms: all outstanding jobs, or with a second consumer
@@ -259,7 +247,8 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
                 name=f"{name}-jobs-failed",
                 description="Jobs ended FAILED in 5 min (handler error, job timeout, bad input, or dead-lettered "
                 "and found by a worker's sweep); each job's row says why",
-                **m["failed"].alarm_fields(period=300),
+                metric=m["failed"],
+                period=300,
                 threshold=0,
                 **common,
             ),
@@ -269,7 +258,8 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
                 name=f"{name}-oldest-job-age",
                 description=f"A job has waited over {spec.oldest_message_age_alarm_seconds} s (no capacity or "
                 "workers stuck)",
-                **m["age"].alarm_fields(period=300),
+                metric=m["age"],
+                period=300,
                 threshold=spec.oldest_message_age_alarm_seconds,
                 **common,
             ),
@@ -280,7 +270,8 @@ class IdleStopGpuQueue(GpuServiceBase[IdleStopGpuQueueSpec]):
                 description=f"The DLQ holds {SWEEP_LIMIT}+ failed jobs' messages (kept 14 days); a worker's sweep "
                 f"reads {SWEEP_LIMIT}, so a job dead-lettered before its failure was recorded may stay unfinished. "
                 "Inspect, then purge or redrive the DLQ",
-                **m["dlq"].alarm_fields(period=300),
+                metric=m["dlq"],
+                period=300,
                 threshold=SWEEP_LIMIT,
                 **{**common, "comparison_operator": "GreaterThanOrEqualToThreshold"},
             ),

@@ -26,6 +26,8 @@ _PRICES = Path(__file__).parent / "catalog" / "aws_prices.toml"
 
 
 class Price(BaseModel):
+    """One checked unit price of aws_prices.toml, with where and when it was checked."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     usd: float = Field(description="Unit price in USD (no default)")
@@ -58,6 +60,8 @@ def load_prices() -> PriceBook:
 
 
 class CostLine(BaseModel):
+    """One component of a CostEstimate: monthly USD at the minimum, typical use and the maximum."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     component: str = Field(description="What is priced, e.g. 'GPU hosts (aws_autoscaling_group.x)'")

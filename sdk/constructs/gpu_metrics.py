@@ -81,7 +81,6 @@ def gpu_alarms(
     spec, asg = capacity.gpu_metrics, capacity.asg_name
     if not spec.enabled:
         return {}
-    temperature = temperature_metric(spec, asg)
     return {
         "gpu_memory": alarm(
             scope,
@@ -101,10 +100,7 @@ def gpu_alarms(
             name=f"{name}-gpu-temperature",
             topic=topic,
             description=f"A GPU has run above {temperature_celsius:g} C for 5 minutes",
-            namespace=temperature.namespace,
-            metric_name=temperature.name,
-            dimensions=temperature.dimensions,
-            statistic=temperature.stat,
+            metric=temperature_metric(spec, asg),
             period=60,
             evaluation_periods=5,
             datapoints_to_alarm=5,

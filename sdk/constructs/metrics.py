@@ -2,13 +2,14 @@
 read. Plain data (alarm `metric_query` dicts, dashboard widget JSON), no cdktf."""
 
 import json
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 Query = dict[str, Any]
 PERIOD_SECONDS = 60
-PERCENTILE = re.compile(r"p\d+(\.\d+)?")
+# PutMetricAlarm takes these as Statistic and any other (p95, tm90, IQM) as ExtendedStatistic, never both
+# (CloudWatch API reference, PutMetricAlarm).
+BASIC_STATISTICS = frozenset({"SampleCount", "Average", "Sum", "Minimum", "Maximum"})
 # Auto Scaling group metrics the dashboards read (free at 1-minute granularity once enabled on the group).
 HOST_METRICS = ("GroupInServiceInstances", "GroupDesiredCapacity")
 WARM_POOL_METRICS = ("WarmPoolWarmedCapacity",)
@@ -23,8 +24,8 @@ class Metric:
     label: str = ""
 
     def alarm_fields(self, period: int = PERIOD_SECONDS) -> dict[str, Any]:
-        """An alarm's single-metric arguments: a percentile goes in extended_statistic."""
-        stat = "extended_statistic" if PERCENTILE.fullmatch(self.stat) else "statistic"
+        """An alarm's single-metric arguments: a statistic other than the basic five goes in extended_statistic."""
+        stat = "statistic" if self.stat in BASIC_STATISTICS else "extended_statistic"
         fields = {"namespace": self.namespace, "metric_name": self.name, "dimensions": self.dimensions}
         return {**fields, stat: self.stat, "period": period}
 

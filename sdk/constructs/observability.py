@@ -14,6 +14,7 @@ from sdk.constructs.engine import (
     SnsTopic,
     SnsTopicPolicy,
 )
+from sdk.constructs.metrics import PERIOD_SECONDS, Metric
 from sdk.constructs.naming import assume_role_policy, iam_name, policy_json
 from sdk.constructs.stack import required_stack_region
 from sdk.constructs.structs import new
@@ -145,10 +146,20 @@ class AlarmTopic(Construct):
 
 
 def alarm(
-    scope: Construct, id_: str, *, name: str, description: str, topic: AlarmTopic, **settings: Any
+    scope: Construct,
+    id_: str,
+    *,
+    name: str,
+    description: str,
+    topic: AlarmTopic,
+    metric: Metric | None = None,
+    **settings: Any,
 ) -> CloudwatchMetricAlarm:
-    """One alarm wired to the topic; missing data is not breaching unless the caller says otherwise."""
+    """One alarm wired to the topic, on one `metric` or on the `metric_query` in settings; missing data is not
+    breaching unless the caller says otherwise."""
     settings.setdefault("treat_missing_data", "notBreaching")
+    if metric is not None:
+        settings = {**metric.alarm_fields(settings.pop("period", PERIOD_SECONDS)), **settings}
     return new(
         CloudwatchMetricAlarm,
         scope,

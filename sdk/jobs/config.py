@@ -45,6 +45,9 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class WorkerConfig(BaseModel):
+    """How a worker consumes a job queue, read from the GPU_JOBS_* environment the task definition sets
+    (from_env); a bad value raises one JobConfigError naming the variable."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     queue_url: str = Field(min_length=1, description="SQS queue URL to consume. Required, no default.")

@@ -130,6 +130,8 @@ class SubmitRequest(BaseModel):
 
 
 class SubmitResponse(BaseModel):
+    """Answer to POST /jobs: the new job, and where to upload its inputs before it starts."""
+
     job_id: str = Field(description="The new job's id.")
     status: JobStatus = Field(description="PENDING.")
     upload_urls: dict[str, str] = Field(default_factory=dict, description="Input name -> presigned PUT URL.")
@@ -138,6 +140,8 @@ class SubmitResponse(BaseModel):
 
 
 class JobView(BaseModel):
+    """Answer to GET /jobs/{id}: the job's row as its owner may see it, with download URLs of its outputs."""
+
     job_id: str = Field(description="The job's id.")
     kind: str = Field(description="Its kind.")
     status: JobStatus = Field(description="PENDING, RUNNING, SUCCEEDED, FAILED or CANCELLED.")
@@ -151,17 +155,23 @@ class JobView(BaseModel):
 
 
 class CancelResponse(BaseModel):
+    """Answer to DELETE /jobs/{id} (cancel)."""
+
     job_id: str = Field(description="The job's id.")
     cancelled: bool = Field(description="True when this call cancelled it; False when it had already ended.")
     status: JobStatus = Field(description="Its status now.")
 
 
 class ErrorResponse(BaseModel):
+    """Body of every 4xx/5xx answer: the field at fault and the fix."""
+
     field: str = Field(description="The request field at fault ('body', 'id', 'kind', 'inputs.x', ...).")
     message: str = Field(description="What was wrong and how to fix it.")
 
 
 class HealthResponse(BaseModel):
+    """Answer to GET /health."""
+
     status: str = Field(description="'ok'.")
 
 

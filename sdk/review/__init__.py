@@ -31,6 +31,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class CapacityRow(BaseModel):
+    """One GPU Auto Scaling group in REVIEW.md's capacity table (from its hint and the ASG resource)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     asg: str = Field(description="ASG address (no default)")

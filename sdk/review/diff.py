@@ -94,6 +94,8 @@ Kind = Literal["added", "removed", "changed"]
 
 
 class AttributeChange(BaseModel):
+    """One changed attribute path of a resource between the committed and the new stack JSON."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: str = Field(description="Attribute path, e.g. ingress[0].cidr_blocks[1] (no default)")
@@ -105,6 +107,8 @@ class AttributeChange(BaseModel):
 
 
 class ResourceChange(BaseModel):
+    """A resource added, removed or changed between the committed and the new stack JSON."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     address: str = Field(description="Terraform address, e.g. aws_sqs_queue.jobs (no default)")

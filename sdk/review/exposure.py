@@ -15,6 +15,8 @@ Kind = Literal["listener", "ingress", "public_ip", "api"]
 
 
 class Exposure(BaseModel):
+    """One way into a stack from outside it: a listener, an ingress rule, a public IP or an API."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Kind = Field(description="listener, ingress, public_ip or api (no default)")

@@ -26,6 +26,8 @@ STAR_ONLY_ACTIONS = frozenset(
 
 
 class Grant(BaseModel):
+    """One statement of a role's policy, as the review lists it."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     policy: str = Field(description="Address of the policy it comes from (no default)")
@@ -44,6 +46,8 @@ class Grant(BaseModel):
 
 
 class RoleAccess(BaseModel):
+    """An IAM role: who can assume it and what its policies grant."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     role: str = Field(description="Terraform address of the role (no default)")

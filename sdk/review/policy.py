@@ -23,6 +23,8 @@ CACHE_FORMAT = "checkov-items-1"
 
 
 class Finding(BaseModel):
+    """One failed or skipped checkov check on one resource."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     check_id: str = Field(description="checkov check id, e.g. CKV_AWS_24 (no default)")
@@ -38,6 +40,8 @@ class Finding(BaseModel):
 
 
 class PolicyResult(BaseModel):
+    """checkov's verdict on a stack: passed count, failed and skipped checks, stale skips."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     available: bool = Field(description="False when checkov is not installed (no default)")

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from sdk.constructs.engine import Testing
+from sdk.constructs.metrics import Metric, sqs_metric
 from sdk.constructs.observability import AlarmTopic, FlowLogs, alarm
 from sdk.constructs.stack import GpuStack
 from sdk.specs import AlarmsSpec
@@ -80,3 +81,37 @@ def test_the_flow_log_role_may_look_up_log_groups_and_write_only_its_own():
     assert actions["logs:DescribeLogGroups"] == "*"
     for write in ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"):
         assert actions[write][0].startswith("${aws_cloudwatch_log_group.") and actions[write][0].endswith(":*")
+
+
+def synth_metric_alarms() -> dict[str, Any]:
+    stack = GpuStack(Testing.app(), "t", region=REGION)
+    topic = AlarmTopic(stack, "topic", name="svc", spec=AlarmsSpec(), region=REGION, account_id=ACCOUNT)
+    common: dict[str, Any] = {"topic": topic, "period": 60, "evaluation_periods": 1, "threshold": 0}
+    common["comparison_operator"] = "GreaterThanThreshold"
+    latency = Metric("AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/a/1"}, "p95")
+    alarm(stack, "latency", name="svc-latency", description="slow", metric=latency, **common)
+    trimmed = Metric("AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/a/1"}, "tm90")
+    alarm(stack, "trimmed", name="svc-trimmed", description="slow", metric=trimmed, **common)
+    alarm(
+        stack,
+        "age",
+        name="svc-age",
+        description="old",
+        metric=sqs_metric("q", "ApproximateAgeOfOldestMessage"),
+        **common,
+    )
+    return json.loads(Testing.synth(stack))["resource"]["aws_cloudwatch_metric_alarm"]
+
+
+def test_an_alarm_on_one_metric_reads_its_namespace_name_dimensions_and_statistic():
+    # GIVEN alarms given a Metric each (a percentile, and the default Maximum)
+    # WHEN the stack is synthesized
+    alarms = {a["alarm_name"]: a for a in synth_metric_alarms().values()}
+    latency, age = alarms["svc-latency"], alarms["svc-age"]
+    # THEN a basic statistic is a statistic, any other (a percentile, a trimmed mean) an extended statistic
+    assert (latency["namespace"], latency["metric_name"]) == ("AWS/ApplicationELB", "TargetResponseTime")
+    assert latency["extended_statistic"] == "p95" and "statistic" not in latency
+    assert latency["dimensions"] == {"LoadBalancer": "app/a/1"}
+    assert (age["namespace"], age["statistic"], age["dimensions"]) == ("AWS/SQS", "Maximum", {"QueueName": "q"})
+    assert "extended_statistic" not in age
+    assert alarms["svc-trimmed"]["extended_statistic"] == "tm90" and "statistic" not in alarms["svc-trimmed"]
