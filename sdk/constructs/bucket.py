@@ -33,7 +33,7 @@ class SecureBucket(Construct):
         force_destroy: bool = False,
     ) -> None:
         super().__init__(scope, id_)
-        force_destroy = force_destroy or is_destroyable(self)
+        force_destroy = force_destroy or is_destroyable(scope)  # scope's stack is known already (no round trip)
         self.bucket = new(S3Bucket, self, "bucket", bucket_prefix=bucket_prefix, force_destroy=force_destroy)
         self.arn, self.name = self.bucket.arn, self.bucket.bucket
         bucket_id = self.bucket.id  # one jsii round trip, passed to every part below

@@ -47,7 +47,7 @@ class FlowLogs(Construct):
             IamRole,
             self,
             "role",
-            name=iam_name(name, required_stack_region(self), "flow-logs"),
+            name=iam_name(name, required_stack_region(scope), "flow-logs"),
             assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
         )
         new(
