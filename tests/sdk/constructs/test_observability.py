@@ -80,3 +80,15 @@ def test_the_flow_log_role_may_look_up_log_groups_and_write_only_its_own():
     assert actions["logs:DescribeLogGroups"] == "*"
     for write in ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"):
         assert actions[write][0].startswith("${aws_cloudwatch_log_group.") and actions[write][0].endswith(":*")
+
+
+def test_a_created_alarm_topic_and_flow_logs_read_each_attribute_from_jsii_once():
+    # GIVEN a stack WHEN a created alarm topic and a VPC's flow logs are built, every jsii kernel request recorded
+    from tests.jsii_requests import recorded_requests, repeated_reads
+
+    stack = GpuStack(Testing.app(), "t", region=REGION)
+    with recorded_requests() as requests:
+        AlarmTopic(stack, "topic", name="svc", spec=AlarmsSpec(create_topic=True), region=REGION, account_id=ACCOUNT)
+        FlowLogs(stack, "flow_logs", name="svc", vpc_id="vpc-0123")
+    # THEN no attribute (the topic's arn, the log group's arn) was asked of jsii twice: the token is passed on
+    assert repeated_reads(requests) == []
