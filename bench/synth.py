@@ -30,9 +30,11 @@ MODES = ("stock", "lazy")
 GOAL_RATIO = 1 / 3
 GOAL_RATIO_ONE_RESOURCE = 0.15
 ONE_RESOURCE = """import sys
-from sdk.constructs.engine import App, S3Bucket, TerraformStack
+from sdk.constructs.engine import App, AwsProvider, S3Bucket, TerraformStack
 app = App(outdir=sys.argv[1])
-S3Bucket(TerraformStack(app, "one"), "bucket", bucket_prefix="one-")
+stack = TerraformStack(app, "one")
+AwsProvider(stack, "aws", region="us-east-1")
+S3Bucket(stack, "bucket", bucket_prefix="one-")
 app.synth()
 """
 
