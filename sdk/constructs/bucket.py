@@ -33,21 +33,22 @@ class SecureBucket(Construct):
         force_destroy: bool = False,
     ) -> None:
         super().__init__(scope, id_)
-        force_destroy = force_destroy or is_destroyable(self)
+        force_destroy = force_destroy or is_destroyable(scope)  # scope's stack is known already (no round trip)
         self.bucket = new(S3Bucket, self, "bucket", bucket_prefix=bucket_prefix, force_destroy=force_destroy)
         self.arn, self.name = self.bucket.arn, self.bucket.bucket
+        bucket_id = self.bucket.id  # one jsii round trip, passed to every part below
         new(
             S3BucketOwnershipControls,
             self,
             "ownership",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             rule={"object_ownership": "BucketOwnerEnforced"},
         )
         self.public_access_block = new(
             S3BucketPublicAccessBlock,
             self,
             "public_access",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
@@ -57,7 +58,7 @@ class SecureBucket(Construct):
             S3BucketServerSideEncryptionConfigurationA,
             self,
             "encryption",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             rule=[
                 {
                     "apply_server_side_encryption_by_default": {"sse_algorithm": sse},
@@ -69,14 +70,14 @@ class SecureBucket(Construct):
             S3BucketVersioningA,
             self,
             "versioning",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             versioning_configuration={"status": "Enabled"},
         )
         new(
             S3BucketLifecycleConfiguration,
             self,
             "lifecycle",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             rule=[
                 {
                     "id": "expire",
@@ -100,7 +101,7 @@ class SecureBucket(Construct):
             S3BucketPolicy,
             self,
             "policy",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             policy=policy_json([tls_only, *(extra_statements(self.arn) if extra_statements else [])]),
             depends_on=[self.public_access_block],
         )

@@ -90,7 +90,7 @@ class Network(Construct):
         return self.node.path.split("/", 1)[-1].rsplit("/", 1)[0]
 
     def _create(self, name: str, spec: NetworkSpec) -> None:
-        zones = self._zones(spec)
+        self._zones(spec)
         self.vpc = new(
             Vpc,
             self,
@@ -100,59 +100,59 @@ class Network(Construct):
             enable_dns_support=True,
             tags={"Name": name},
             # Checked at plan, before anything is created; the subnets (which depend on the VPC) are not planned.
-            lifecycle={"precondition": [self._zones_precondition(spec, zones)]},
+            lifecycle={"precondition": [self._zones_precondition(spec)]},
         )
-        self.vpc_id, self.vpc_cidr = self.vpc.id, spec.cidr_block
-        new(DefaultSecurityGroup, self, "default_sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-closed"})
-        self.flow_logs = FlowLogs(self, "flow_logs", name=name, vpc_id=self.vpc.id)
+        # Each attribute read is a jsii round trip: read every id once and pass the token on.
+        vpc_id = self.vpc_id = self.vpc.id
+        self.vpc_cidr = spec.cidr_block
+        new(DefaultSecurityGroup, self, "default_sg", vpc_id=vpc_id, tags={"Name": f"{name}-default-closed"})
+        self.flow_logs = FlowLogs(self, "flow_logs", name=name, vpc_id=vpc_id)
         blocks = list(
             ipaddress.ip_network(spec.cidr_block).subnets(
                 new_prefix=ipaddress.ip_network(spec.cidr_block).prefixlen + 4
             )
         )
-        igw = new(InternetGateway, self, "igw", vpc_id=self.vpc.id, tags={"Name": name})
-        public_rt = new(RouteTable, self, "public_rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"})
+        igw = new(InternetGateway, self, "igw", vpc_id=vpc_id, tags={"Name": name})
+        public_rt_id = new(RouteTable, self, "public_rt", vpc_id=vpc_id, tags={"Name": f"{name}-public"}).id
         new(
             Route,
             self,
             "public_default",
-            route_table_id=public_rt.id,
+            route_table_id=public_rt_id,
             destination_cidr_block="0.0.0.0/0",
             gateway_id=igw.id,
         )
         public, private, private_rts = [], [], []
         for i in range(spec.az_count):
-            az = Token.as_string(Fn.element(zones.as_list, i))
+            az = Token.as_string(Fn.element(self.zone_list, i))
             pub = new(
                 Subnet,
                 self,
                 f"public_{i}",
-                vpc_id=self.vpc.id,
+                vpc_id=vpc_id,
                 cidr_block=str(blocks[i]),
                 availability_zone=az,
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{name}-public-{i}", "tier": "public"},
-            )
-            new(RouteTableAssociation, self, f"public_{i}_rt", subnet_id=pub.id, route_table_id=public_rt.id)
+            ).id
+            new(RouteTableAssociation, self, f"public_{i}_rt", subnet_id=pub, route_table_id=public_rt_id)
             priv = new(
                 Subnet,
                 self,
                 f"private_{i}",
-                vpc_id=self.vpc.id,
+                vpc_id=vpc_id,
                 cidr_block=str(blocks[8 + i]),
                 availability_zone=az,
                 tags={"Name": f"{name}-private-{i}", "tier": "private"},
-            )
-            rt = new(
-                RouteTable, self, f"private_{i}_rt_table", vpc_id=self.vpc.id, tags={"Name": f"{name}-private-{i}"}
-            )
-            new(RouteTableAssociation, self, f"private_{i}_rt", subnet_id=priv.id, route_table_id=rt.id)
+            ).id
+            rt = new(RouteTable, self, f"private_{i}_rt_table", vpc_id=vpc_id, tags={"Name": f"{name}-private-{i}"}).id
+            new(RouteTableAssociation, self, f"private_{i}_rt", subnet_id=priv, route_table_id=rt)
             public.append(pub)
             private.append(priv)
             private_rts.append(rt)
         self._nat(name, spec, public, private_rts)
-        self.public_subnet_ids = [s.id for s in public]
-        self.private_subnet_ids = [s.id for s in private]
+        self.public_subnet_ids = public
+        self.private_subnet_ids = private
         self._endpoints(name, spec, private_rts)
 
     def _zones(self, spec: NetworkSpec) -> TerraformLocal:
@@ -176,7 +176,9 @@ class Network(Construct):
             ).availability_zones
             for endpoint in interface_endpoints(spec)
         ]
+        self._available_names = self._available.names
         self.zones = TerraformLocal(self, "zones", self._qualified_zones())
+        self.zone_list = self.zones.as_list
         self.zones_summary = zones_summary(spec, self.instance_types)
         return self.zones
 
@@ -191,7 +193,7 @@ class Network(Construct):
                     filter=[{"name": "instance-type", "values": [instance_type]}],
                 ).locations
         offered = [*self._offered.values(), *self._endpoint_zones]
-        names = self._available.names
+        names = self._available_names
         return Fn.sort(Fn.setintersection(names, offered)) if offered else names
 
     def host(self, instance_types: Sequence[str]) -> bool:
@@ -202,21 +204,22 @@ class Network(Construct):
         if not added or self.vpc is None:
             return False
         self.zones.expression = self._qualified_zones()
-        precondition = Precondition(**self._zones_precondition(self.spec, self.zones))  # type: ignore[arg-type]
+        precondition = Precondition(**self._zones_precondition(self.spec))  # type: ignore[arg-type]
         self.vpc.lifecycle = TerraformResourceLifecycle(precondition=[precondition])
         self.zones_summary = zones_summary(self.spec, self.instance_types)
         return True
 
-    def _zones_precondition(self, spec: NetworkSpec, zones: TerraformLocal) -> dict[str, object]:
+    def _zones_precondition(self, spec: NetworkSpec) -> dict[str, object]:
         wanted = zone_requirements(spec, self.instance_types) or "subnets"
         return {
-            "condition": Op.gte(Fn.length_of(zones.as_list), spec.az_count),
+            "condition": Op.gte(Fn.length_of(self.zone_list), spec.az_count),
             "error_message": f"network.az_count: fewer than {spec.az_count} available AZs offer {wanted} in this "
             "account and region. Fix: lower network.az_count, drop a type or endpoint that few AZs offer, or bring "
             "subnets (network.vpc_id) in AZs that offer them.",
         }
 
-    def _nat(self, name: str, spec: NetworkSpec, public: list[Subnet], private_rts: list[RouteTable]) -> None:
+    def _nat(self, name: str, spec: NetworkSpec, public: list[str], private_rts: list[str]) -> None:
+        """NAT gateways in the first public subnets (ids) and a default route to one from each private route table."""
         if spec.nat_gateways == "none":
             return
         count = 1 if spec.nat_gateways == "single" else spec.az_count
@@ -228,39 +231,41 @@ class Network(Construct):
                     self,
                     f"nat_{i}",
                     allocation_id=eip.id,
-                    subnet_id=public[i].id,
+                    subnet_id=public[i],
                     tags={"Name": f"{name}-nat-{i}"},
                 )
             )
+        nat_ids = [nat.id for nat in self.nat_gateways]
         for i, rt in enumerate(private_rts):
             new(
                 Route,
                 self,
                 f"private_{i}_default",
-                route_table_id=rt.id,
+                route_table_id=rt,
                 destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=self.nat_gateways[i % count].id,
+                nat_gateway_id=nat_ids[i % count],
             )
 
-    def _endpoints(self, name: str, spec: NetworkSpec, private_rts: list[RouteTable]) -> None:
+    def _endpoints(self, name: str, spec: NetworkSpec, private_rts: list[str]) -> None:
         interface = interface_endpoints(spec)
         self.endpoint_security_group: SecurityGroup | None = None
+        sg_ids: list[str] = []
         if interface:
-            assert self.vpc is not None
             sg = new(
                 SecurityGroup,
                 self,
                 "endpoints_sg",
                 name=f"{name}-endpoints",
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 description="HTTPS from inside the VPC to interface endpoints",
                 tags={"Name": f"{name}-endpoints"},
             )
+            sg_ids = [sg.id]
             new(
                 VpcSecurityGroupIngressRule,
                 self,
                 "endpoints_https",
-                security_group_id=sg.id,
+                security_group_id=sg_ids[0],
                 ip_protocol="tcp",
                 from_port=443,
                 to_port=443,
@@ -279,7 +284,7 @@ class Network(Construct):
                     vpc_id=self.vpc_id,
                     service_name=service,
                     vpc_endpoint_type="Gateway",
-                    route_table_ids=[rt.id for rt in private_rts],
+                    route_table_ids=list(private_rts),
                     tags={"Name": f"{name}-{endpoint}"},
                 )
             else:
@@ -293,7 +298,7 @@ class Network(Construct):
                     vpc_endpoint_type="Interface",
                     private_dns_enabled=True,
                     subnet_ids=self.private_subnet_ids,
-                    security_group_ids=[self.endpoint_security_group.id],
+                    security_group_ids=sg_ids,
                     tags={"Name": f"{name}-{endpoint}"},
                 )
 

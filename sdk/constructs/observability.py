@@ -1,5 +1,6 @@
 """Observability: log groups, VPC flow logs, the alarm topic and CloudWatch alarms."""
 
+from functools import cached_property
 from typing import Any
 
 from sdk.constructs.engine import (
@@ -22,12 +23,19 @@ from sdk.specs import AlarmsSpec
 
 
 class LogGroup(Construct):
-    """`.log_group` with retention; `.arn` and `.name`."""
+    """`.log_group` with retention; `.arn` and `.name` (each a jsii round trip, asked when first used)."""
 
     def __init__(self, scope: Construct, id_: str, *, name: str, retention_days: int) -> None:
         super().__init__(scope, id_)
         self.log_group = new(CloudwatchLogGroup, self, "group", name=name, retention_in_days=retention_days)
-        self.name, self.arn = self.log_group.name, self.log_group.arn
+
+    @cached_property
+    def name(self) -> str:
+        return self.log_group.name
+
+    @cached_property
+    def arn(self) -> str:
+        return self.log_group.arn
 
 
 class FlowLogs(Construct):
@@ -40,7 +48,7 @@ class FlowLogs(Construct):
             IamRole,
             self,
             "role",
-            name=iam_name(name, required_stack_region(self), "flow-logs"),
+            name=iam_name(name, required_stack_region(scope), "flow-logs"),
             assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
         )
         new(
@@ -130,16 +138,16 @@ class AlarmTopic(Construct):
             )
             new(KmsAlias, self, "alias", name=f"alias/{name}-alarms", target_key_id=self.key.key_id)
             self.topic = new(SnsTopic, self, "topic", name=f"{name}-alarms", kms_master_key_id=self.key.arn)
-            self.arn = self.topic.arn
+            self.arn = self.topic.arn  # one jsii round trip, passed on below
             publish = {
                 "Sid": "CloudWatchAlarmsPublish",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
                 "Action": "sns:Publish",
-                "Resource": self.topic.arn,
+                "Resource": self.arn,
                 "Condition": alarm_source(name, region, account_id),
             }
-            new(SnsTopicPolicy, self, "policy", arn=self.topic.arn, policy=policy_json([publish]))
+            new(SnsTopicPolicy, self, "policy", arn=self.arn, policy=policy_json([publish]))
 
     def actions(self) -> list[str]:
         return [self.arn] if self.arn else []

@@ -6,16 +6,15 @@ The name always carries the blueprint's construct id (`sdxl_alb_dns_name`; a nes
 import re
 from typing import Any
 
-from sdk.constructs.engine import Construct, IConstruct, TerraformOutput, TerraformStack
+from sdk.constructs.engine import Construct, IConstruct, TerraformOutput
+from sdk.constructs.stack import ids_below_stack, stack_of
 
 _TAKEN = "_gpu_blueprints_outputs"
 
 
 def output_name(scope: IConstruct, name: str) -> str:
     """`<ids from the stack down to scope>_<name>`, with every character Terraform does not allow as `_`."""
-    stack = TerraformStack.of(scope)
-    ids = [c.node.id for c in scope.node.scopes[len(stack.node.scopes) :]]
-    return re.sub(r"[^A-Za-z0-9_]", "_", "_".join([*ids, name]))
+    return re.sub(r"[^A-Za-z0-9_]", "_", "_".join([*ids_below_stack(scope), name]))
 
 
 def stable_output(
@@ -24,7 +23,7 @@ def stable_output(
     """A TerraformOutput named output_name(named_after or scope, name); two that map to one name are refused.
     `named_after`: the blueprint a helper construct (such as its job resources) reports for."""
     logical = output_name(named_after or scope, name)
-    stack = TerraformStack.of(scope)
+    stack = stack_of(scope)
     taken: set[str] = getattr(stack, _TAKEN, set())
     if logical in taken:
         raise ValueError(

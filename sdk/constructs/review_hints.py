@@ -3,17 +3,17 @@ checkov skips under its `//`."""
 
 import re
 
-from sdk.constructs.engine import Construct, TerraformResource, TerraformStack
+from sdk.constructs.engine import Construct, TerraformResource
+from sdk.constructs.stack import ids_below_stack, stack_of
 from sdk.hints import CHECKOV_SKIP_PATH, HINTS_KEY, BlueprintHints
 
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 
 
 def record_hints(blueprint: Construct, hints: BlueprintHints) -> None:
-    stack = TerraformStack.of(blueprint)
     # Override paths split on dots, so the construct path (minus the stack) is joined with "_".
-    key = "_".join(blueprint.node.scopes[i].node.id for i in range(len(stack.node.scopes), len(blueprint.node.scopes)))
-    stack.add_override(f"//.{HINTS_KEY}.{key}", hints.model_dump(mode="json"))
+    key = "_".join(ids_below_stack(blueprint))
+    stack_of(blueprint).add_override(f"//.{HINTS_KEY}.{key}", hints.model_dump(mode="json"))
 
 
 def skip_check(resource: TerraformResource, check_id: str, reason: str) -> None:

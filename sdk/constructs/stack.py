@@ -5,7 +5,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from sdk.constructs.engine import AwsProvider, Construct, LocalBackend, S3Backend, TerraformStack
+from sdk.constructs.engine import AwsProvider, Construct, IConstruct, LocalBackend, S3Backend, TerraformStack
 from sdk.constructs.structs import new
 from sdk.specs import Spec, region_name
 from sdk.specs.backend import LocalBackendSpec, S3BackendSpec
@@ -21,9 +21,35 @@ class RegionMismatchError(ValueError):
     """A blueprint spec names another region than the stack it is added to."""
 
 
+# A construct never moves: what these ask jsii once (a round trip each) is kept on the Python object.
+_STACK, _PATH = "_gpu_blueprints_stack", "_gpu_blueprints_path"
+
+
+def stack_of(scope: IConstruct) -> TerraformStack:
+    """TerraformStack.of(scope), asked once per construct."""
+    known: dict[str, object] = vars(scope)
+    if _STACK not in known:
+        known[_STACK] = TerraformStack.of(scope)
+    return known[_STACK]  # type: ignore[return-value]
+
+
+def path_ids(scope: IConstruct) -> tuple[str, ...]:
+    """The construct ids from the root down to `scope` (its `node.path`, asked once per construct)."""
+    known: dict[str, object] = vars(scope)
+    if _PATH not in known:
+        path = scope.node.path
+        known[_PATH] = tuple(path.split("/")) if path else ()
+    return known[_PATH]  # type: ignore[return-value]
+
+
+def ids_below_stack(scope: IConstruct) -> tuple[str, ...]:
+    """The construct ids from below its stack down to `scope` ('sdxl', 'renderer/primary' as a tuple)."""
+    return path_ids(scope)[len(path_ids(stack_of(scope))) :]
+
+
 def stack_region(scope: Construct) -> str | None:
     """The region of the GpuStack holding `scope` (None in a plain TerraformStack)."""
-    return getattr(TerraformStack.of(scope), "region", None)
+    return getattr(stack_of(scope), "region", None)
 
 
 def required_stack_region(scope: Construct) -> str:
@@ -49,7 +75,7 @@ def in_stack_region(scope: Construct, spec: SpecT) -> tuple[SpecT, str]:
     region = required_stack_region(scope)
     given = getattr(spec, "region", None)
     if given not in (None, region):
-        stack = TerraformStack.of(scope).node.id
+        stack = stack_of(scope).node.id
         raise region_error(
             type(spec).__name__,
             given,
@@ -64,13 +90,13 @@ def in_stack_region(scope: Construct, spec: SpecT) -> tuple[SpecT, str]:
 
 def is_destroyable(scope: Construct) -> bool:
     """Whether the stack holding `scope` was declared destroyable (GpuStack(destroyable=True))."""
-    return bool(getattr(TerraformStack.of(scope), "destroyable", False))
+    return bool(getattr(stack_of(scope), "destroyable", False))
 
 
 def claim_name(scope: Construct, name: str) -> None:
     """Record a blueprint's spec.name on its stack: a second blueprint with the same name would create the same
     cluster, roles, log group, queue... and fail at apply with "already exists"."""
-    stack = TerraformStack.of(scope)
+    stack = stack_of(scope)
     names: dict[str, str] = stack.__dict__.setdefault("_blueprint_names", {})
     if name in names:
         raise ValueError(
@@ -78,7 +104,7 @@ def claim_name(scope: Construct, name: str) -> None:
             f"it, so the two would collide at apply. Fix: give {scope.node.path} another spec name, e.g. "
             f"name={name + '-2'!r}."
         )
-    names[name] = scope.node.path
+    names[name] = "/".join(path_ids(scope))
 
 
 class GpuStack(TerraformStack):
@@ -108,6 +134,7 @@ class GpuStack(TerraformStack):
         except ValueError as error:
             raise region_error("GpuStack", region, str(error)) from None
         super().__init__(scope, name)
+        vars(self)[_STACK] = self
         self.region = region
         self.destroyable = destroyable
         self.backend = backend or LocalBackendSpec()

@@ -211,3 +211,18 @@ def test_a_network_without_interface_endpoints_reaches_monitoring_through_its_na
     services = [e["service_name"] for e in tf["resource"]["aws_vpc_endpoint"].values()]
     # THEN no interface endpoint is added (the hosts reach CloudWatch through the NAT)
     assert services == ["com.amazonaws.us-east-1.s3"] and network.spec.vpc_endpoints == ("s3",)
+
+
+def test_a_created_network_reads_each_resources_id_from_jsii_once_and_passes_the_token_on():
+    # GIVEN a stack for a 3-AZ VPC with NAT per AZ and interface + gateway endpoints
+    from tests.jsii_requests import recorded_requests, repeated_reads
+
+    stack = GpuStack(Testing.app(), "net", region="us-east-1")
+    spec = NetworkSpec(az_count=3, nat_gateways="per_az", vpc_endpoints=("ecr.api", "s3"))
+    # WHEN the network is built, with every jsii kernel request recorded
+    with recorded_requests() as requests:
+        network = Network(stack, "network", name="svc", spec=spec, instance_types=TYPES)
+    # THEN no attribute (the VPC's, a subnet's or route table's id...) was asked of jsii twice: each is one round trip
+    assert repeated_reads(requests) == []
+    # AND the ids it hands on are those tokens, one per subnet
+    assert len(set(network.private_subnet_ids)) == len(set(network.public_subnet_ids)) == 3

@@ -115,3 +115,15 @@ def test_an_alarm_on_one_metric_reads_its_namespace_name_dimensions_and_statisti
     assert (age["namespace"], age["statistic"], age["dimensions"]) == ("AWS/SQS", "Maximum", {"QueueName": "q"})
     assert "extended_statistic" not in age
     assert alarms["svc-trimmed"]["extended_statistic"] == "tm90" and "statistic" not in alarms["svc-trimmed"]
+
+
+def test_a_created_alarm_topic_and_flow_logs_read_each_attribute_from_jsii_once():
+    # GIVEN a stack WHEN a created alarm topic and a VPC's flow logs are built, every jsii kernel request recorded
+    from tests.jsii_requests import recorded_requests, repeated_reads
+
+    stack = GpuStack(Testing.app(), "t", region=REGION)
+    with recorded_requests() as requests:
+        AlarmTopic(stack, "topic", name="svc", spec=AlarmsSpec(create_topic=True), region=REGION, account_id=ACCOUNT)
+        FlowLogs(stack, "flow_logs", name="svc", vpc_id="vpc-0123")
+    # THEN no attribute (the topic's arn, the log group's arn) was asked of jsii twice: the token is passed on
+    assert repeated_reads(requests) == []

@@ -59,3 +59,23 @@ def test_two_outputs_that_map_to_one_name_are_refused_with_the_fix():
     # THEN the second is refused instead of one silently replacing the other in the JSON
     with pytest.raises(ValueError, match=r"output 'a_b_queue_url' already exists .* Fix: "):
         stable_output(Construct(stack, "a_b"), "queue_url", value="q")
+
+
+def test_a_blueprints_outputs_after_its_first_ask_jsii_nothing_but_the_output_and_its_name():
+    # GIVEN a blueprint-like construct two levels below the stack with one output already
+    from tests.jsii_requests import describe, recorded_requests
+
+    stack = GpuStack(Testing.app(), "s", region="us-east-1")
+    blueprint = Construct(Construct(stack, "renderer"), "primary")
+    stable_output(blueprint, "queue_url", value="q")
+    # WHEN it adds two more outputs, with every jsii kernel request recorded
+    with recorded_requests() as requests:
+        stable_output(blueprint, "dlq_url", value="d")
+        stable_output(blueprint, "table_name", value="t")
+    # THEN each costs its creation and its logical id only: no walk over the construct tree, no stack lookup
+    assert [describe(r) for r in requests] == ["Create", "Invoke overrideLogicalId"] * 2
+    assert set(synth_outputs(stack)) == {
+        "renderer_primary_queue_url",
+        "renderer_primary_dlq_url",
+        "renderer_primary_table_name",
+    }

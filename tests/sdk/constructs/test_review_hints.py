@@ -48,3 +48,20 @@ def test_a_skip_without_a_reason_or_a_checkov_id_is_refused(check_id, reason):
     # THEN the helper refuses it by name
     with pytest.raises(ValueError, match="a checkov id such as CKV_AWS_145 and a reason"):
         skip_check(queue, check_id, reason)
+
+
+def test_recording_a_blueprints_hints_again_asks_jsii_only_to_write_them():
+    # GIVEN a blueprint-like construct whose hints were recorded once
+    from sdk.constructs.engine import Construct
+    from sdk.constructs.review_hints import record_hints
+    from sdk.hints import BlueprintHints
+    from tests.jsii_requests import describe, recorded_requests
+
+    blueprint = Construct(GpuStack(Testing.app(), "t", region="us-east-1"), "sdxl")
+    hints = BlueprintHints(blueprint="AlbInferenceService")
+    record_hints(blueprint, hints)
+    # WHEN they are recorded again (a shared network's summary changed), every jsii kernel request recorded
+    with recorded_requests() as requests:
+        record_hints(blueprint, hints)
+    # THEN the only round trip is the override itself: no walk from the stack down to the blueprint
+    assert [describe(r) for r in requests] == ["Invoke addOverride"]

@@ -281,3 +281,20 @@ def test_terraform_takes_the_s3_native_lock_with_the_emitted_backend(aws_env, tm
     # AND while another run holds the lock object, a second apply stops instead of writing the state
     s3.put_object(Bucket="acme-tf-state-lock", Key="team-a/terraform.tfstate.tflock", Body=b'{"ID": "other-run"}')
     assert "Error acquiring the state lock" in terraform("apply", "-auto-approve", "-lock-timeout=0s", ok=False).stderr
+
+
+def test_the_stack_and_path_of_a_construct_are_asked_of_jsii_once():
+    # GIVEN a construct below a stack, asked for its stack, path and region once
+    from sdk.constructs.stack import ids_below_stack, is_destroyable, stack_of, stack_region
+    from tests.jsii_requests import recorded_requests
+
+    stack = GpuStack(Testing.app(), "s", region="eu-west-1", destroyable=True)
+    child = Construct(Construct(stack, "a"), "b")
+    first = (stack_of(child), ids_below_stack(child))
+    # WHEN they are asked again, with every jsii kernel request recorded
+    with recorded_requests() as requests:
+        again = (stack_of(child), ids_below_stack(child), stack_region(child), is_destroyable(child))
+    # THEN the answers are the same and came from Python: no round trip
+    assert again == (*first, "eu-west-1", True)
+    assert first == (stack, ("a", "b"))
+    assert requests == []
