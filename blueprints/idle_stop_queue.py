@@ -9,10 +9,7 @@ The capacity provider then brings hosts up or takes them to zero.
 import math
 from typing import Any
 
-from blueprints.idle_stop_queue_spec import (
-    CAPACITY_PROVIDER_SCALE_IN_MINUTES,
-    IdleStopGpuQueueSpec,
-)
+from blueprints.idle_stop_queue_spec import CAPACITY_PROVIDER_SCALE_IN_MINUTES, IdleStopGpuQueueSpec
 from sdk import sizing
 from sdk.constructs.engine import CloudwatchMetricAlarm, Construct
 from sdk.constructs.foundation import GpuServiceBase, TaskSettings
@@ -31,14 +28,9 @@ from sdk.constructs.observability import alarm
 from sdk.constructs.structs import new
 from sdk.hints import BlueprintHints
 from sdk.job_specs import JobResourcesSpec
-from sdk.jobs.config import (
-    STOP_GRACE_ENV,
-    WorkerConfig,
-)
+from sdk.jobs.config import STOP_GRACE_ENV, WorkerConfig
 from sdk.jobs.dead_letters import SWEEP_LIMIT
-from sdk.validation import (
-    model_source_notes,
-)
+from sdk.validation import model_source_notes
 
 __all__ = [
     "CAPACITY_PROVIDER_SCALE_IN_MINUTES",
