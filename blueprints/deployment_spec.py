@@ -8,7 +8,7 @@ bake times 0-1440 minutes, canary_percent 0.1-100, step_percent 3-100).
 import ipaddress
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sdk.deployments import peak_percent, traffic_shift_minutes
 from sdk.specs import Spec, cidr_block, problems_to_error
@@ -69,6 +69,13 @@ class DeploymentSpec(Spec):
         description="Roll back when the service's 5xx, p95 latency or unhealthy-target alarm fires. "
         "Default None: on for blue_green/canary/linear, off for rolling (the circuit breaker still applies).",
     )
+
+    @field_validator("test_listener_cidrs")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            cidr_block(cidr)
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> "DeploymentSpec":

@@ -31,6 +31,8 @@ def peak_percent(strategy: str, rolling_max_percent: int = DEPLOYMENT_MAX_PERCEN
 
 
 class DeploymentPeak(BaseModel):
+    """One service's deployment at its peak: the tasks and hosts both fleets need, for how long, against its group."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     service: str = Field(description="ECS service address (no default)")

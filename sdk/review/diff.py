@@ -18,6 +18,7 @@ FORCES_REPLACEMENT: dict[str, frozenset[str]] = {
     "aws_vpc_endpoint": frozenset({"vpc_id", "service_name", "vpc_endpoint_type"}),
     "aws_lb": frozenset({"name", "name_prefix", "internal", "load_balancer_type"}),
     "aws_lb_listener": frozenset({"load_balancer_arn"}),
+    "aws_lb_listener_rule": frozenset({"listener_arn"}),  # priority is updated in place (elbv2/listener_rule.go)
     "aws_lb_target_group": frozenset(
         {"name", "name_prefix", "port", "protocol", "protocol_version", "vpc_id", "target_type"}
     ),
@@ -31,6 +32,7 @@ FORCES_REPLACEMENT: dict[str, frozenset[str]] = {
     "aws_appautoscaling_target": frozenset({"resource_id", "scalable_dimension", "service_namespace"}),
     "aws_appautoscaling_policy": frozenset({"name", "resource_id", "scalable_dimension", "service_namespace"}),
     "aws_cloudwatch_metric_alarm": frozenset({"alarm_name"}),
+    "aws_cloudwatch_dashboard": frozenset({"dashboard_name"}),  # cloudwatch/dashboard.go
     # Job gateway (provider source internal/service/apigatewayv2/*.go and lambda/{function,permission}.go).
     "aws_apigatewayv2_api": frozenset({"protocol_type", "credentials_arn", "route_key", "target"}),
     "aws_apigatewayv2_authorizer": frozenset({"api_id"}),
