@@ -9,6 +9,7 @@ Linux 2023, deprecated 2028-10-31), x86_64. Entries are sorted, dated 1980-01-01
 give the same bytes and the same file name.
 """
 
+import base64
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -86,16 +87,19 @@ def gateway_zip() -> bytes:
     return buffer.getvalue()
 
 
+@cache
+def _digest() -> bytes:
+    return hashlib.sha256(gateway_zip()).digest()
+
+
 def gateway_zip_name() -> str:
     """Relative path of the zip next to the stack's cdk.tf.json: its content hash is in the name."""
-    return f"{ASSET_PREFIX}{hashlib.sha256(gateway_zip()).hexdigest()[:16]}.zip"
+    return f"{ASSET_PREFIX}{_digest().hex()[:16]}.zip"
 
 
 def zip_hash() -> str:
     """base64 SHA-256, as aws_lambda_function.source_code_hash expects."""
-    import base64
-
-    return base64.b64encode(hashlib.sha256(gateway_zip()).digest()).decode()
+    return base64.b64encode(_digest()).decode()
 
 
 def asset_paths(tf: dict[str, Any]) -> list[str]:
@@ -116,6 +120,7 @@ def write_assets(tf: dict[str, Any], folder: Path) -> list[Path]:
             raise RuntimeError(f"{relative}: built by another sdk/jobs or pydantic; run `python -m sdk synth` again")
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(gateway_zip())
+        if not path.is_file() or path.read_bytes() != gateway_zip():  # a re-synth leaves an unchanged zip alone
+            path.write_bytes(gateway_zip())
         written.append(path)
     return written
